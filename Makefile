@@ -1,0 +1,113 @@
+# offloadlab build. `make` builds build/offloadlab; `make test` runs every test;
+# `make run` runs the main job. Both install missing Debian packages first.
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+B        := build
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+msg       = $(if $(filter 1,$(V)),,@printf '  %-8s %s\n' $(1) $(2);)
+
+DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev xdp-tools \
+	libelf-dev zlib1g-dev libcap-dev libnl-3-dev libnl-route-3-dev libmnl-dev \
+	libnftables-dev nftables iptables conntrack libnetfilter-conntrack-dev \
+	libjansson-dev libxml2-dev libxml2-utils jq iproute2 ethtool runc busybox-static \
+	sockperf iperf3 valgrind libclang-rt-14-dev
+
+PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libcap jansson libxml-2.0 libnftables libmnl
+GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+VERSION  := 0.1.0
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(B) -I$(B)/skel \
+	-DOLAB_VERSION='"$(VERSION)"' -DOLAB_GIT_REV='"$(GIT_REV)"' \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(B)/skel/%.skel.h,$(BPF_SRCS))
+
+# Every user-space source except the CLI entry point goes into a library
+# shared by the binary and the tests.
+LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c) \
+	$(filter-out cmd/main.c,$(wildcard cmd/*.c))
+LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
+SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS))
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+INTEG_SRCS := $(wildcard tests/integ/*.c)
+
+.PHONY: all deps run test test-unit install clean-build check-root
+all: deps $(B)/offloadlab
+
+# Fast no-op when every package is present; installs the missing ones as root.
+deps:
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PKGS) 2>/dev/null \
+		| awk '$$1!="ii"{print $$2}'; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Package}\n' $$p >/dev/null 2>&1 || echo $$p; done | sort -u); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install packages" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(B)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h)
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(B) -Ibpf -c $< -o $@
+
+$(B)/skel/%.skel.h: $(B)/bpf/%.bpf.o
+	@mkdir -p $(@D)
+	$(call msg,SKEL,$@)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/%.o: %.c $(SKELS) $(wildcard */*.h)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/san/%.o: %.c $(SKELS) $(wildcard */*.h)
+	@mkdir -p $(@D)
+	$(call msg,CC-SAN,$@)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -c $< -o $@
+
+$(B)/offloadlab: $(B)/obj/cmd/main.o $(LIB_OBJS)
+	$(call msg,LINK,$@)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# Test tables are generated from the files: adding a test means adding a file.
+define test_table
+	@mkdir -p $(@D)
+	@grep -ho '^OLAB_TEST(\s*[a-z0-9_]*' $^ | sed 's/OLAB_TEST(\s*/X(/;s/$$/)/' > $@.tmp; mv $@.tmp $@
+endef
+$(B)/tests/unit_table.h: $(UNIT_SRCS)
+	$(test_table)
+$(B)/tests/integ_table.h: $(INTEG_SRCS)
+	$(test_table)
+
+$(B)/test_unit: tests/runner.c $(UNIT_SRCS) $(SAN_OBJS) $(B)/tests/unit_table.h
+	$(call msg,LINK,$@)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -I$(B)/tests -DTEST_TABLE='"unit_table.h"' \
+		tests/runner.c $(UNIT_SRCS) $(SAN_OBJS) -o $@ $(LDLIBS)
+
+$(B)/test_integ: tests/runner.c $(INTEG_SRCS) $(LIB_OBJS) $(B)/tests/integ_table.h
+	$(call msg,LINK,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -I$(B)/tests -DTEST_TABLE='"integ_table.h"' \
+		tests/runner.c $(INTEG_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+
+test: deps $(B)/offloadlab $(B)/test_unit $(B)/test_integ
+	@tests/run.sh
+
+test-unit: deps $(B)/test_unit
+	@$(B)/test_unit
+
+run: deps $(B)/offloadlab
+	$(B)/offloadlab env
+	$(B)/offloadlab topo smoke
+
+install: $(B)/offloadlab
+	install -D -m 0755 $(B)/offloadlab $(DESTDIR)$(PREFIX)/bin/offloadlab
+
+clean-build:
+	rm -rf $(B)

@@ -1,0 +1,74 @@
+/*
+ * Command table.  Each cmd/X.c defines its commands with DEFINE_COMMAND, which
+ * places them in a linker section: adding a command means adding a file.
+ * Options are declarative (struct opt_desc) and parsed by cli_parse(), which
+ * validates ranges and choices, so every command rejects bad input the same way.
+ */
+#ifndef OLAB_CMD_H
+#define OLAB_CMD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum opt_kind {
+	OPT_FLAG,   /* bool */
+	OPT_UINT,   /* uint64_t within [min, max] */
+	OPT_STR,    /* const char * */
+	OPT_ENUM,   /* int: index into choices */
+	OPT_CPUS,   /* uint64_t CPU mask from "0,1" or "0-1" */
+};
+
+struct opt_desc {
+	const char *name;
+	char short_name;
+	enum opt_kind kind;
+	size_t offset;          /* into the command's config struct */
+	const char *metavar;
+	const char *help;
+	uint64_t min, max;
+	const char *const *choices; /* NULL-terminated, OPT_ENUM */
+};
+
+#define OPT_END { 0 }
+
+/* Capabilities a command needs before it touches anything. */
+enum { NEED_BPF = 1, NEED_NET_ADMIN = 2, NEED_SYS_ADMIN = 4, NEED_ALL = 7 };
+
+struct olab_global {
+	bool json;
+	bool verbose;
+};
+extern struct olab_global g_opts;
+
+struct olab_cmd {
+	const char *name;
+	const char *summary;
+	const char *args;               /* positional arguments, for usage */
+	const struct opt_desc *opts;
+	size_t cfg_size;
+	const void *cfg_defaults;
+	unsigned needs;                 /* NEED_* */
+	int (*run)(void *cfg, int argc, char **argv);
+	const struct olab_cmd *const *subcmds; /* NULL-terminated; nested table */
+	int order;                      /* position in the command list */
+};
+
+#define DEFINE_COMMAND(sym) \
+	static const struct olab_cmd *const __olab_cmd_##sym \
+	__attribute__((used, section("olab_cmds"))) = &sym
+
+/* Parse argv for cmd into cfg (pre-filled with defaults); return index of
+ * the first positional argument, or -1 after printing one line (usage error),
+ * or -2 when --help was printed. */
+int cli_parse(const struct olab_cmd *cmd, const char *path, void *cfg, int argc, char **argv);
+void cli_usage(const struct olab_cmd *cmd, const char *path, FILE *f);
+/* Run a command (resolving subcommands); returns the exit status. */
+int cli_dispatch(const struct olab_cmd *const *table, size_t n, const char *path,
+		 int argc, char **argv);
+/* Check capabilities; print one line naming what is missing. */
+int cli_check_caps(const char *path, unsigned needs);
+/* Print "offloadlab <path>: <msg>" and return EXIT_USAGE. */
+int cli_usage_error(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

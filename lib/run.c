@@ -1,0 +1,205 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include "lib/log.h"
+#include "lib/run.h"
+#include "lib/util.h"
+
+struct cleanup_entry {
+	cleanup_fn fn;
+	char name[128];
+	long num;
+	char what[48];
+	bool used;
+};
+
+static struct cleanup_entry *entries;
+static int n_entries, cap_entries;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static char prefix[24];
+static pid_t owner_pid;
+static int lock_fd = -1;
+volatile sig_atomic_t run_stop_signal;
+
+static void on_signal(int sig)
+{
+	if (run_stop_signal) {
+		/* Second signal: the main path did not unwind in time. */
+		if (pthread_mutex_trylock(&lock) == 0) {
+			pthread_mutex_unlock(&lock);
+			cleanup_all();
+		}
+		_exit(128 + sig);
+	}
+	run_stop_signal = sig;
+}
+
+static void at_exit(void)
+{
+	if (getpid() == owner_pid)
+		cleanup_all();
+}
+
+static void unlink_lock(const char *name, long num)
+{
+	unlink(name);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
+}
+
+int run_init(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	char path[64];
+
+	if (owner_pid == getpid())
+		return 0;
+	owner_pid = getpid();
+	snprintf(prefix, sizeof(prefix), RUN_PREFIX_BASE "%d", (int)owner_pid);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	atexit(at_exit);
+
+	if (mkdir_p(RUN_STATE_DIR, 0755) == 0) {
+		snprintf(path, sizeof(path), RUN_STATE_DIR "/%s.lock", prefix);
+		lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) == 0)
+			cleanup_add(unlink_lock, path, 0, "run lock");
+		else
+			pr_debug("run lock %s: %s\n", path, strerror(errno));
+	}
+	return 0;
+}
+
+const char *run_prefix(void)
+{
+	if (!prefix[0])
+		snprintf(prefix, sizeof(prefix), RUN_PREFIX_BASE "%d", (int)getpid());
+	return prefix;
+}
+
+int run_name(char *buf, size_t len, const char *suffix)
+{
+	int n = snprintf(buf, len, "%s%s", run_prefix(), suffix);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int cleanup_add(cleanup_fn fn, const char *name, long num, const char *what)
+{
+	int i, h = -ENOMEM;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < n_entries; i++)
+		if (!entries[i].used)
+			break;
+	if (i == n_entries) {
+		if (n_entries == cap_entries) {
+			int ncap = cap_entries ? cap_entries * 2 : 64;
+			void *p = realloc(entries, ncap * sizeof(*entries));
+
+			if (!p)
+				goto out;
+			entries = p;
+			cap_entries = ncap;
+		}
+		n_entries++;
+	}
+	entries[i] = (struct cleanup_entry){ .fn = fn, .num = num, .used = true };
+	snprintf(entries[i].name, sizeof(entries[i].name), "%s", name ? name : "");
+	snprintf(entries[i].what, sizeof(entries[i].what), "%s", what ? what : "");
+	h = i;
+out:
+	pthread_mutex_unlock(&lock);
+	return h;
+}
+
+static bool take(int h, struct cleanup_entry *out)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&lock);
+	if (h >= 0 && h < n_entries && entries[h].used) {
+		*out = entries[h];
+		entries[h].used = false;
+		ok = true;
+	}
+	pthread_mutex_unlock(&lock);
+	return ok;
+}
+
+void cleanup_run(int h)
+{
+	struct cleanup_entry e;
+
+	if (take(h, &e)) {
+		pr_debug("cleanup: %s %s\n", e.what, e.name);
+		e.fn(e.name, e.num);
+	}
+}
+
+void cleanup_forget(int h)
+{
+	struct cleanup_entry e;
+
+	take(h, &e);
+}
+
+void cleanup_all(void)
+{
+	for (int h = n_entries - 1; h >= 0; h--)
+		cleanup_run(h);
+}
+
+void cleanup_disown(void)
+{
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < n_entries; i++)
+		entries[i].used = false;
+	pthread_mutex_unlock(&lock);
+	owner_pid = 0;
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
+}
+
+pid_t run_prefix_pid(const char *s)
+{
+	size_t n = strlen(RUN_PREFIX_BASE);
+	long pid = 0;
+
+	if (strncmp(s, RUN_PREFIX_BASE, n))
+		return 0;
+	s += n;
+	if (*s < '1' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9' && pid < 100000000)
+		pid = pid * 10 + (*s++ - '0');
+	return (pid_t)pid;
+}
+
+bool run_owner_alive(pid_t pid)
+{
+	char path[64];
+	bool alive;
+	int fd;
+
+	if (pid == getpid())
+		return true;
+	snprintf(path, sizeof(path), RUN_STATE_DIR "/" RUN_PREFIX_BASE "%d.lock", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	alive = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return alive;
+}

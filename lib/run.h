@@ -1,0 +1,45 @@
+/*
+ * The run: a per-process prefix ("olab<pid>") carried by every object the run
+ * creates, and a registry of cleanups that runs in reverse order on normal
+ * exit, on error exit and on SIGINT/SIGTERM/SIGHUP.  A run also holds an flock
+ * on RUN_STATE_DIR/<prefix>.lock so `offloadlab clean` can tell a live owner
+ * from one that was SIGKILLed, without trusting pids.
+ */
+#ifndef OLAB_RUN_H
+#define OLAB_RUN_H
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define RUN_PREFIX_BASE "olab"
+#define RUN_STATE_DIR   "/run/offloadlab"
+#define RUN_BPFFS_DIR   "/sys/fs/bpf"
+
+typedef void (*cleanup_fn)(const char *name, long num);
+
+int run_init(void);
+const char *run_prefix(void);
+/* "<prefix><suffix>": pass "-name" for namespaces, "g0" for 15-char ifnames. */
+int run_name(char *buf, size_t len, const char *suffix);
+
+/* Register a cleanup; returns a handle >= 0 or -errno. name is copied. */
+int cleanup_add(cleanup_fn fn, const char *name, long num, const char *what);
+/* Run one cleanup now and drop it; drop without running. */
+void cleanup_run(int handle);
+void cleanup_forget(int handle);
+/* Run every registered cleanup, newest first.  Idempotent. */
+void cleanup_all(void);
+/* After fork(): the child must not run the parent's cleanups. */
+void cleanup_disown(void);
+
+/* Set by SIGINT/SIGTERM/SIGHUP; long loops poll it and unwind. */
+extern volatile sig_atomic_t run_stop_signal;
+static inline bool run_stopping(void) { return run_stop_signal != 0; }
+
+/* Parse "olab<pid>" at the start of s; return pid or 0. */
+pid_t run_prefix_pid(const char *s);
+/* True when the run that owns prefix "olab<pid>" is still alive (holds its lock). */
+bool run_owner_alive(pid_t pid);
+
+#endif

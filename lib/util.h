@@ -1,0 +1,34 @@
+/* Small helpers shared by every part of offloadlab. */
+#ifndef OLAB_UTIL_H
+#define OLAB_UTIL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit statuses: 0 ok, 1 runtime failure or failed check, 2 usage. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+void sleep_ns(uint64_t ns);
+
+/* Whole-file I/O; return 0 or -errno. */
+int write_file(const char *path, const char *s);
+int read_file(const char *path, char *buf, size_t len);
+int write_file_fmt(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse a whole decimal integer within [min, max]; return 0 or -EINVAL/-ERANGE. */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parse "0,1" or "0-1" into a CPU bitmask (CPUs < 64). */
+int parse_cpu_list(const char *s, uint64_t *mask);
+
+/* mkdir -p; rm -rf restricted to paths that contain "olab". */
+int mkdir_p(const char *path, unsigned mode);
+int remove_tree(const char *path);
+
+/* Kernel release string (uname -r) and online CPU count. */
+const char *kernel_release(void);
+int cpu_count(void);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * CPU steering.  A namespace's sysfs view (its net devices under
+ * /sys/class/net) needs a sysfs mounted from inside it, so reads and writes
+ * happen in a short-lived child with its own mount namespace, as in
+ * `ip netns exec`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "lib/log.h"
+#include "lib/util.h"
+#include "netns/cpu.h"
+
+#define SYSFS_TIMEOUT_MS 5000
+#define SYSFS_BUF 4096
+
+/* In the child: private mounts, the namespace, a fresh sysfs. */
+static int child_setup(const struct netns *ns)
+{
+	if (unshare(CLONE_NEWNS))
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL))
+		return -errno;
+	if (ns && setns(ns->fd, CLONE_NEWNET))
+		return -errno;
+	if (umount2("/sys", MNT_DETACH) && errno != EINVAL)
+		return -errno;
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		return -errno;
+	return 0;
+}
+
+static void child_op(int wfd, const struct netns *ns, const char *path, const char *val)
+{
+	struct { int err; char buf[SYSFS_BUF]; } r;
+	ssize_t n = 0;
+	int fd;
+
+	memset(&r, 0, sizeof(r));
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	r.err = child_setup(ns);
+	if (r.err)
+		goto out;
+	fd = open(path, (val ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0) {
+		r.err = -errno;
+		goto out;
+	}
+	if (val) {
+		n = write(fd, val, strlen(val));
+		if (n != (ssize_t)strlen(val))
+			r.err = n < 0 ? -errno : -EIO;
+	} else {
+		n = read(fd, r.buf, sizeof(r.buf) - 1);
+		if (n < 0)
+			r.err = -errno;
+	}
+	close(fd);
+out:
+	n = write(wfd, &r, sizeof(r));
+	_exit(n == sizeof(r) ? 0 : 1);
+}
+
+static bool relpath_ok(const char *relpath)
+{
+	return relpath && relpath[0] && relpath[0] != '/' && !strstr(relpath, "..");
+}
+
+/* val != NULL: write it; else read into buf. */
+static int sysfs_op(const struct netns *ns, const char *relpath, const char *val,
+		    char *buf, size_t len)
+{
+	struct { int err; char buf[SYSFS_BUF]; } r;
+	struct pollfd pfd;
+	char path[512];
+	int p[2], st, err;
+	size_t got = 0;
+	uint64_t end;
+	pid_t pid;
+
+	if (!relpath_ok(relpath) || (ns && ns->fd < 0))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/sys/%s", relpath);
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		child_op(p[1], ns, path, val);
+	}
+	close(p[1]);
+
+	/* Bounded: the child is killed if it does not answer in time. */
+	memset(&r, 0, sizeof(r));
+	err = -ETIMEDOUT;
+	end = now_ns() + SYSFS_TIMEOUT_MS * 1000000ull;
+	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	for (int i = 0; i < 10000 && got < sizeof(r); i++) {
+		uint64_t now = now_ns();
+		ssize_t n;
+
+		if (now >= end)
+			break;
+		if (poll(&pfd, 1, (int)((end - now) / 1000000) + 1) <= 0)
+			continue;
+		n = read(p[0], (char *)&r + got, sizeof(r) - got);
+		if (n <= 0) {
+			err = -EIO;
+			break;
+		}
+		got += n;
+	}
+	if (got == sizeof(r))
+		err = r.err;
+	close(p[0]);
+	if (err == -ETIMEDOUT || err == -EIO)
+		kill(pid, SIGKILL);
+	for (int i = 0; i < 100 && waitpid(pid, &st, 0) < 0 && errno == EINTR; i++)
+		;
+	if (!err && !val) {
+		size_t n = strnlen(r.buf, sizeof(r.buf));
+
+		while (n > 0 && (r.buf[n - 1] == '\n' || r.buf[n - 1] == ' '))
+			n--;
+		if (n >= len)
+			err = -ENOSPC;
+		else {
+			memcpy(buf, r.buf, n);
+			buf[n] = '\0';
+		}
+	}
+	if (err)
+		pr_debug("sysfs %s %s%s%s: %s\n", ns ? ns->name : "-", relpath,
+			 val ? " <- " : "", val ? val : "", strerror(-err));
+	return err;
+}
+
+int netns_sysfs_write(const struct netns *ns, const char *relpath, const char *val)
+{
+	/* Only the namespace's own devices: the rest of sysfs is global. */
+	if (!relpath || strncmp(relpath, "class/net/", 10) || !val)
+		return -EINVAL;
+	return sysfs_op(ns, relpath, val, NULL, 0);
+}
+
+int netns_sysfs_read(const struct netns *ns, const char *relpath, char *buf, size_t len)
+{
+	if (!buf || !len)
+		return -EINVAL;
+	return sysfs_op(ns, relpath, NULL, buf, len);
+}
+
+static bool ifname_ok(const char *ifname)
+{
+	return ifname && ifname[0] && strlen(ifname) < 16 && !strchr(ifname, '/') &&
+	       strcmp(ifname, ".") && strcmp(ifname, "..");
+}
+
+int link_set_threaded_napi(const struct netns *ns, const char *ifname, bool on)
+{
+	char rel[128];
+	int err;
+
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "class/net/%s/threaded", ifname);
+	err = netns_sysfs_write(ns, rel, on ? "1" : "0");
+	if (err)
+		pr_debug("link %s: cannot turn threaded NAPI %s: %s%s\n", ifname, on ? "on" : "off",
+			 strerror(-err), err == -EIO || err == -EOPNOTSUPP ?
+			 " (a veth has NAPI only while up with GRO or XDP)" : "");
+	return err;
+}
+
+int link_get_threaded_napi(const struct netns *ns, const char *ifname)
+{
+	char rel[128], buf[32];
+	int err;
+
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "class/net/%s/threaded", ifname);
+	err = netns_sysfs_read(ns, rel, buf, sizeof(buf));
+	if (err)
+		return err;
+	return atoi(buf);
+}
+
+int link_set_rps(const struct netns *ns, const char *ifname, uint64_t cpumask)
+{
+	char rel[128], val[32];
+	int err;
+
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "class/net/%s/queues/rx-0/rps_cpus", ifname);
+	snprintf(val, sizeof(val), "%llx", (unsigned long long)cpumask);
+	err = netns_sysfs_write(ns, rel, val);
+	if (err)
+		pr_debug("link %s: cannot set RPS mask %s: %s\n", ifname, val, strerror(-err));
+	return err;
+}
+
+int link_get_rps(const struct netns *ns, const char *ifname, uint64_t *cpumask)
+{
+	char rel[128], buf[256], hex[256];
+	size_t n = 0;
+	int err;
+
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "class/net/%s/queues/rx-0/rps_cpus", ifname);
+	err = netns_sysfs_read(ns, rel, buf, sizeof(buf));
+	if (err)
+		return err;
+	/* "00000000,00000003": keep the low 64 bits. */
+	for (const char *s = buf; *s; s++)
+		if (*s != ',' && n < sizeof(hex) - 1)
+			hex[n++] = *s;
+	hex[n] = '\0';
+	if (n > 16)
+		memmove(hex, hex + n - 16, 17);
+	*cpumask = strtoull(hex, NULL, 16);
+	return 0;
+}
+
+static int pin(pid_t pid, int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return -EINVAL;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(pid, sizeof(set), &set))
+		return -errno;
+	return 0;
+}
+
+int pin_thread_cpu(int cpu)
+{
+	return pin(0, cpu);
+}
+
+int pin_pid_cpu(pid_t pid, int cpu)
+{
+	if (pid <= 0)
+		return -EINVAL;
+	return pin(pid, cpu);
+}

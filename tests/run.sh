@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests (ASan+UBSan), integration tests (real namespaces
+# and BPF, as root) and command-line tests, then checks the root namespace is
+# as it was.  Ends with "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+pass=0 fail=0 skip=0
+log=$(mktemp -d /tmp/olab-test.XXXXXX)
+trap 'rm -rf "$log"' EXIT
+
+root_snapshot > "$log/root.before"
+
+for bin in test_unit test_integ; do
+	echo "== $bin"
+	if [ "$(id -u)" != 0 ] && [ $bin = test_integ ]; then
+		echo "SKIP $bin: needs root"; skip=$((skip + 1)); continue
+	fi
+	ASAN_OPTIONS=detect_leaks=1 build/$bin | tee "$log/$bin.out"
+	read -r p f s < <(awk '/^# totals/{print $3, $4, $5}' "$log/$bin.out")
+	if [ -z "${p:-}" ]; then
+		echo "FAIL $bin: crashed before its totals"; fail=$((fail + 1)); continue
+	fi
+	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+done
+
+echo "== command line"
+for t in tests/cli/*.sh; do
+	name=$(basename "$t" .sh)
+	t0=$(date +%s.%N)
+	out=$(timeout 600 bash "$t" 2>"$log/$name.err"); rc=$?
+	dt=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')
+	case $rc in
+	0) pass=$((pass + 1)); printf 'PASS %s (%.2fs)\n' "$name" "$dt" ;;
+	77) skip=$((skip + 1)); echo "SKIP $name: $(echo "$out" | tail -n 1)" ;;
+	*) fail=$((fail + 1)); echo "FAIL $name (exit $rc)"; echo "$out" | tail -n 20
+	   sed 's/^/    /' "$log/$name.err" | tail -n 30 ;;
+	esac
+done
+
+echo "== machine left as found"
+root_snapshot > "$log/root.after"
+if diff -u "$log/root.before" "$log/root.after"; then
+	pass=$((pass + 1)); echo "PASS root-namespace-unchanged"
+else
+	fail=$((fail + 1)); echo "FAIL root-namespace-unchanged"
+fi
+left=$(ls /run/netns 2>/dev/null | grep olab; ls /run/offloadlab 2>/dev/null | grep olab)
+if [ -z "$left" ]; then
+	pass=$((pass + 1)); echo "PASS no-leftover-objects"
+else
+	fail=$((fail + 1)); echo "FAIL no-leftover-objects: $left"
+fi
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
