@@ -41,6 +41,7 @@ SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
+.SECONDARY:
 .PHONY: all deps run test test-unit install clean-build check-root
 all: deps $(B)/offloadlab
 

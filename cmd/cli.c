@@ -253,11 +253,15 @@ int cli_dispatch(const struct olab_cmd *const *table, size_t n, const char *path
 
 		while (cmd->subcmds[ns])
 			ns++;
-		if (argc < 2 || argv[1][0] == '-') {
-			bool help = argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
-
-			cli_usage(cmd, sub_path, help ? stdout : stderr);
-			return help ? EXIT_OK : EXIT_USAGE;
+		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+			cli_usage(cmd, sub_path, stdout);
+			return EXIT_OK;
+		}
+		if (argc >= 2 && argv[1][0] == '-')
+			return cli_usage_error(sub_path, "unknown option '%s'", argv[1]);
+		if (argc < 2) {
+			cli_usage(cmd, sub_path, stderr);
+			return EXIT_USAGE;
 		}
 		return cli_dispatch(cmd->subcmds, ns, sub_path, argc - 1, argv + 1);
 	}

@@ -45,7 +45,12 @@ if diff -u "$log/root.before" "$log/root.after"; then
 else
 	fail=$((fail + 1)); echo "FAIL root-namespace-unchanged"
 fi
-left=$(ls /run/netns 2>/dev/null | grep olab; ls /run/offloadlab 2>/dev/null | grep olab)
+# Objects whose run is gone (its lock is free); other live runs are not ours to judge.
+left=$(for n in $(ls /run/netns /run/offloadlab /sys/fs/bpf 2>/dev/null | grep -o '^olab[0-9]*[^ ]*'); do
+	pid=$(echo "$n" | sed 's/^olab\([0-9]*\).*/\1/')
+	lock=/run/offloadlab/olab$pid.lock
+	if [ ! -e "$lock" ] || flock -n "$lock" true; then echo "$n"; fi
+done)
 if [ -z "$left" ]; then
 	pass=$((pass + 1)); echo "PASS no-leftover-objects"
 else

@@ -3,7 +3,12 @@
 command -v setpriv >/dev/null || skip "setpriv not installed"
 [ "$(id -u)" = 0 ] || skip "needs root to drop privileges"
 user=nobody
-su -s /bin/sh $user -c "test -x '$OLAB'" 2>/dev/null || skip "binary not reachable by $user (path permissions)"
+# A copy the unprivileged user can reach, whatever the clone's path permissions.
+dir=$(mktemp -d /tmp/olab-nonroot.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+chmod 755 "$dir"
+install -m 755 "$OLAB" "$dir/offloadlab"
+OLAB=$dir/offloadlab
 
 before=$(root_snapshot)
 for c in env "topo up" clean; do

@@ -1,0 +1,17 @@
+# The user-space paths are valgrind-clean in the parent process.  Forked probe
+# and sysfs children are silenced: libbpf 1.1 trips valgrind's bpf(2) wrapper there.
+. "$(dirname "$0")/../lib.sh"
+command -v valgrind >/dev/null || skip "valgrind not installed"
+vgerr=$(mktemp)
+supp=$(dirname "$0")/../valgrind.supp
+for args in "--help" "bogus" "env --json" "topo smoke" "clean"; do
+	valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+		--errors-for-leak-kinds=definite --child-silent-after-fork=yes \
+		--suppressions="$supp" "$OLAB" $args >/dev/null 2>"$vgerr"; rc=$?
+	if [ $rc -eq 99 ] || grep -q '^==[0-9]*== ' "$vgerr"; then
+		cat "$vgerr" >&2
+		fail "valgrind reports errors for '$args'"
+	fi
+done
+rm -f "$vgerr"
+exit 0
