@@ -46,11 +46,7 @@ else
 	fail=$((fail + 1)); echo "FAIL root-namespace-unchanged"
 fi
 # Objects whose run is gone (its lock is free); other live runs are not ours to judge.
-left=$(for n in $(ls /run/netns /run/offloadlab /sys/fs/bpf 2>/dev/null | grep -o '^olab[0-9]*[^ ]*'); do
-	pid=$(echo "$n" | sed 's/^olab\([0-9]*\).*/\1/')
-	lock=/run/offloadlab/olab$pid.lock
-	if [ ! -e "$lock" ] || flock -n "$lock" true; then echo "$n"; fi
-done)
+left=$(ls /run/netns /run/offloadlab /sys/fs/bpf 2>/dev/null | grep '^olab' | without_live_runs)
 if [ -z "$left" ]; then
 	pass=$((pass + 1)); echo "PASS no-leftover-objects"
 else
