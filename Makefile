@@ -36,8 +36,9 @@ SKELS    := $(patsubst bpf/%.bpf.c,$(B)/skel/%.skel.h,$(BPF_SRCS))
 # shared by the binary and the tests.
 LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c) \
 	$(filter-out cmd/main.c,$(wildcard cmd/*.c))
-LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS))
-SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS))
+ASM_SRCS := $(wildcard results/*.S)
+LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
+SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
@@ -71,6 +72,11 @@ $(B)/skel/%.skel.h: $(B)/bpf/%.bpf.o
 $(B)/obj/%.o: %.c $(SKELS) $(wildcard */*.h)
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+# Data files embedded with .incbin (assembled from the top of the tree).
+$(B)/obj/%.o: %.S $(wildcard results/*.json)
+	@mkdir -p $(@D)
+	$(call msg,AS,$@)$(CC) -c $< -o $@
 
 $(B)/san/%.o: %.c $(SKELS) $(wildcard */*.h)
 	@mkdir -p $(@D)
@@ -112,3 +118,6 @@ install: $(B)/offloadlab
 
 clean-build:
 	rm -rf $(B)
+
+# Folders may add build rules of their own (e.g. containers/containers.mk).
+-include $(wildcard */*.mk)

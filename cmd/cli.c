@@ -41,6 +41,8 @@ static void print_opt(FILE *f, const struct opt_desc *o)
 	if (o->kind != OPT_FLAG && n > 0 && (size_t)n < sizeof(left))
 		snprintf(left + n, sizeof(left) - n, " %s", o->metavar ? o->metavar : "ARG");
 	fprintf(f, "%-30s %s", left, o->help ? o->help : "");
+	if (o->kind == OPT_MS && o->max)
+		fprintf(f, " (%.3g..%.3g s)", o->min / 1e3, o->max / 1e3);
 	if (o->kind == OPT_UINT && o->max)
 		fprintf(f, " (%llu..%llu)", (unsigned long long)o->min, (unsigned long long)o->max);
 	if (o->kind == OPT_ENUM && o->choices) {
@@ -91,6 +93,15 @@ static int set_opt(const struct opt_desc *o, const char *path, void *cfg, const 
 					       (unsigned long long)o->min, (unsigned long long)o->max);
 		if (err)
 			return cli_usage_error(path, "--%s needs a number, not '%s'", o->name, arg);
+		*(uint64_t *)field = v;
+		return 0;
+	case OPT_MS:
+		err = parse_duration_ms(arg, &v);
+		if (!err && (v < o->min || (o->max && v > o->max)))
+			err = -ERANGE;
+		if (err)
+			return cli_usage_error(path, "--%s '%s' is not a duration in %.3g..%.3g s", o->name,
+					       arg, o->min / 1e3, o->max / 1e3);
 		*(uint64_t *)field = v;
 		return 0;
 	case OPT_CPUS:

@@ -17,6 +17,7 @@ enum opt_kind {
 	OPT_STR,    /* const char * */
 	OPT_ENUM,   /* int: index into choices */
 	OPT_CPUS,   /* uint64_t CPU mask from "0,1" or "0-1" */
+	OPT_MS,     /* uint64_t milliseconds from "2", "1.5" (seconds) or "300ms", within [min, max] */
 };
 
 struct opt_desc {

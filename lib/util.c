@@ -89,6 +89,28 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int parse_duration_ms(const char *s, uint64_t *ms)
+{
+	double v, scale = 1000;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		scale = 1;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	v *= scale;
+	if (!(v >= 0) || v > 1e12)
+		return -ERANGE;
+	*ms = (uint64_t)(v + 0.5);
+	return 0;
+}
+
 int parse_cpu_list(const char *s, uint64_t *mask)
 {
 	const char *p = s;

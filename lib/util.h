@@ -20,6 +20,8 @@ int write_file_fmt(const char *path, const char *fmt, ...) __attribute__((format
 
 /* Parse a whole decimal integer within [min, max]; return 0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* "2" or "1.5" (seconds), "300ms" or "2s" into milliseconds. */
+int parse_duration_ms(const char *s, uint64_t *ms);
 /* Parse "0,1" or "0-1" into a CPU bitmask (CPUs < 64). */
 int parse_cpu_list(const char *s, uint64_t *mask);
 

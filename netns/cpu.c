@@ -4,6 +4,7 @@
  * happen in a short-lived child with its own mount namespace, as in
  * `ip netns exec`.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "netns/cpu.h"
+#include "netns/link.h"
 
 #define SYSFS_TIMEOUT_MS 5000
 #define SYSFS_BUF 4096
@@ -263,4 +265,32 @@ int pin_pid_cpu(pid_t pid, int cpu)
 	if (pid <= 0)
 		return -EINVAL;
 	return pin(pid, cpu);
+}
+
+/* Threaded NAPI kthreads are named "napi/<ifname>-<napi id>" (full name in
+ * /proc/PID/comm).  Pin every one of ifname's to cpu; the number pinned or -errno. */
+int link_pin_napi_threads(const char *ifname, int cpu)
+{
+	char want[IFNAME_LEN + 8], path[300], comm[64];
+	struct dirent *de;
+	int n = 0, err = 0;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "napi/%s-", ifname);
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if (read_file(path, comm, sizeof(comm)) || strncmp(comm, want, strlen(want)))
+			continue;
+		err = pin_pid_cpu(atoi(de->d_name), cpu);
+		if (err)
+			break;
+		n++;
+	}
+	closedir(d);
+	return err ? err : n;
 }

@@ -19,6 +19,8 @@ int link_get_threaded_napi(const struct netns *ns, const char *ifname); /* 0, 1.
 /* RPS on rx queue 0; mask 0 turns RPS off. */
 int link_set_rps(const struct netns *ns, const char *ifname, uint64_t cpumask);
 int link_get_rps(const struct netns *ns, const char *ifname, uint64_t *cpumask);
+/* Pin the threaded-NAPI kthreads of ifname (any namespace) to cpu: how many, or -errno. */
+int link_pin_napi_threads(const char *ifname, int cpu);
 
 int pin_thread_cpu(int cpu);             /* calling thread */
 int pin_pid_cpu(pid_t pid, int cpu);

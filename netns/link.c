@@ -512,3 +512,18 @@ int link_get_offloads(const struct netns *ns, const char *ifname, int *gro, int 
 	close(fd);
 	return err;
 }
+
+int link_set_tx_csum(const struct netns *ns, const char *ifname, bool on)
+{
+	uint32_t v = on;
+	int fd, err;
+
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	fd = netns_socket(ns, AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return fd;
+	err = ethtool_value(fd, ifname, ETHTOOL_STXCSUM, &v);
+	close(fd);
+	return err;
+}

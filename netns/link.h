@@ -33,5 +33,8 @@ int neigh_add(const struct netns *ns, const char *ifname, const char *ip, const 
  * link_get_offloads: any pointer may be NULL. */
 int link_set_offloads(const struct netns *ns, const char *ifname, int gro, int gso, int tso);
 int link_get_offloads(const struct netns *ns, const char *ifname, int *gro, int *gso, int *tso);
+/* TX checksum offload: off makes local sockets send complete checksums, which
+ * packets turned around by native XDP (XDP_TX) need to stay valid. */
+int link_set_tx_csum(const struct netns *ns, const char *ifname, bool on);
 
 #endif

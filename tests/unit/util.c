@@ -75,3 +75,21 @@ OLAB_TEST(util_remove_tree_refuses_foreign)
 {
 	ASSERT_EQ(remove_tree("/tmp"), -EPERM, "refuses a path without the run prefix");
 }
+
+OLAB_TEST(util_parse_duration_ms)
+{
+	uint64_t ms = 0;
+
+	ASSERT_OK(parse_duration_ms("2", &ms), "seconds");
+	ASSERT_EQ(ms, 2000, "2 s");
+	ASSERT_OK(parse_duration_ms("1.5", &ms), "fraction");
+	ASSERT_EQ(ms, 1500, "1.5 s");
+	ASSERT_OK(parse_duration_ms("300ms", &ms), "ms suffix");
+	ASSERT_EQ(ms, 300, "300 ms");
+	ASSERT_OK(parse_duration_ms("3s", &ms), "s suffix");
+	ASSERT_EQ(ms, 3000, "3 s");
+	ASSERT_EQ(parse_duration_ms("3min", &ms), -EINVAL, "unknown unit");
+	ASSERT_EQ(parse_duration_ms("-1", &ms), -EINVAL, "negative");
+	ASSERT_EQ(parse_duration_ms("", &ms), -EINVAL, "empty");
+	ASSERT_EQ(parse_duration_ms("x", &ms), -EINVAL, "junk");
+}

@@ -1,0 +1,253 @@
+/* `offloadlab bench`: the hook benchmarks (one file per bench: cmd/bench_*.c). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cmd/cmd.h"
+#include "lib/bench.h"
+#include "lib/log.h"
+#include "lib/run.h"
+#include "lib/util.h"
+
+extern const struct bench *const __start_olab_benches[] __attribute__((weak));
+extern const struct bench *const __stop_olab_benches[] __attribute__((weak));
+
+static const struct bench *sorted[32];
+static size_t n_sorted;
+
+static int by_order(const void *a, const void *b)
+{
+	const struct bench *x = *(const struct bench *const *)a;
+	const struct bench *y = *(const struct bench *const *)b;
+
+	return x->order - y->order;
+}
+
+static void load_benches(void)
+{
+	if (n_sorted)
+		return;
+	for (const struct bench *const *b = __start_olab_benches;
+	     b < __stop_olab_benches && n_sorted < ARRAY_SIZE(sorted); b++)
+		sorted[n_sorted++] = *b;
+	qsort(sorted, n_sorted, sizeof(sorted[0]), by_order);
+}
+
+size_t bench_count(void)
+{
+	load_benches();
+	return n_sorted;
+}
+
+const struct bench *bench_get(size_t i)
+{
+	load_benches();
+	return i < n_sorted ? sorted[i] : NULL;
+}
+
+const struct bench *bench_by_name(const char *name)
+{
+	load_benches();
+	for (size_t i = 0; i < n_sorted; i++)
+		if (!strcmp(sorted[i]->name, name))
+			return sorted[i];
+	return NULL;
+}
+
+void bench_progress(const struct bench_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!isatty(STDERR_FILENO) || g_opts.verbose)
+		return;
+	fprintf(stderr, "\r\033[K[%d/%d] %s %s: ", ctx->cell, ctx->ncells, ctx->bench->name,
+		ctx->hook->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+}
+
+json_t *bench_add(struct bench_ctx *ctx, const char *variant, const char *metric, const char *unit,
+		  const char *method, const double *trials, size_t n, json_t *extra)
+{
+	struct result r = {
+		.bench = ctx->bench->name, .hook = ctx->hook->name, .variant = variant,
+		.metric = metric, .unit = unit, .method = method, .trials = trials, .n = n,
+		.extra = extra,
+	};
+
+	return results_add(ctx->res, &r);
+}
+
+/* ---- the command ---- */
+
+static const char *hook_names[40];
+static const char *const runtimes[] = { "netns", "runc", NULL };
+
+static const struct bench_cfg defaults = {
+	.hook = -1, .size = 64, .duration_ms = 1000, .warmup_ms = 300, .trials = 5,
+	.runtime = RUNTIME_NETNS, .out = "results",
+};
+
+static const struct opt_desc bench_opts[] = {
+	{ "hook", 0, OPT_ENUM, offsetof(struct bench_cfg, hook), "HOOK",
+	  "only this hook (default: every hook the bench applies to)", 0, 0, hook_names },
+	{ "size", 's', OPT_UINT, offsetof(struct bench_cfg, size), "BYTES",
+	  "frame size (UDP) or request size (TCP)", 64, 1500 },
+	{ "duration", 'd', OPT_MS, offsetof(struct bench_cfg, duration_ms), "SEC",
+	  "length of one trial (1.5, 300ms)", 50, 600000 },
+	{ "trials", 't', OPT_UINT, offsetof(struct bench_cfg, trials), "N", "repeated trials", 1, 200 },
+	{ "warmup", 0, OPT_MS, offsetof(struct bench_cfg, warmup_ms), "SEC",
+	  "warm-up before the trials", 0, 60000 },
+	{ "runtime", 0, OPT_ENUM, offsetof(struct bench_cfg, runtime), "RT",
+	  "where the app runs", 0, 0, runtimes },
+	{ "out", 'o', OPT_STR, offsetof(struct bench_cfg, out), "DIR",
+	  "results root; a run writes DIR/<run-id>/results.json" },
+	{ "quick", 'q', OPT_FLAG, offsetof(struct bench_cfg, quick), NULL,
+	  "short trials (3 x 300 ms, 100 ms warm-up) for a smoke run" },
+	OPT_END,
+};
+
+static int run_benches(const char *path, struct bench_cfg *cfg, const struct bench **list, size_t n)
+{
+	const struct hook_desc *hooks[40];
+	struct bench_ctx ctx = { .cfg = cfg };
+	struct results res;
+	int ncells = 0, failed = 0, err;
+	size_t nh = 0;
+	char reason[256];
+	json_t *conf;
+
+	if (cfg->quick) {
+		if (cfg->trials == defaults.trials)
+			cfg->trials = 3;
+		if (cfg->duration_ms == defaults.duration_ms)
+			cfg->duration_ms = 300;
+		if (cfg->warmup_ms == defaults.warmup_ms)
+			cfg->warmup_ms = 100;
+	}
+	if (cfg->runtime == RUNTIME_RUNC)
+		return cli_usage_error(path, "--runtime runc is not available yet (containers issue)");
+	if (cfg->hook >= 0) {
+		const struct hook_desc *h = hook_get(cfg->hook);
+		bool any = false;
+
+		if (hook_supported(h, reason, sizeof(reason)))
+			return cli_usage_error(path, "hook '%s' is not supported on this machine: %s",
+					       h->name, reason);
+		for (size_t b = 0; b < n; b++)
+			any |= list[b]->applies(h);
+		if (!any)
+			return cli_usage_error(path, "hook '%s' does not apply to this bench", h->name);
+	}
+	for (size_t i = 0; i < hook_count(); i++)
+		hooks[nh++] = hook_get(i);
+	for (size_t b = 0; b < n; b++)
+		for (size_t i = 0; i < nh; i++)
+			if ((cfg->hook < 0 || (int)i == cfg->hook) && list[b]->applies(hooks[i]))
+				ncells++;
+
+	conf = results_base_config();
+	json_object_set_new(conf, "bench", json_pack("{s:I, s:I, s:I, s:I, s:s, s:b}",
+		"size", (json_int_t)cfg->size, "duration_ms", (json_int_t)cfg->duration_ms,
+		"warmup_ms", (json_int_t)cfg->warmup_ms, "trials", (json_int_t)cfg->trials,
+		"runtime", runtimes[cfg->runtime], "quick", cfg->quick));
+	if (results_open(&res, cfg->out, conf))
+		return EXIT_FAIL;
+	ctx.res = &res;
+	ctx.ncells = ncells;
+
+	for (size_t b = 0; b < n && !run_stopping(); b++) {
+		for (size_t i = 0; i < nh && !run_stopping(); i++) {
+			if ((cfg->hook >= 0 && (int)i != cfg->hook) || !list[b]->applies(hooks[i]))
+				continue;
+			ctx.bench = list[b];
+			ctx.hook = hooks[i];
+			ctx.cell++;
+			if (hook_supported(hooks[i], reason, sizeof(reason))) {
+				pr_warn("%s %s: skipped: %s\n", list[b]->name, hooks[i]->name, reason);
+				bench_add(&ctx, NULL, "skipped", "", reason, NULL, 0, NULL);
+				continue;
+			}
+			bench_progress(&ctx, "starting");
+			err = list[b]->run(&ctx);
+			if (err && !run_stopping()) {
+				pr_warn("\r%s %s: failed: %s\n", list[b]->name, hooks[i]->name,
+					strerror(-err));
+				failed++;
+			}
+		}
+	}
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	err = results_write(&res);
+	if (g_opts.json) {
+		json_dumpf(res.root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+		putchar('\n');
+	} else {
+		results_print_table(&res, stdout);
+		results_print_reference(&res, stdout);
+		printf("\nresults: %s/results.json\n", res.dir);
+	}
+	results_close(&res);
+	if (run_stopping()) {
+		pr_warn("offloadlab %s: interrupted\n", path);
+		return EXIT_FAIL;
+	}
+	return failed || err ? EXIT_FAIL : EXIT_OK;
+}
+
+/* One subcommand per registered bench, plus "all"; built at start-up. */
+static struct olab_cmd bench_cmds[33];
+static struct bench_cfg bench_defaults[33];
+static const struct olab_cmd *bench_subcmds[34];
+
+static int bench_cmd_run(void *c, int argc, char **argv)
+{
+	struct bench_cfg *cfg = c;
+	const struct bench *list[32];
+	char path[64];
+	size_t n = 0;
+
+	if (cfg->only >= 0) {
+		list[n++] = bench_get(cfg->only);
+	} else {
+		for (size_t i = 0; i < bench_count(); i++)
+			list[n++] = bench_get(i);
+	}
+	snprintf(path, sizeof(path), "bench %s", cfg->only >= 0 ? list[0]->name : "all");
+	return run_benches(path, cfg, list, n);
+}
+
+static const struct olab_cmd cmd_bench = {
+	.name = "bench",
+	.summary = "measure the cost and benefit of each hook (overhead, drop, pass, echo, all)",
+	.subcmds = bench_subcmds,
+	.order = 40,
+};
+DEFINE_COMMAND(cmd_bench);
+
+__attribute__((constructor)) static void build_bench_cmds(void)
+{
+	size_t n = bench_count(), k = 0;
+
+	for (size_t i = 0; i < hook_count() && i + 1 < ARRAY_SIZE(hook_names); i++)
+		hook_names[i] = hook_get(i)->name;
+	for (size_t i = 0; i <= n && i < 32; i++, k++) {
+		bool all = i == n;
+
+		bench_defaults[k] = defaults;
+		bench_defaults[k].only = all ? -1 : (int)i;
+		bench_cmds[k] = (struct olab_cmd){
+			.name = all ? "all" : bench_get(i)->name,
+			.summary = all ? "every bench x every hook (--quick: about 2 minutes)"
+				       : bench_get(i)->summary,
+			.opts = bench_opts, .cfg_size = sizeof(struct bench_cfg),
+			.cfg_defaults = &bench_defaults[k], .needs = NEED_ALL, .run = bench_cmd_run,
+		};
+		bench_subcmds[k] = &bench_cmds[k];
+	}
+	bench_subcmds[k] = NULL;
+}

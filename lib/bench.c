@@ -1,0 +1,184 @@
+/* Shared by the benches: testbed layouts and CPU steering. */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "lib/bench.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "netns/cpu.h"
+
+const char *bench_layout_name(enum bench_layout l)
+{
+	return l == LAYOUT_RX_CPU1 ? "app-shares-rx-cpu" : "app-own-cpu";
+}
+
+int bench_pin_napi(const struct topo *t, int cpu)
+{
+	int n = link_pin_napi_threads(t->if_dut, cpu);
+
+	if (n == 0)
+		n = -ESRCH;
+	return n < 0 ? n : 0;
+}
+
+int bench_topo_up(enum bench_layout l, struct topo *t)
+{
+	struct topo_opts o = {
+		.mtu = 1500, .gro = 1, .gso = -1, .tso = -1, .rx_cpu = -1,
+		.threaded_napi = l == LAYOUT_RX_CPU1,
+	};
+	int err;
+
+	if (cpu_count() < 2)
+		return -EOPNOTSUPP; /* every layout needs two CPUs */
+	err = topo_up(&o, t);
+	if (err) {
+		pr_warn("testbed: %s: %s\n", topo_last_error(), strerror(-err));
+		return err;
+	}
+	/* Toggle GRO once both ends are up: a veth recomputes whether its peer
+	 * accepts XDP frames (NETDEV_XDP_ACT_NDO_XMIT) only on such a change. */
+	err = link_set_offloads(&t->dut, t->if_dut, 0, -1, -1);
+	if (!err)
+		err = link_set_offloads(&t->dut, t->if_dut, 1, -1, -1);
+	if (!err)
+		err = link_set_offloads(&t->gen, t->if_gen, 0, -1, -1);
+	if (!err)
+		err = link_set_offloads(&t->gen, t->if_gen, 1, -1, -1);
+	if (err) {
+		topo_down(t);
+		return err;
+	}
+	if (l == LAYOUT_RX_CPU1) {
+		err = bench_pin_napi(t, 1);
+		if (err) {
+			pr_warn("testbed: cannot pin the NAPI thread of %s: %s\n", t->if_dut,
+				strerror(-err));
+			topo_down(t);
+		}
+	}
+	return err;
+}
+
+json_t *bench_layout_json(enum bench_layout l, const struct topo *t)
+{
+	return json_pack("{s:s, s:i, s:s, s:s, s:i}", "layout", bench_layout_name(l),
+			 "generator_cpu", 0,
+			 "rx_processing", l == LAYOUT_RX_CPU1 ? "threaded NAPI pinned to CPU 1"
+							      : "softirq on the generator's CPU 0",
+			 "dut_if", t->if_dut, "app_cpu", 1);
+}
+
+static int send_port(const struct topo *t, enum gen_mode mode, uint64_t size, uint16_t dport,
+		     uint64_t duration_ms, struct gen_result *r)
+{
+	struct gen_cfg c;
+
+	gen_cfg_init(&c);
+	c.size = size;
+	c.count = 0;
+	c.duration_ns = duration_ms * 1000000ull;
+	c.cpus = 1; /* CPU 0 */
+	c.threads = 1;
+	c.nflows = mode == GEN_MODE_TCP ? 4 : 1;
+	c.dport = dport;
+	return gen_run(t, mode, &c, r);
+}
+
+int bench_send(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t duration_ms,
+	       struct gen_result *r)
+{
+	return send_port(t, mode, size, GEN_DPORT, duration_ms, r);
+}
+
+int bench_app_start(const struct topo *t, enum app_kind kind, int cpu, uint64_t req_size,
+		    struct hook_inst *hook, struct app **out)
+{
+	struct app_opts o = {
+		.kind = kind, .family = AF_INET, .port = GEN_DPORT, .cpu = cpu,
+		.req_size = (uint32_t)req_size, .hook = hook,
+	};
+	int err = app_start(&o, &t->dut, out);
+
+	if (!err)
+		err = app_wait_ready(*out, 5000);
+	if (err) {
+		pr_warn("app %s: %s\n", app_kind_name(kind), strerror(-err));
+		app_free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+void bench_settle(void)
+{
+	sleep_ns(30 * 1000000ull);
+}
+
+bool bench_hook_is_tcp(const struct hook_desc *h)
+{
+	return h->proto && !strcmp(h->proto, "tcp");
+}
+
+struct traffic {
+	const struct topo *t;
+	enum gen_mode mode;
+	uint16_t dport;
+	uint64_t size, ms;
+	struct gen_result *r;
+	int err;
+};
+
+static void *traffic_main(void *arg)
+{
+	struct traffic *tr = arg;
+
+	tr->err = send_port(tr->t, tr->mode, tr->size, tr->dport, tr->ms, tr->r);
+	return NULL;
+}
+
+#define LEAD_MS 150 /* program load, connections, queues filling */
+#define TAIL_MS 100
+
+static int measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint16_t dport,
+		   uint64_t window_ms, bench_snap_fn snap, void *arg, struct gen_result *r,
+		   uint64_t *window_ns)
+{
+	struct traffic tr = { .t = t, .mode = mode, .size = size, .r = r, .dport = dport,
+			      .ms = LEAD_MS + window_ms + TAIL_MS };
+	uint64_t t0, t1;
+	pthread_t th;
+	int err;
+
+	err = pthread_create(&th, NULL, traffic_main, &tr);
+	if (err)
+		return -err;
+	sleep_ns(LEAD_MS * 1000000ull);
+	t0 = now_ns();
+	snap(arg, 0);
+	sleep_ns(window_ms * 1000000ull);
+	snap(arg, 1);
+	t1 = now_ns();
+	pthread_join(th, NULL);
+	bench_settle();
+	snap(arg, 2);
+	*window_ns = t1 - t0;
+	if (!tr.err && r->elapsed_ns < (LEAD_MS + window_ms) * 1000000ull) {
+		pr_warn("bench: the generator stopped before the measurement window ended\n");
+		return -EIO;
+	}
+	return tr.err;
+}
+
+int bench_measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t window_ms,
+		  bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns)
+{
+	return measure(t, mode, size, GEN_DPORT, window_ms, snap, arg, r, window_ns);
+}
+
+int bench_measure_port(const struct topo *t, uint64_t size, uint16_t dport, uint64_t window_ms,
+		       bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns)
+{
+	return measure(t, GEN_MODE_LIVE, size, dport, window_ms, snap, arg, r, window_ns);
+}

@@ -1,0 +1,106 @@
+/*
+ * Benchmarks, in the shape of the kernel's selftests/bpf bench.c: each bench
+ * is one file cmd/bench_<name>.c defining a struct bench with DEFINE_BENCH;
+ * `offloadlab bench <name>` runs it for every hook it applies to (or --hook),
+ * with warm-up and repeated trials, and reports every figure through
+ * results/ with its median and 95% CI.
+ */
+#ifndef OLAB_BENCH_H
+#define OLAB_BENCH_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "lib/hooks.h"
+#include "netns/topo.h"
+#include "results/results.h"
+
+enum bench_runtime { RUNTIME_NETNS, RUNTIME_RUNC };
+
+struct bench_cfg {
+	int hook;              /* index into the hook table, -1: every hook the bench applies to */
+	uint64_t size;         /* frame bytes (UDP) or request bytes (TCP) */
+	uint64_t duration_ms;  /* per trial */
+	uint64_t warmup_ms;
+	uint64_t trials;
+	int runtime;
+	const char *out;       /* results root folder */
+	bool quick;
+	int only;              /* index of the bench to run, -1: all (set by the subcommand) */
+};
+
+/* CPU layouts on which a figure is measured (recorded with it). */
+enum bench_layout {
+	/* generator on CPU 0; receive processing (threaded NAPI) on CPU 1; the app on CPU 1 */
+	LAYOUT_RX_CPU1,
+	/* generator and receive processing on CPU 0 (softirq on the sending CPU); the app alone on CPU 1 */
+	LAYOUT_APP_OWN_CPU,
+};
+
+struct bench_ctx {
+	const struct bench_cfg *cfg;
+	struct results *res;
+	const struct bench *bench;
+	const struct hook_desc *hook;
+	int cell, ncells;      /* progress */
+};
+
+struct bench {
+	const char *name;
+	const char *summary;
+	/* Hooks it measures, in the order of the hook table. */
+	bool (*applies)(const struct hook_desc *h);
+	/* Measure one hook: warm-up, trials, results_add().  0 or -errno. */
+	int (*run)(struct bench_ctx *ctx);
+	int order;
+};
+
+#define DEFINE_BENCH(sym) \
+	static const struct bench *const __olab_bench_##sym \
+	__attribute__((used, section("olab_benches"))) = &sym
+
+size_t bench_count(void);
+const struct bench *bench_get(size_t i);     /* sorted by order */
+const struct bench *bench_by_name(const char *name);
+
+/* Build the testbed for a layout (GRO on both ends so XDP frames are
+ * accepted; threaded NAPI pinned where the layout says). */
+int bench_topo_up(enum bench_layout l, struct topo *t);
+const char *bench_layout_name(enum bench_layout l);
+json_t *bench_layout_json(enum bench_layout l, const struct topo *t);
+/* Pin the NAPI kthreads of ifname (in ns) to cpu; the number pinned, or -errno. */
+int bench_pin_napi(const struct topo *t, int cpu);
+
+/* Live progress on a TTY (stderr), nothing otherwise. */
+void bench_progress(const struct bench_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add a figure with the cell's bench and hook names. */
+json_t *bench_add(struct bench_ctx *ctx, const char *variant, const char *metric, const char *unit,
+		  const char *method, const double *trials, size_t n, json_t *extra);
+
+#endif
+
+#include "lib/apps.h"
+#include "lib/gen.h"
+
+/* Traffic from the generator on CPU 0 for duration_ms: live frames (UDP
+ * frames of size bytes) or TCP clients (requests of size bytes). */
+int bench_send(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t duration_ms,
+	       struct gen_result *r);
+
+/*
+ * One measurement window, xdp-tools style: traffic starts, after a lead-in
+ * snap(arg, 0) reads the counters, window_ms later snap(arg, 1) reads them
+ * again (*window_ns gets the CLOCK_MONOTONIC time between the two reads),
+ * then the traffic ends and snap(arg, 2) reads the totals.
+ */
+typedef void (*bench_snap_fn)(void *arg, int when);
+/* The same, with live frames to dport instead of GEN_DPORT. */
+int bench_measure_port(const struct topo *t, uint64_t size, uint16_t dport, uint64_t window_ms,
+		       bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
+int bench_measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t window_ms,
+		  bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
+/* Start an app in the DUT on cpu (a stream hook's sockets go into its map). */
+int bench_app_start(const struct topo *t, enum app_kind kind, int cpu, uint64_t req_size,
+		    struct hook_inst *hook, struct app **out);
+/* Wait until in-flight packets are processed. */
+void bench_settle(void);
+/* Stream hooks and tcp-socket: TCP traffic; the rest: UDP. */
+bool bench_hook_is_tcp(const struct hook_desc *h);

@@ -1,0 +1,104 @@
+/*
+ * The hook table: every place offloadlab can put the offloaded app, by the
+ * name used for --hook everywhere.  A new hook is one entry in lib/hooks.c
+ * (plus its programs, "<family>_<action>", in bpf/hooks.bpf.c).
+ *
+ * Attaching builds an instance: its own skeleton (so counters are its own),
+ * the one program the action needs, and the attachment, whose removal is
+ * registered with the run's cleanup so SIGINT/SIGTERM remove it too.
+ */
+#ifndef OLAB_HOOKS_H
+#define OLAB_HOOKS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "bpf/counters.h"
+#include "netns/netns.h"
+
+enum hook_kind {
+	HOOK_PACKET,    /* program on a device: sees packets, UDP flow filter */
+	HOOK_STREAM,    /* program on a sockmap: sees a TCP socket's bytes */
+	HOOK_BASELINE,  /* no program: the plain socket app */
+};
+
+enum hook_action {
+	HOOK_EMPTY,      /* return pass, touch nothing */
+	HOOK_COUNT_PASS, /* count per CPU, pass */
+	HOOK_DROP,       /* count per CPU, drop */
+	HOOK_ECHO,       /* reply at the hook */
+	HOOK_ACTION__COUNT
+};
+
+struct hook_inst;
+
+struct hook_desc {
+	const char *name;          /* --hook name */
+	const char *summary;
+	int feature;               /* enum feature_id it needs, -1 for none */
+	const char *attach_mode;   /* how it is attached, for reports */
+	enum hook_kind kind;
+	const char *proto;         /* "udp" or "tcp": the traffic it is measured with */
+	const char *family;        /* program names: "<family>_<action>", NULL: none */
+	bool parser;               /* also attach sk_parser */
+	int (*attach)(struct hook_inst *hi);
+	void (*detach)(struct hook_inst *hi);
+	/* Programs now attached where this hook attaches (ifindex in the
+	 * calling thread's namespace): ids into ids[*cnt], 0 or -errno. */
+	int (*query)(int ifindex, uint32_t *ids, uint32_t *cnt);
+};
+
+struct hook_opts {
+	uint16_t port;      /* benchmark flow: UDP dport / TCP local port, 0: all */
+	uint32_t msg_size;  /* stream parser message size, 0: each skb */
+};
+
+size_t hook_count(void);
+const struct hook_desc *hook_get(size_t i);
+const struct hook_desc *hook_by_name(const char *name);
+const char *hook_kind_name(enum hook_kind k);
+
+const char *hook_action_name(enum hook_action a);
+/* "count_pass" or "count-pass"...; -EINVAL when unknown. */
+int hook_action_by_name(const char *name);
+/* Baselines only have HOOK_EMPTY (nothing to run). */
+bool hook_has_action(const struct hook_desc *h, enum hook_action a);
+
+/* 0 when env says the hook works here, else -EOPNOTSUPP and the reason. */
+int hook_supported(const struct hook_desc *h, char *reason, size_t len);
+
+/*
+ * Load and attach h's program for action a on ifname in ns (packet hooks;
+ * stream hooks ignore ifname), acting only on the flow to udp_port (0: all).
+ * ns must be one of the run's namespaces.  0 or -errno; -EOPNOTSUPP when env
+ * says the hook's feature is unsupported.
+ */
+int hook_attach(const struct hook_desc *h, enum hook_action a, const struct netns *ns,
+		const char *ifname, uint16_t udp_port, struct hook_inst **out);
+int hook_attach_opts(const struct hook_desc *h, enum hook_action a, const struct netns *ns,
+		     const char *ifname, const struct hook_opts *o, struct hook_inst **out);
+/* Remove the attachment and free everything.  NULL is fine. */
+void hook_detach(struct hook_inst *hi);
+
+const struct hook_desc *hook_inst_desc(const struct hook_inst *hi);
+enum hook_action hook_inst_action(const struct hook_inst *hi);
+/* Program fd (bpf_stats, BPF_PROG_TEST_RUN), -1 for baselines. */
+int hook_prog_fd(struct hook_inst *hi);
+uint32_t hook_prog_id(struct hook_inst *hi);
+/* Stream hooks: the sockhash the app puts its sockets in; -1 otherwise. */
+int hook_sockmap_fd(struct hook_inst *hi);
+/*
+ * Put a connected socket in the sockhash (key: its SO_COOKIE).  Works in a
+ * forked child, through the inherited map fd.  0 for non-stream hooks.
+ */
+int hook_sock_add(struct hook_inst *hi, int sock_fd);
+/* The program's live per-CPU counters (mmapped .bss); NULL for baselines. */
+const volatile struct cpu_counters *hook_counters(struct hook_inst *hi);
+/* Sum over CPUs of the live counters; zeroes for baselines. */
+struct cpu_counters hook_counters_sum(struct hook_inst *hi);
+
+/* Programs attached where h attaches on ifname in ns (0: none), or -errno. */
+int hook_query(const struct hook_desc *h, const struct netns *ns, const char *ifname,
+	       uint32_t *ids, uint32_t *cnt);
+
+#endif

@@ -1,0 +1,229 @@
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "lib/log.h"
+#include "lib/util.h"
+#include "results/results.h"
+
+extern const char reference_json[];
+
+json_t *reference_load(void)
+{
+	json_error_t err;
+	json_t *j = json_loads(reference_json, 0, &err);
+
+	if (!j)
+		pr_warn("reference.json: %s (line %d)\n", err.text, err.line);
+	return j;
+}
+
+json_t *results_base_config(void)
+{
+	char host[64] = "", started[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gethostname(host, sizeof(host) - 1);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "kernel", kernel_release(),
+			 "commit", OLAB_GIT_REV, "offloadlab", OLAB_VERSION, "cpus", cpu_count(),
+			 "host", host, "started", started);
+}
+
+int results_open(struct results *r, const char *root_dir, json_t *config)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	strftime(r->run_id, sizeof(r->run_id), "run-%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
+	snprintf(r->run_id + strlen(r->run_id), sizeof(r->run_id) - strlen(r->run_id), "-%d",
+		 (int)getpid());
+	snprintf(r->dir, sizeof(r->dir), "%s/%s", root_dir, r->run_id);
+	err = mkdir_p(r->dir, 0755);
+	if (!err && access(r->dir, W_OK))
+		err = -errno;
+	if (err) {
+		pr_warn("offloadlab: results folder %s is not writable: %s\n", r->dir, strerror(-err));
+		json_decref(config);
+		return err;
+	}
+	r->list = json_array();
+	r->root = json_pack("{s:s, s:o, s:O}", "run_id", r->run_id, "config",
+			    config ? config : json_object(), "results", r->list);
+	return 0;
+}
+
+json_t *results_add(struct results *r, const struct result *res)
+{
+	json_t *trials = json_array(), *o;
+	struct summary s;
+
+	for (size_t i = 0; i < res->n; i++)
+		json_array_append_new(trials, json_real(res->trials[i]));
+	summarize(res->trials, res->n, &s);
+	o = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:f, s:[f,f], s:f, s:f, s:f, s:o}",
+		      "bench", res->bench, "hook", res->hook, "variant", res->variant,
+		      "metric", res->metric, "unit", res->unit, "method", res->method,
+		      "median", s.median, "ci95", s.ci_lo, s.ci_hi, "ci_coverage", s.ci_level,
+		      "mean", s.mean, "stddev", s.stddev, "trials", trials);
+	if (!o) {
+		json_decref(res->extra);
+		return NULL;
+	}
+	if (res->extra)
+		json_object_update(o, res->extra);
+	json_decref(res->extra);
+	json_array_append_new(r->list, o);
+	return o;
+}
+
+int results_write(struct results *r)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/results.json", r->dir);
+	json_object_set_new(r->root, "reference", results_reference_json(r));
+	if (json_dump_file(r->root, path, JSON_INDENT(2) | JSON_REAL_PRECISION(8))) {
+		pr_warn("offloadlab: cannot write %s: %s\n", path, strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+void results_close(struct results *r)
+{
+	json_decref(r->list);
+	json_decref(r->root);
+	memset(r, 0, sizeof(*r));
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* A selector {bench, hook, variant?, metric} matches a primary figure. */
+static bool matches(json_t *sel, json_t *fig)
+{
+	return str_eq(jstr(sel, "bench"), jstr(fig, "bench")) &&
+	       str_eq(jstr(sel, "hook"), jstr(fig, "hook")) &&
+	       str_eq(jstr(sel, "variant"), jstr(fig, "variant")) &&
+	       str_eq(jstr(sel, "metric"), jstr(fig, "metric")) &&
+	       !json_is_false(json_object_get(fig, "primary"));
+}
+
+static json_t *find(json_t *list, json_t *sel)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach(list, i, f)
+		if (matches(sel, f))
+			return f;
+	return NULL;
+}
+
+static double fig_value(json_t *f, const char *key)
+{
+	json_t *v = f ? json_object_get(f, key) : NULL;
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+json_t *results_reference_json(const struct results *r)
+{
+	json_t *ref = reference_load(), *out = json_array(), *ratios, *rt;
+	size_t i;
+
+	if (!ref)
+		return out;
+	ratios = json_object_get(ref, "ratios");
+	json_array_foreach(ratios, i, rt) {
+		json_t *num = json_object_get(rt, "num"), *den = json_object_get(rt, "den");
+		json_t *figs = json_object_get(ref, "figures");
+		json_t *mn = find(r->list, num), *md = find(r->list, den);
+		double seed = fig_value(find(figs, num), "value") / fig_value(find(figs, den), "value");
+		double here = fig_value(mn, "median") / fig_value(md, "median");
+		json_t *o = json_pack("{s:s}", "name", jstr(rt, "name"));
+
+		json_object_set_new(o, "seed", isfinite(seed) ? json_real(seed) : json_null());
+		json_object_set_new(o, "here", isfinite(here) ? json_real(here) : json_null());
+		if (mn && md) {
+			json_t *cn = json_object_get(mn, "ci95"), *cd = json_object_get(md, "ci95");
+			double lo = json_real_value(json_array_get(cn, 0)) /
+				    json_real_value(json_array_get(cd, 1));
+			double hi = json_real_value(json_array_get(cn, 1)) /
+				    json_real_value(json_array_get(cd, 0));
+
+			/* Conservative: the ratio of the CI ends. */
+			if (isfinite(lo) && isfinite(hi))
+				json_object_set_new(o, "here_range", json_pack("[f,f]", lo, hi));
+		}
+		json_array_append_new(out, o);
+	}
+	json_decref(ref);
+	return out;
+}
+
+static void fmt_num(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else if (fabs(v) >= 1e6)
+		snprintf(buf, len, "%.3gM", v / 1e6);
+	else if (fabs(v) >= 1e4)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else
+		snprintf(buf, len, "%.1f", v);
+}
+
+void results_print_table(const struct results *r, FILE *f)
+{
+	size_t i;
+	json_t *o;
+
+	fprintf(f, "%-9s %-15s %-18s %-14s %10s %-23s %s\n", "BENCH", "HOOK", "VARIANT", "METRIC",
+		"MEDIAN", "95% CI", "METHOD");
+	json_array_foreach(r->list, i, o) {
+		json_t *ci = json_object_get(o, "ci95");
+		char med[24], lo[24], hi[24], cis[56];
+
+		fmt_num(med, sizeof(med), fig_value(o, "median"));
+		fmt_num(lo, sizeof(lo), json_real_value(json_array_get(ci, 0)));
+		fmt_num(hi, sizeof(hi), json_real_value(json_array_get(ci, 1)));
+		snprintf(cis, sizeof(cis), "[%s, %s]", lo, hi);
+		fprintf(f, "%-9s %-15s %-18s %-14s %10s %-23s %s\n", jstr(o, "bench"), jstr(o, "hook"),
+			jstr(o, "variant") ? jstr(o, "variant") : "", jstr(o, "metric"), med, cis,
+			jstr(o, "method"));
+	}
+}
+
+void results_print_reference(const struct results *r, FILE *f)
+{
+	json_t *refs = results_reference_json(r), *o;
+	size_t i;
+
+	fprintf(f, "\nBeside the published figures (seed: KVM VM, kernel 6.8.7); ratios travel across machines:\n");
+	fprintf(f, "%-58s %10s %10s\n", "RATIO", "SEED", "HERE");
+	json_array_foreach(refs, i, o) {
+		double seed = fig_value(o, "seed"), here = fig_value(o, "here");
+		char s[24], h[24];
+
+		if (isnan(here))
+			continue;
+		snprintf(s, sizeof(s), isnan(seed) ? "-" : "%.3f", seed);
+		snprintf(h, sizeof(h), "%.3f", here);
+		fprintf(f, "%-58s %10s %10s\n", jstr(o, "name"), s, h);
+	}
+	json_decref(refs);
+}

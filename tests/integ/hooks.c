@@ -1,0 +1,955 @@
+/*
+ * The hooks and the apps against the real kernel: every hook x action moves
+ * real traffic between the gen and dut namespaces and the test checks what
+ * arrived where, that detach leaves nothing behind, and that the root
+ * namespace never changes.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "lib/apps.h"
+#include "lib/bpf_compat.h"
+#include "lib/hooks.h"
+#include "lib/run.h"
+#include "lib/util.h"
+#include "netns/link.h"
+#include "netns/netns.h"
+#include "netns/topo.h"
+#include "tests/test.h"
+
+#define PORT        7777
+#define UDP_N       3000    /* datagrams per case */
+#define UDP_SIZE    64      /* payload bytes */
+#define UDP_FRAME   (14 + 20 + 8 + UDP_SIZE)
+#define BURST       32
+#define WAIT_MS     3000
+#define ROOT_NET    "bpftool net show 2>&1"
+
+static const char *const actions[] = { "empty", "count_pass", "drop", "echo" };
+
+static struct topo_opts bed_opts(void)
+{
+	return (struct topo_opts){ .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
+}
+
+/* Skip (true) when env says the hook cannot work here. */
+static bool skip_unsupported(const struct hook_desc *h)
+{
+	char why[256];
+
+	if (!hook_supported(h, why, sizeof(why)))
+		return false;
+	test_skip("%s: %s", h->name, why);
+	return true;
+}
+
+static bool prog_gone(uint32_t id)
+{
+	/* tc frees filters from an RCU work item: allow it a moment. */
+	for (int i = 0; i < 200; i++) {
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0 && errno == ENOENT)
+			return true;
+		if (fd >= 0)
+			close(fd);
+		sleep_ns(10000000);
+	}
+	return false;
+}
+
+static int gen_socket(struct topo *t, int type)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct timeval tv = { .tv_sec = 3 };
+	int fd;
+
+	fd = netns_socket(&t->gen, AF_INET, type, 0);
+	if (fd < 0)
+		return fd;
+	inet_pton(AF_INET, t->ip4_dut, &sa.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void fill_dgram(uint8_t *buf, uint32_t seq)
+{
+	memcpy(buf, &seq, sizeof(seq));
+	app_pattern_fill(buf + 4, UDP_SIZE - 4, seq);
+}
+
+/* ---- UDP traffic, closed loop ---------------------------------------- */
+
+struct udp_run {
+	int fd;
+	struct hook_inst *hi;
+	struct app *app;
+	enum hook_action act;
+	/* echo: replies seen, by sequence number */
+	uint8_t seen[UDP_N];
+	uint64_t replies, bad_replies, dup_replies;
+};
+
+/* Drain echo replies; each must be a datagram we sent, byte for byte. */
+static void drain_replies(struct udp_run *r)
+{
+	uint8_t buf[2048], want[UDP_SIZE];
+
+	for (int i = 0; i < 10000; i++) {
+		ssize_t n = recv(r->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		uint32_t seq;
+
+		if (n < 0)
+			return;
+		memcpy(&seq, buf, sizeof(seq));
+		if (n != UDP_SIZE || seq >= UDP_N) {
+			r->bad_replies++;
+			continue;
+		}
+		fill_dgram(want, seq);
+		if (memcmp(buf, want, UDP_SIZE)) {
+			r->bad_replies++;
+			continue;
+		}
+		if (r->seen[seq]++)
+			r->dup_replies++;
+		else
+			r->replies++;
+	}
+}
+
+/* What has arrived where it should, for the closed loop. */
+static uint64_t udp_progress(struct udp_run *r, bool echo_by_app)
+{
+	struct app_stats st;
+
+	if (r->act == HOOK_ECHO || echo_by_app) {
+		drain_replies(r);
+		return r->replies;
+	}
+	if (r->act == HOOK_DROP)
+		return hook_counters_sum(r->hi).packets;
+	app_read(r->app, &st);
+	return st.packets;
+}
+
+/* Send UDP_N datagrams in bursts, each burst once the previous has arrived.
+ * Returns how many arrived (UDP_N when nothing was lost). */
+static uint64_t udp_closed_loop(struct udp_run *r, bool echo_by_app)
+{
+	uint8_t buf[UDP_SIZE];
+	uint64_t got = 0;
+
+	for (uint32_t seq = 0; seq < UDP_N;) {
+		uint64_t end;
+
+		for (int b = 0; b < BURST && seq < UDP_N; b++, seq++) {
+			fill_dgram(buf, seq);
+			if (send(r->fd, buf, sizeof(buf), 0) != sizeof(buf))
+				return got;
+		}
+		end = now_ns() + WAIT_MS * 1000000ull;
+		while ((got = udp_progress(r, echo_by_app)) < seq && now_ns() < end)
+			sleep_ns(50000);
+		if (got < seq)
+			return got;
+	}
+	return got;
+}
+
+/* ---- what is attached, seen directly (not through lib/hooks.c) ------- */
+
+static int direct_attached(const struct hook_desc *h, struct topo *t, char *what, size_t len)
+{
+	struct nstoken *tok = netns_enter(&t->dut);
+	int n = -1;
+
+	if (!tok)
+		return -errno;
+	what[0] = '\0';
+	if (!strncmp(h->name, "xdp", 3)) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, o);
+
+		if (!bpf_xdp_query(t->ifindex_dut, 0, &o)) {
+			n = o.attach_mode != XDP_ATTACHED_NONE;
+			snprintf(what, len, "xdp mode %u drv %u skb %u", o.attach_mode,
+				 o.drv_prog_id, o.skb_prog_id);
+		}
+	} else if (!strcmp(h->name, "tc")) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = t->ifindex_dut, .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, o, .handle = 1, .priority = 1);
+		int err = bpf_tc_query(&hook, &o);
+
+		n = !err;
+		snprintf(what, len, "tc query %d prog %u", err, o.prog_id);
+	} else if (!strcmp(h->name, "tcx")) {
+		uint32_t ids[4], cnt = 4;
+
+		if (!tcx_query(t->ifindex_dut, BPF_TCX_INGRESS, ids, NULL, &cnt, NULL)) {
+			n = cnt;
+			snprintf(what, len, "tcx count %u", cnt);
+		}
+	}
+	netns_leave(tok);
+	return n;
+}
+
+/* The DUT's own `tc` view: clsact qdisc and ingress filters. */
+static void tc_view(struct topo *t, char *out, size_t len)
+{
+	test_sh(out, len, "ip netns exec %s tc qdisc show dev %s 2>&1; "
+		"ip netns exec %s tc filter show dev %s ingress 2>&1",
+		t->dut.name, t->if_dut, t->dut.name, t->if_dut);
+}
+
+/* ---- packet hooks ---------------------------------------------------- */
+
+static void packet_case(const struct hook_desc *h, enum hook_action act, struct topo *t,
+			const char *root_before)
+{
+	struct app_opts ao = { .kind = APP_UDP_SINK, .port = PORT, .cpu = -1, .rcvbuf = 4 << 20 };
+	struct udp_run *r = calloc(1, sizeof(*r));
+	char what[256], root[8192], view[4096];
+	struct cpu_counters c;
+	struct app_stats st;
+	struct hook_inst *hi = NULL;
+	struct app *app = NULL;
+	uint32_t id = 0, ids[4], cnt = 4;
+	uint64_t got;
+
+	if (!ASSERT_OK_PTR(r, "calloc"))
+		return;
+	r->fd = -1;
+	r->act = act;
+	fprintf(stderr, "  %s/%s\n", h->name, actions[act]);
+	if (!ASSERT_OK(app_start(&ao, &t->dut, &app), "udp sink start") ||
+	    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "udp sink ready"))
+		goto cleanup;
+	if (!ASSERT_OK(hook_attach(h, act, &t->dut, t->if_dut, PORT, &hi), "hook_attach"))
+		goto cleanup;
+	id = hook_prog_id(hi);
+	ASSERT_GT(id, 0, "program id");
+	ASSERT_GE(hook_prog_fd(hi), 0, "program fd");
+	ASSERT_EQ(hook_sockmap_fd(hi), -1, "no sockmap for a packet hook");
+	ASSERT_EQ(direct_attached(h, t, what, sizeof(what)), 1, what);
+	ASSERT_OK(hook_query(h, &t->dut, t->if_dut, ids, &cnt), "hook_query");
+	ASSERT_TRUE(cnt == 1 && ids[0] == id, "hook_query finds our program");
+	test_sh(root, sizeof(root), ROOT_NET);
+	ASSERT_STREQ(root, root_before, "root bpftool net show after attach");
+
+	r->hi = hi;
+	r->app = app;
+	r->fd = gen_socket(t, SOCK_DGRAM);
+	if (!ASSERT_GE(r->fd, 0, "gen socket"))
+		goto cleanup;
+	got = udp_closed_loop(r, false);
+	sleep_ns(100000000); /* let stragglers land where they would */
+	drain_replies(r);
+	c = hook_counters_sum(hi);
+	app_read(app, &st);
+
+	switch (act) {
+	case HOOK_EMPTY:
+		ASSERT_EQ(got, UDP_N, "datagrams the app received");
+		ASSERT_EQ(st.packets, UDP_N, "app packets");
+		ASSERT_EQ(c.packets + c.bytes + c.passed + c.dropped + c.redirected, 0,
+			  "empty touches no counter");
+		break;
+	case HOOK_COUNT_PASS:
+		ASSERT_EQ(got, UDP_N, "datagrams the app received");
+		ASSERT_EQ(st.packets, UDP_N, "app packets");
+		ASSERT_EQ(st.bytes, (uint64_t)UDP_N * UDP_SIZE, "app bytes");
+		ASSERT_EQ(c.packets, UDP_N, "counted packets");
+		ASSERT_EQ(c.passed, UDP_N, "passed");
+		ASSERT_EQ(c.bytes, (uint64_t)UDP_N * UDP_FRAME, "counted frame bytes");
+		ASSERT_EQ(c.dropped, 0, "dropped");
+		break;
+	case HOOK_DROP:
+		ASSERT_EQ(got, UDP_N, "datagrams that reached the program");
+		ASSERT_EQ(c.packets, UDP_N, "counted packets");
+		ASSERT_EQ(c.dropped, UDP_N, "dropped = arrived");
+		ASSERT_EQ(c.bytes, (uint64_t)UDP_N * UDP_FRAME, "counted frame bytes");
+		ASSERT_EQ(st.packets, 0, "the app socket got nothing");
+		break;
+	case HOOK_ECHO:
+		ASSERT_EQ(got, UDP_N, "replies back in gen");
+		ASSERT_EQ(r->replies, UDP_N, "every request came back");
+		ASSERT_EQ(r->bad_replies, 0, "replies with other bytes");
+		ASSERT_EQ(r->dup_replies, 0, "duplicate replies");
+		ASSERT_EQ(c.packets, UDP_N, "counted packets");
+		ASSERT_EQ(c.redirected, UDP_N, "echoed at the hook");
+		ASSERT_EQ(c.errors, 0, "redirect errors");
+		ASSERT_EQ(st.packets, 0, "the app socket got nothing");
+		break;
+	default:
+		break;
+	}
+
+cleanup:
+	if (r->fd >= 0)
+		close(r->fd);
+	if (hi) {
+		hook_detach(hi);
+		ASSERT_EQ(direct_attached(h, t, what, sizeof(what)), 0, what);
+		cnt = 4;
+		ASSERT_OK(hook_query(h, &t->dut, t->if_dut, ids, &cnt), "hook_query after detach");
+		ASSERT_EQ(cnt, 0, "hook_query: nothing attached");
+		ASSERT_TRUE(prog_gone(id), "program freed after detach");
+		if (!strcmp(h->name, "tc")) {
+			tc_view(t, view, sizeof(view));
+			ASSERT_FALSE(strstr(view, "clsact") || strstr(view, "bpf"),
+				     "no clsact qdisc or bpf filter left");
+		}
+		test_sh(root, sizeof(root), ROOT_NET);
+		ASSERT_STREQ(root, root_before, "root bpftool net show after detach");
+	}
+	app_free(app);
+	free(r);
+}
+
+static void packet_hook(const char *name)
+{
+	const struct hook_desc *h = hook_by_name(name);
+	struct topo_opts o = bed_opts();
+	struct hook_inst *peer = NULL;
+	char root_before[8192];
+	struct topo t;
+
+	if (!ASSERT_OK_PTR(h, name) || skip_unsupported(h))
+		return;
+	test_sh(root_before, sizeof(root_before), ROOT_NET);
+	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
+		return;
+	/*
+	 * gen sends complete UDP checksums, as a wire would: with tx offload a
+	 * local socket leaves a partial one, which an skb-less XDP_TX reply
+	 * carries back as a bad checksum.
+	 */
+	if (!ASSERT_EQ(test_sh(NULL, 0, "ip netns exec %s ethtool -K %s tx off 2>&1", t.gen.name,
+			       t.if_gen), 0, "tx checksum offload off on the gen end"))
+		goto cleanup;
+	/* Native XDP_TX frames reach the peer veth only when it runs XDP
+	 * itself (GRO on it was not enough here): an empty one on gen. */
+	if (!strcmp(name, "xdp") &&
+	    !ASSERT_OK(hook_attach(h, HOOK_EMPTY, &t.gen, t.if_gen, 0, &peer), "XDP on the gen end"))
+		goto cleanup;
+	for (int a = 0; a < HOOK_ACTION__COUNT; a++)
+		packet_case(h, a, &t, root_before);
+cleanup:
+	hook_detach(peer);
+	topo_down(&t);
+}
+
+OLAB_TEST(hooks_xdp)         { packet_hook("xdp"); }
+OLAB_TEST(hooks_xdp_generic) { packet_hook("xdp-generic"); }
+OLAB_TEST(hooks_tc)          { packet_hook("tc"); }
+OLAB_TEST(hooks_tcx)         { packet_hook("tcx"); }
+
+/* ---- stream hooks ---------------------------------------------------- */
+
+/* Write all of buf, reading echoes into back (if set) as they come. */
+static bool tcp_write_read(int fd, const uint8_t *buf, size_t len, uint8_t *back, size_t *got)
+{
+	size_t sent = 0;
+	uint64_t end = now_ns() + 10 * 1000000000ull;
+
+	while ((sent < len || (back && *got < len)) && now_ns() < end) {
+		struct pollfd p = { .fd = fd, .events = (sent < len ? POLLOUT : 0) |
+							(back ? POLLIN : 0) };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		if ((p.revents & POLLOUT) && sent < len) {
+			n = send(fd, buf + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN)
+				return false;
+			sent += n > 0 ? n : 0;
+		}
+		if (back && (p.revents & POLLIN)) {
+			n = recv(fd, back + *got, len - *got, MSG_DONTWAIT);
+			if (n == 0 || (n < 0 && errno != EAGAIN))
+				return false;
+			*got += n > 0 ? n : 0;
+		}
+	}
+	return sent == len && (!back || *got == len);
+}
+
+/*
+ * Send total bytes of the pattern.  Paced: a chunk of whole messages no
+ * larger than one segment (or one message), then wait until the app has read
+ * it (or echoed it back) before the next; else one burst.
+ */
+static bool tcp_send_all(int fd, struct app *app, const uint8_t *buf, uint8_t *back, size_t total,
+			 uint32_t msg, bool paced, size_t *got)
+{
+	size_t chunk = !paced ? total : msg >= 1448 ? msg : msg ? 1448 / msg * msg : 1448;
+
+	*got = 0;
+	for (size_t off = 0; off < total; off += chunk) {
+		size_t n = total - off < chunk ? total - off : chunk, g = 0;
+
+		if (!tcp_write_read(fd, buf + off, n, back ? back + off : NULL, &g))
+			return false;
+		*got += g;
+		if (paced && !back &&
+		    app_wait_count(app, offsetof(struct app_stats, bytes), off + n, WAIT_MS))
+			return false;
+	}
+	return true;
+}
+
+static void stream_case(const struct hook_desc *h, enum hook_action act, uint32_t msg,
+			struct topo *t, const char *root_before, enum app_kind kind)
+{
+	struct hook_opts ho = { .port = PORT, .msg_size = msg };
+	struct app_opts ao = { .kind = kind, .port = PORT, .cpu = -1, .verify = true,
+			       .req_size = msg };
+	size_t total = msg ? (size_t)msg * (msg < 64 ? 4000 : 256 * 1024 / msg) : 512 * 1024;
+	uint8_t *buf = malloc(total), *back = malloc(total);
+	bool echo = act == HOOK_ECHO || kind == APP_TCP_ECHO;
+	/* Parser + SK_PASS: paced, see hooks_sk_skb_parser_pass_burst. */
+	bool paced = h->parser && (act == HOOK_EMPTY || act == HOOK_COUNT_PASS);
+	char root[8192];
+	struct hook_inst *hi = NULL;
+	struct app *app = NULL;
+	struct cpu_counters c;
+	struct app_stats st;
+	size_t got = 0;
+	uint32_t id = 0;
+	int fd = -1;
+
+	fprintf(stderr, "  %s/%s msg %u app %s%s\n", h->name, actions[act], msg,
+		app_kind_name(kind), paced ? " paced" : "");
+	if (!ASSERT_OK_PTR(buf, "malloc") || !ASSERT_OK_PTR(back, "malloc"))
+		goto cleanup;
+	app_pattern_fill(buf, total, 0);
+	memset(back, 0, total);
+	if (!ASSERT_OK(hook_attach_opts(h, act, &t->dut, NULL, &ho, &hi), "hook_attach"))
+		goto cleanup;
+	id = hook_prog_id(hi);
+	ASSERT_GT(id, 0, "program id");
+	ASSERT_GE(hook_sockmap_fd(hi), 0, "sockmap fd");
+	ao.hook = hi;
+	if (!ASSERT_OK(app_start(&ao, &t->dut, &app), "tcp app start") ||
+	    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "tcp app ready"))
+		goto cleanup;
+	test_sh(root, sizeof(root), ROOT_NET);
+	ASSERT_STREQ(root, root_before, "root bpftool net show after attach");
+
+	fd = gen_socket(t, SOCK_STREAM);
+	if (!ASSERT_GE(fd, 0, "connect from gen"))
+		goto cleanup;
+	/* Send only once the socket is in the map, so the program sees every byte. */
+	if (!ASSERT_OK(app_wait_count(app, offsetof(struct app_stats, sockmap_added), 1, WAIT_MS),
+		       "socket in the sockmap"))
+		goto cleanup;
+	ASSERT_TRUE(tcp_send_all(fd, app, buf, echo ? back : NULL, total, msg, paced, &got),
+		    "send (and read back)");
+
+	switch (act) {
+	case HOOK_DROP:
+		for (int i = 0; i < 300 && hook_counters_sum(hi).bytes < total; i++)
+			sleep_ns(10000000);
+		break;
+	default:
+		if (!echo)
+			app_wait_count(app, offsetof(struct app_stats, bytes), total, WAIT_MS);
+		break;
+	}
+	sleep_ns(50000000);
+	c = hook_counters_sum(hi);
+	app_read(app, &st);
+	ASSERT_EQ(st.sockmap_errors, 0, "sockmap insert errors");
+	ASSERT_EQ(st.missed_wakeup_bytes, 0, "bytes the app was never woken for");
+
+	if (echo) {
+		ASSERT_EQ(got, total, "bytes echoed back");
+		ASSERT_TRUE(!memcmp(back, buf, total), "echo returns the same bytes, in order");
+	}
+	switch (act) {
+	case HOOK_EMPTY:
+		ASSERT_EQ(st.bytes, total, "app bytes");
+		ASSERT_EQ(st.bad_bytes, 0, "bytes out of order");
+		ASSERT_EQ(c.packets + c.bytes, 0, "empty touches no counter");
+		break;
+	case HOOK_COUNT_PASS:
+		ASSERT_EQ(st.bytes, total, "app bytes");
+		ASSERT_EQ(st.bad_bytes, 0, "bytes out of order");
+		ASSERT_EQ(c.bytes, total, "counted bytes");
+		ASSERT_EQ(c.passed, c.packets, "passed every skb");
+		if (msg) {
+			ASSERT_EQ(c.packets, total / msg, "one verdict per message");
+			ASSERT_EQ(st.requests, total / msg, "app requests");
+		}
+		break;
+	case HOOK_DROP:
+		ASSERT_EQ(c.bytes, total, "counted bytes");
+		ASSERT_EQ(c.dropped, c.packets, "dropped every skb");
+		ASSERT_GT(c.packets, 0, "verdicts");
+		if (msg)
+			ASSERT_EQ(c.packets, total / msg, "one verdict per message");
+		ASSERT_EQ(st.bytes, 0, "the app got nothing");
+		break;
+	case HOOK_ECHO:
+		ASSERT_EQ(c.bytes, total, "counted bytes");
+		ASSERT_EQ(c.redirected, c.packets, "redirected every skb");
+		ASSERT_EQ(c.errors, 0, "redirect errors");
+		if (msg)
+			ASSERT_EQ(c.packets, total / msg, "one verdict per message");
+		ASSERT_EQ(st.bytes, 0, "the app got nothing");
+		break;
+	default:
+		break;
+	}
+
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	app_free(app);
+	if (hi) {
+		hook_detach(hi);
+		if (id)
+			ASSERT_TRUE(prog_gone(id), "program freed after detach");
+		test_sh(root, sizeof(root), ROOT_NET);
+		ASSERT_STREQ(root, root_before, "root bpftool net show after detach");
+	}
+	free(buf);
+	free(back);
+}
+
+static void stream_hook(const char *name, const uint32_t *sizes, size_t nsizes)
+{
+	const struct hook_desc *h = hook_by_name(name);
+	struct topo_opts o = bed_opts();
+	char root_before[8192];
+	struct topo t;
+
+	if (!ASSERT_OK_PTR(h, name) || skip_unsupported(h))
+		return;
+	test_sh(root_before, sizeof(root_before), ROOT_NET);
+	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
+		return;
+	for (size_t s = 0; s < nsizes; s++)
+		for (int a = 0; a < HOOK_ACTION__COUNT; a++)
+			stream_case(h, a, sizes[s], &t, root_before, APP_TCP_SINK);
+	/* The app itself echoes what the program passes. */
+	stream_case(h, HOOK_COUNT_PASS, sizes[0], &t, root_before, APP_TCP_ECHO);
+	topo_down(&t);
+}
+
+OLAB_TEST(hooks_sk_skb_verdict)
+{
+	static const uint32_t sizes[] = { 0 };
+
+	stream_hook("sk-skb-verdict", sizes, ARRAY_SIZE(sizes));
+}
+
+OLAB_TEST(hooks_sk_skb_parser)
+{
+	static const uint32_t sizes[] = { 100, 1, 1448, 5000, 16384 };
+
+	stream_hook("sk-skb-parser", sizes, ARRAY_SIZE(sizes));
+}
+
+/* bytes_received of the DUT's established connection to PORT, from ss. */
+static uint64_t dut_tcp_bytes_received(struct topo *t)
+{
+	char out[4096], *p;
+
+	test_sh(out, sizeof(out), "ip netns exec %s ss -tniH state established '( sport = :%d )'",
+		t->dut.name, PORT);
+	p = strstr(out, "bytes_received:");
+	return p ? strtoull(p + strlen("bytes_received:"), NULL, 10) : 0;
+}
+
+/*
+ * Parser + SK_PASS under a burst.  Kernels since 6.14 (and stable backports)
+ * set copied_seq wrongly in tcp_bpf_strp_read_sock() when SK_PASS data from
+ * an earlier read is still unread: the reader then spins on EAGAIN or is
+ * never woken, and the rest of the stream never reaches it.  Upstream fix
+ * proposed as "bpf, sockmap: Fix tp->copied_seq update in
+ * tcp_bpf_strp_read_sock".  With that signature (every byte received by TCP,
+ * fewer delivered, none corrupted) the test skips naming the defect;
+ * anything else that loses or corrupts bytes fails.
+ */
+OLAB_TEST(hooks_sk_skb_parser_pass_burst)
+{
+	const struct hook_desc *h = hook_by_name("sk-skb-parser");
+	const uint32_t msg = 100;
+	const size_t total = msg * 2621;
+	struct hook_opts ho = { .port = PORT, .msg_size = msg };
+	struct app_opts ao = { .kind = APP_TCP_SINK, .port = PORT, .cpu = -1, .verify = true,
+			       .req_size = msg };
+	struct topo_opts o = bed_opts();
+	struct hook_inst *hi = NULL;
+	struct app *app = NULL;
+	uint8_t *buf = malloc(total);
+	struct app_stats st;
+	uint64_t tcp_rx;
+	size_t got;
+	struct topo t;
+	int fd = -1;
+
+	if (!ASSERT_OK_PTR(buf, "malloc") || !ASSERT_OK_PTR(h, "hook") || skip_unsupported(h)) {
+		free(buf);
+		return;
+	}
+	app_pattern_fill(buf, total, 0);
+	if (!ASSERT_OK(topo_up(&o, &t), "topo_up")) {
+		free(buf);
+		return;
+	}
+	if (!ASSERT_OK(hook_attach_opts(h, HOOK_COUNT_PASS, &t.dut, NULL, &ho, &hi), "attach"))
+		goto cleanup;
+	ao.hook = hi;
+	if (!ASSERT_OK(app_start(&ao, &t.dut, &app), "app") ||
+	    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "app ready"))
+		goto cleanup;
+	fd = gen_socket(&t, SOCK_STREAM);
+	if (!ASSERT_GE(fd, 0, "connect") ||
+	    !ASSERT_OK(app_wait_count(app, offsetof(struct app_stats, sockmap_added), 1, WAIT_MS),
+		       "socket in the sockmap"))
+		goto cleanup;
+	ASSERT_TRUE(tcp_send_all(fd, app, buf, NULL, total, msg, false, &got), "send");
+	app_wait_count(app, offsetof(struct app_stats, bytes), total, WAIT_MS);
+	app_read(app, &st);
+	tcp_rx = dut_tcp_bytes_received(&t);
+	ASSERT_EQ(st.bad_bytes, 0, "bytes out of order");
+	if (st.bytes < total && tcp_rx == total && !st.bad_bytes) {
+		test_skip("known kernel defect (tcp_bpf_strp_read_sock copied_seq, SK_PASS behind a "
+			  "parser): TCP received %zu bytes, the app got %llu", total,
+			  (unsigned long long)st.bytes);
+		goto cleanup;
+	}
+	ASSERT_EQ(st.bytes, total, "app bytes");
+	ASSERT_EQ(hook_counters_sum(hi).packets, total / msg, "one verdict per message");
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	app_free(app);
+	hook_detach(hi);
+	topo_down(&t);
+	free(buf);
+}
+
+/* ---- baselines: the apps alone --------------------------------------- */
+
+OLAB_TEST(hooks_baselines)
+{
+	const struct hook_desc *udp = hook_by_name("udp-socket"), *tcp = hook_by_name("tcp-socket");
+	struct topo_opts o = bed_opts();
+	struct hook_inst *hi = NULL;
+	struct udp_run *r = NULL;
+	struct app *app = NULL;
+	struct app_stats st;
+	size_t total = 1 << 20, got = 0;
+	uint8_t *buf = NULL, *back = NULL;
+	struct topo t;
+	int fd;
+
+	if (!ASSERT_OK_PTR(udp, "udp-socket") || !ASSERT_OK_PTR(tcp, "tcp-socket"))
+		return;
+	ASSERT_EQ(hook_attach(udp, HOOK_DROP, NULL, NULL, PORT, &hi), -EINVAL,
+		  "a baseline has no drop");
+	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
+		return;
+
+	/* udp-socket: the sink gets every datagram, the echo app answers each. */
+	ASSERT_OK(hook_attach(udp, HOOK_EMPTY, &t.dut, t.if_dut, PORT, &hi), "attach baseline");
+	ASSERT_EQ(hook_prog_fd(hi), -1, "no program");
+	ASSERT_EQ(hook_sockmap_fd(hi), -1, "no sockmap");
+	ASSERT_TRUE(hook_counters(hi) == NULL, "no counters");
+	hook_detach(hi);
+	for (int k = 0; k < 2; k++) {
+		struct app_opts ao = { .kind = k ? APP_UDP_ECHO : APP_UDP_SINK, .port = PORT,
+				       .cpu = 0, .rcvbuf = 4 << 20 };
+
+		r = calloc(1, sizeof(*r));
+		if (!ASSERT_OK_PTR(r, "calloc"))
+			goto cleanup;
+		r->act = HOOK_EMPTY;
+		if (!ASSERT_OK(app_start(&ao, &t.dut, &app), "udp app") ||
+		    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "udp app ready"))
+			goto cleanup;
+		r->app = app;
+		r->fd = gen_socket(&t, SOCK_DGRAM);
+		if (!ASSERT_GE(r->fd, 0, "gen socket"))
+			goto cleanup;
+		ASSERT_EQ(udp_closed_loop(r, k == 1), UDP_N, app_kind_name(ao.kind));
+		close(r->fd);
+		app_read(app, &st);
+		ASSERT_EQ(st.packets, UDP_N, "app packets");
+		ASSERT_EQ(st.bytes, (uint64_t)UDP_N * UDP_SIZE, "app bytes");
+		ASSERT_EQ(st.cpu_packets[0], UDP_N, "counted on the CPU it was pinned to");
+		if (k == 1) {
+			ASSERT_EQ(st.sent_packets, UDP_N, "echo app sent");
+			ASSERT_EQ(r->bad_replies, 0, "replies with other bytes");
+		}
+		ASSERT_EQ(app_stop(app, WAIT_MS), 0, "app exit status");
+		app_free(app);
+		app = NULL;
+		free(r);
+		r = NULL;
+	}
+
+	/* tcp-socket: the sink sees the pattern in order, the echo app returns it. */
+	buf = malloc(total);
+	back = malloc(total);
+	if (!ASSERT_OK_PTR(buf, "malloc") || !ASSERT_OK_PTR(back, "malloc"))
+		goto cleanup;
+	app_pattern_fill(buf, total, 0);
+	for (int k = 0; k < 2; k++) {
+		struct app_opts ao = { .kind = k ? APP_TCP_ECHO : APP_TCP_SINK, .port = PORT,
+				       .cpu = 1 % cpu_count(), .verify = true, .req_size = 1000 };
+
+		if (!ASSERT_OK(app_start(&ao, &t.dut, &app), "tcp app") ||
+		    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "tcp app ready"))
+			goto cleanup;
+		fd = gen_socket(&t, SOCK_STREAM);
+		if (!ASSERT_GE(fd, 0, "connect"))
+			goto cleanup;
+		got = 0;
+		memset(back, 0, total);
+		ASSERT_TRUE(tcp_write_read(fd, buf, total, k ? back : NULL, &got), "send");
+		app_wait_count(app, offsetof(struct app_stats, bytes), total, WAIT_MS);
+		close(fd);
+		ASSERT_OK(app_wait_count(app, offsetof(struct app_stats, conns_closed), 1, WAIT_MS),
+			  "app saw the close");
+		app_read(app, &st);
+		ASSERT_EQ(st.bytes, total, "app bytes");
+		ASSERT_EQ(st.bad_bytes, 0, "bytes in order");
+		ASSERT_EQ(st.requests, total / 1000, "requests of 1000 bytes");
+		ASSERT_EQ(st.conns, 1, "connections");
+		ASSERT_EQ(st.sockmap_added, 0, "no sockmap");
+		if (k) {
+			ASSERT_EQ(got, total, "echoed bytes");
+			ASSERT_TRUE(!memcmp(back, buf, total), "echo is the same bytes");
+		}
+		ASSERT_EQ(app_stop(app, WAIT_MS), 0, "app exit status");
+		app_free(app);
+		app = NULL;
+	}
+cleanup:
+	if (r && r->fd > 0)
+		close(r->fd);
+	free(r);
+	app_free(app);
+	free(buf);
+	free(back);
+	topo_down(&t);
+}
+
+/* ---- the table, and cleanup on SIGTERM ------------------------------- */
+
+OLAB_TEST(hooks_table)
+{
+	const char *want[] = { "xdp", "xdp-generic", "tc", "tcx", "sk-skb-verdict",
+			       "sk-skb-parser", "udp-socket", "tcp-socket" };
+	struct hook_inst *hi;
+
+	ASSERT_EQ(hook_count(), ARRAY_SIZE(want), "hooks");
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const struct hook_desc *h = hook_by_name(want[i]);
+
+		if (!ASSERT_OK_PTR(h, want[i]))
+			continue;
+		ASSERT_TRUE(h->summary && h->attach_mode && h->proto, "described");
+		ASSERT_TRUE((h->kind == HOOK_BASELINE) == (h->attach == NULL), "attach iff program");
+		ASSERT_TRUE((h->kind == HOOK_BASELINE) == (h->feature < 0), "feature iff program");
+		ASSERT_TRUE(hook_get(i) != NULL, "hook_get");
+		for (int a = 0; a < HOOK_ACTION__COUNT; a++)
+			ASSERT_EQ(hook_has_action(h, a), h->kind != HOOK_BASELINE || a == HOOK_EMPTY,
+				  "actions");
+	}
+	ASSERT_TRUE(hook_by_name("nope") == NULL, "unknown hook");
+	ASSERT_EQ(hook_action_by_name("count-pass"), HOOK_COUNT_PASS, "count-pass");
+	ASSERT_EQ(hook_action_by_name("echo"), HOOK_ECHO, "echo");
+	ASSERT_EQ(hook_action_by_name("bounce"), -EINVAL, "unknown action");
+	ASSERT_STREQ(hook_action_name(HOOK_DROP), "drop", "action name");
+	/* Never the root namespace, never without one. */
+	ASSERT_EQ(hook_attach(hook_by_name("xdp"), HOOK_DROP, NULL, "lo", PORT, &hi), -EINVAL,
+		  "packet hook without a namespace");
+	ASSERT_TRUE(hi == NULL, "no instance on failure");
+	ASSERT_EQ(app_kind_by_name("tcp-echo"), APP_TCP_ECHO, "app kind");
+	ASSERT_EQ(app_kind_by_name("tcp"), -EINVAL, "unknown app kind");
+}
+
+OLAB_TEST(hooks_detach_on_sigterm)
+{
+	const char *names[] = { "xdp", "tc", "tcx", "sk-skb-parser" };
+	struct topo_opts o = bed_opts();
+	uint32_t ids[ARRAY_SIZE(names)] = { 0 };
+	int pfd[2] = { -1, -1 }, st = 0;
+	struct topo t;
+	char what[256];
+	pid_t pid;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (skip_unsupported(hook_by_name(names[i])))
+			return;
+	if (!ASSERT_OK(topo_up(&o, &t), "topo_up") || !ASSERT_OK(pipe(pfd), "pipe"))
+		goto cleanup;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		/* A run of its own: attach everything, report ids, wait for SIGTERM,
+		 * unwind through exit() and the cleanup registry. */
+		struct hook_inst *hi;
+
+		cleanup_disown();
+		run_init();
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+			const struct hook_desc *h = hook_by_name(names[i]);
+
+			if (hook_attach(h, HOOK_DROP, &t.dut, t.if_dut, PORT, &hi))
+				_exit(2);
+			ids[i] = hook_prog_id(hi);
+		}
+		if (write(pfd[1], ids, sizeof(ids)) != sizeof(ids))
+			_exit(3);
+		for (int i = 0; i < 10000 && !run_stopping(); i++)
+			sleep_ns(1000000);
+		exit(run_stopping() ? 0 : 4);
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	if (!ASSERT_GT(pid, 0, "fork"))
+		goto cleanup;
+	if (ASSERT_EQ(read(pfd[0], ids, sizeof(ids)), sizeof(ids), "ids from the child")) {
+		ASSERT_EQ(direct_attached(hook_by_name("xdp"), &t, what, sizeof(what)), 1, what);
+		ASSERT_EQ(direct_attached(hook_by_name("tc"), &t, what, sizeof(what)), 1, what);
+		ASSERT_EQ(direct_attached(hook_by_name("tcx"), &t, what, sizeof(what)), 1, what);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child unwound on SIGTERM");
+	for (size_t i = 0; i < 3; i++) {
+		ASSERT_EQ(direct_attached(hook_by_name(names[i]), &t, what, sizeof(what)), 0, what);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		ASSERT_TRUE(ids[i] && prog_gone(ids[i]), names[i]);
+cleanup:
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	topo_down(&t);
+}
+
+/* ---- apps are bounded ------------------------------------------------ */
+
+/* Gone, or a zombie nobody has reaped yet. */
+static bool dead(pid_t pid)
+{
+	char path[64], stat[256], *p;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, stat, sizeof(stat)))
+		return true;
+	p = strrchr(stat, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+OLAB_TEST(apps_bounded)
+{
+	struct app_opts ao = { .kind = APP_TCP_SINK, .port = PORT, .cpu = -1 };
+	struct topo_opts o = bed_opts();
+	int pfd[2], st = 0;
+	struct app *app = NULL;
+	uint64_t t0;
+	pid_t mid, app_pid = 0;
+	struct topo t;
+
+	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
+		return;
+	/* The stop flag. */
+	for (int k = 0; k < APP_KIND__COUNT; k++) {
+		ao.kind = k;
+		if (!ASSERT_OK(app_start(&ao, &t.dut, &app), "start") ||
+		    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "ready"))
+			goto cleanup;
+		t0 = now_ns();
+		ASSERT_EQ(app_stop(app, 2000), 0, app_kind_name(k));
+		ASSERT_LT(now_ns() - t0, 1000000000ull, "stops within a second");
+		app_free(app);
+		app = NULL;
+	}
+	/* Its own time limit. */
+	ao.kind = APP_UDP_SINK;
+	ao.timeout_ms = 300;
+	if (!ASSERT_OK(app_start(&ao, &t.dut, &app), "start"))
+		goto cleanup;
+	t0 = now_ns();
+	ASSERT_EQ(proc_wait(&app->proc, 3000), 0, "exits by itself at its time limit");
+	ASSERT_LT(now_ns() - t0, 2000000000ull, "soon after the limit");
+	app_free(app);
+	app = NULL;
+	/* A port in use is reported, not hidden. */
+	ao.timeout_ms = 0;
+	{
+		struct app *a2 = NULL;
+
+		ao.kind = APP_TCP_SINK;
+		if (ASSERT_OK(app_start(&ao, &t.dut, &app), "first") &&
+		    ASSERT_OK(app_wait_ready(app, WAIT_MS), "first ready") &&
+		    ASSERT_OK(app_start(&ao, &t.dut, &a2), "second")) {
+			ASSERT_EQ(app_wait_ready(a2, WAIT_MS), -EADDRINUSE, "second cannot listen");
+		}
+		app_free(a2);
+		app_free(app);
+		app = NULL;
+	}
+	/* The parent's death. */
+	if (!ASSERT_OK(pipe(pfd), "pipe"))
+		goto cleanup;
+	fflush(NULL);
+	mid = fork();
+	if (mid == 0) {
+		struct app *a = NULL;
+		pid_t p;
+
+		cleanup_disown();
+		ao.kind = APP_UDP_SINK;
+		p = app_start(&ao, &t.dut, &a) || app_wait_ready(a, WAIT_MS) ? 0 : a->proc.pid;
+		if (write(pfd[1], &p, sizeof(p)) != sizeof(p))
+			_exit(1);
+		_exit(0); /* without stopping it */
+	}
+	close(pfd[1]);
+	ASSERT_EQ(read(pfd[0], &app_pid, sizeof(app_pid)), sizeof(app_pid), "app pid");
+	close(pfd[0]);
+	waitpid(mid, &st, 0);
+	if (ASSERT_GT(app_pid, 0, "app started by the middle process")) {
+		bool gone = false;
+
+		for (int i = 0; i < 200 && !gone; i++) {
+			gone = dead(app_pid);
+			sleep_ns(10000000);
+		}
+		ASSERT_TRUE(gone, "app died with its parent");
+	}
+cleanup:
+	app_free(app);
+	topo_down(&t);
+}
