@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
+#include "netns/link.h"
 
 static bool drop_applies(const struct hook_desc *h)
 {
@@ -20,6 +21,7 @@ static bool drop_applies(const struct hook_desc *h)
 struct drop_trial {
 	double pps;
 	uint64_t sent, counted, app_packets;
+	uint64_t arrived;              /* frames the DUT veth took in (packet hooks) */
 	int cpu;                       /* CPU that did the dropping */
 	uint64_t per_cpu[OLAB_MAX_CPUS];
 };
@@ -59,6 +61,7 @@ static int drop_trial(struct bench_ctx *ctx, const struct topo *t, struct hook_i
 	struct gen_result *r = calloc(1, sizeof(*r));
 	struct counters_snap before;
 	struct app_stats abefore;
+	uint64_t rx0 = 0, rx1 = 0;
 	struct cpu_counters d;
 	int err = -ENOMEM;
 
@@ -70,10 +73,13 @@ static int drop_trial(struct bench_ctx *ctx, const struct topo *t, struct hook_i
 	if (hi)
 		counters_snap(hook_counters(hi), &before);
 	app_read(app, &abefore);
+	link_get_rx_stats(&t->dut, t->if_dut, &rx0, NULL);
 	err = bench_measure(t, tcp ? GEN_MODE_TCP : GEN_MODE_LIVE, size, duration_ms, drop_snap, s,
 			    r, &win_ns);
 	if (err)
 		goto out;
+	link_get_rx_stats(&t->dut, t->if_dut, &rx1, NULL);
+	out->arrived = rx1 - rx0;
 	out->sent = r->sent;
 	out->app_packets = s->a[2].packets - abefore.packets;
 	if (hi) {
@@ -139,8 +145,9 @@ static int drop_layout(struct bench_ctx *ctx, enum bench_layout layout, const ch
 		counted_total += tr.counted;
 		app_total += tr.app_packets;
 		json_array_append_new(trials_detail,
-			json_pack("{s:f, s:I, s:I, s:I, s:i, s:o}", "pps", tr.pps,
-				  "sent", (json_int_t)tr.sent, "dropped", (json_int_t)tr.counted,
+			json_pack("{s:f, s:I, s:I, s:I, s:I, s:i, s:o}", "pps", tr.pps,
+				  "sent", (json_int_t)tr.sent, "arrived", (json_int_t)tr.arrived,
+				  "dropped", (json_int_t)tr.counted,
 				  "app_received", (json_int_t)tr.app_packets, "cpu", tr.cpu,
 				  "per_cpu", per_cpu_json(tr.per_cpu)));
 	}

@@ -70,7 +70,8 @@ json_t *bench_layout_json(enum bench_layout l, const struct topo *t)
 			 "dut_if", t->if_dut, "app_cpu", 1);
 }
 
-static int send_port(const struct topo *t, enum gen_mode mode, uint64_t size, uint16_t dport,
+/* dport above 0xffff: raw frames of EtherType dport >> 16 (see bench_measure_raw). */
+static int send_port(const struct topo *t, enum gen_mode mode, uint64_t size, uint32_t dport,
 		     uint64_t duration_ms, struct gen_result *r)
 {
 	struct gen_cfg c;
@@ -82,7 +83,8 @@ static int send_port(const struct topo *t, enum gen_mode mode, uint64_t size, ui
 	c.cpus = 1; /* CPU 0 */
 	c.threads = 1;
 	c.nflows = mode == GEN_MODE_TCP ? 4 : 1;
-	c.dport = dport;
+	c.dport = dport & 0xffff;
+	c.ethertype = dport >> 16;
 	return gen_run(t, mode, &c, r);
 }
 
@@ -124,7 +126,7 @@ bool bench_hook_is_tcp(const struct hook_desc *h)
 struct traffic {
 	const struct topo *t;
 	enum gen_mode mode;
-	uint16_t dport;
+	uint32_t dport;
 	uint64_t size, ms;
 	struct gen_result *r;
 	int err;
@@ -138,10 +140,10 @@ static void *traffic_main(void *arg)
 	return NULL;
 }
 
-#define LEAD_MS 150 /* program load, connections, queues filling */
-#define TAIL_MS 100
+#define LEAD_MS 100 /* program load, connections, queues filling */
+#define TAIL_MS 50
 
-static int measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint16_t dport,
+static int measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint32_t dport,
 		   uint64_t window_ms, bench_snap_fn snap, void *arg, struct gen_result *r,
 		   uint64_t *window_ns)
 {
@@ -181,4 +183,11 @@ int bench_measure_port(const struct topo *t, uint64_t size, uint16_t dport, uint
 		       bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns)
 {
 	return measure(t, GEN_MODE_LIVE, size, dport, window_ms, snap, arg, r, window_ns);
+}
+
+int bench_measure_raw(const struct topo *t, uint64_t size, uint16_t ethertype, uint64_t window_ms,
+		      bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns)
+{
+	return measure(t, GEN_MODE_LIVE, size, (uint32_t)ethertype << 16 | GEN_DPORT, window_ms, snap,
+		       arg, r, window_ns);
 }

@@ -95,6 +95,10 @@ typedef void (*bench_snap_fn)(void *arg, int when);
 /* The same, with live frames to dport instead of GEN_DPORT. */
 int bench_measure_port(const struct topo *t, uint64_t size, uint16_t dport, uint64_t window_ms,
 		       bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
+/* Live frames of an EtherType no protocol handles: the cheapest complete
+ * receive path (dropped as rx_nohandler right after the tc hook). */
+int bench_measure_raw(const struct topo *t, uint64_t size, uint16_t ethertype, uint64_t window_ms,
+		      bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
 int bench_measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t window_ms,
 		  bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
 /* Start an app in the DUT on cpu (a stream hook's sockets go into its map). */

@@ -1282,6 +1282,19 @@ out:
 		 st->reason, st->probe_ms);
 }
 
+/* OLAB_DISABLE_FEATURES=tcx,sk_msg makes env report them unsupported: for
+ * tests of the refusal paths, and for users who want a hook left out. */
+static bool disabled_by_env(enum feature_id id)
+{
+	const char *list = getenv("OLAB_DISABLE_FEATURES"), *name = feature_name(id);
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 const struct feature_status *feature_probe(enum feature_id id)
 {
 	static const struct feature_status bad = { .reason = "EINVAL: Invalid argument (no such feature)",
@@ -1289,6 +1302,13 @@ const struct feature_status *feature_probe(enum feature_id id)
 
 	if ((unsigned)id >= FEAT__COUNT)
 		return &bad;
+	if (!cached[id] && disabled_by_env(id)) {
+		memset(&cache[id], 0, sizeof(cache[id]));
+		cache[id].err = -EOPNOTSUPP;
+		snprintf(cache[id].reason, sizeof(cache[id].reason),
+			 "EOPNOTSUPP: disabled by OLAB_DISABLE_FEATURES");
+		cached[id] = true;
+	}
 	if (!cached[id]) {
 		run_probe(id, &cache[id]);
 		/* An interrupted probe is not an answer: ask again next time. */

@@ -860,6 +860,10 @@ int gen_live_run(const struct topo *t, const struct gen_cfg *c, struct gen_resul
 	if (err)
 		goto cleanup;
 	g.frame_len = c->size;
+	if (c->ethertype) {
+		g.frame[12] = c->ethertype >> 8;
+		g.frame[13] = c->ethertype & 0xff;
+	}
 	g.chunk = LIVE_CHUNK;
 
 	g.skel = gen__open();

@@ -46,6 +46,7 @@ struct gen_cfg {
 	uint64_t cpus;         /* CPU mask; thread i runs on the i-th CPU set; 0: CPUs 0.. */
 	unsigned batch;        /* live: test_run batch_size; udp: sendmmsg vlen; 0: default */
 	uint16_t dport;        /* 0: GEN_DPORT */
+	uint16_t ethertype;    /* live: 0 for IP; else this EtherType (frames no protocol takes) */
 	uint64_t timeout_ns;   /* hard limit on sending; 0: derived from count, rate, duration */
 	bool sink_pass;        /* XDP sink: count, then XDP_PASS to the stack instead of dropping */
 };

@@ -527,3 +527,28 @@ int link_set_tx_csum(const struct netns *ns, const char *ifname, bool on)
 	close(fd);
 	return err;
 }
+
+int link_get_rx_stats(const struct netns *ns, const char *ifname, uint64_t *packets,
+		      uint64_t *nohandler)
+{
+	struct rtnl_link *link = NULL;
+	struct nl_sock *sk = NULL;
+	int err;
+
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	err = nl_open(ns, &sk);
+	if (!err)
+		err = link_get(sk, ifname, &link);
+	if (!err) {
+		if (packets)
+			*packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
+		if (nohandler)
+			*nohandler = rtnl_link_get_stat(link, RTNL_LINK_RX_NOHANDLER);
+	}
+	if (link)
+		rtnl_link_put(link);
+	if (sk)
+		nl_socket_free(sk);
+	return err;
+}

@@ -36,5 +36,8 @@ int link_get_offloads(const struct netns *ns, const char *ifname, int *gro, int 
 /* TX checksum offload: off makes local sockets send complete checksums, which
  * packets turned around by native XDP (XDP_TX) need to stay valid. */
 int link_set_tx_csum(const struct netns *ns, const char *ifname, bool on);
+/* Received packets, and those dropped for want of a protocol handler. */
+int link_get_rx_stats(const struct netns *ns, const char *ifname, uint64_t *packets,
+		      uint64_t *nohandler);
 
 #endif

@@ -1,0 +1,75 @@
+# Each bench x hook in a short smoke mode, asserting what the counters say:
+# sent >= received, the drop counter equals what arrived, the app got nothing
+# when a hook drops, the pass path delivered every byte; and bad input.
+. "$(dirname "$0")/../lib.sh"
+out=$(mktemp -d /tmp/olab-bench-test.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+smoke="--trials 1 --duration 0.2 --warmup 0 --out $out --json"
+
+# -- bad input: one line, exit 2 (usage) or 1 (runtime), nothing left behind
+before=$(root_snapshot)
+check_bad() { # expected-exit args...
+	local want=$1; shift
+	msg=$("$OLAB" "$@" 2>&1 >/dev/null); rc=$?
+	[ $rc -eq "$want" ] || fail "'$*': exit $rc, want $want ($msg)"
+	[ "$(echo "$msg" | wc -l)" -eq 1 ] || fail "'$*': not one line: $msg"
+}
+check_bad 2 bench drop --hook bogus
+check_bad 2 bench drop --size 63
+check_bad 2 bench drop --size 1501
+check_bad 2 bench overhead --hook udp-socket
+check_bad 1 bench drop --hook xdp --out /proc/olab-unwritable
+OLAB_DISABLE_FEATURES=tcx check_bad 2 bench pass --hook tcx
+[ "$before" = "$(root_snapshot)" ] || fail "bad input left something behind"
+
+# -- drop
+j=$("$OLAB" bench drop $smoke) || fail "bench drop exit $?"
+n=$(echo "$j" | jq '[.results[] | select(.metric == "pps")] | length')
+[ "$n" -eq 10 ] || fail "drop: $n figures, want 10 (6 hooks + 2 baselines x 2 layouts)"
+echo "$j" | jq -e '[.results[] | select(.metric == "pps") | .median > 0] | all' >/dev/null ||
+	fail "drop: a zero rate"
+echo "$j" | jq -e '.config.kernel and .config.commit and .run_id' >/dev/null || fail "drop: config"
+for h in xdp xdp-generic tc tcx; do
+	echo "$j" | jq -e --arg h "$h" '.results[] | select(.hook == $h) | .per_trial[0] |
+		.app_received == 0 and .sent >= .arrived and .dropped <= .arrived and
+		.arrived - .dropped <= 10 and .dropped > 0' >/dev/null ||
+		fail "drop $h: counters disagree: $(echo "$j" | jq -c --arg h "$h" '.results[] | select(.hook == $h) | .per_trial[0]')"
+done
+for h in sk-skb-verdict sk-skb-parser; do
+	echo "$j" | jq -e --arg h "$h" '.results[] | select(.hook == $h) | .per_trial[0] |
+		.app_received == 0 and .dropped == .sent and .sent > 0' >/dev/null ||
+		fail "drop $h: the verdict did not drop every request: $(echo "$j" | jq -c --arg h "$h" '.results[] | select(.hook == $h) | .per_trial[0]')"
+done
+echo "$j" | jq -e '[.results[] | select(.hook == "udp-socket") | .per_trial[0] |
+	.app_received > 0 and .sent >= .app_received] | all' >/dev/null || fail "drop udp-socket: sent < received"
+echo "$j" | jq -e '[.results[] | select(.hook == "xdp") | .per_trial[0].cpu == 1] | all' >/dev/null ||
+	fail "drop xdp: the drops were not counted on the receive CPU 1"
+[ -s "$(ls -d "$out"/run-*/results.json | head -n1)" ] || fail "drop: no results.json"
+
+# -- pass: TCP bytes all delivered, with and without the program
+j=$("$OLAB" bench pass $smoke) || fail "bench pass exit $?"
+for h in xdp xdp-generic tc tcx sk-skb-verdict; do
+	echo "$j" | jq -e --arg h "$h" '[.results[] | select(.hook == $h and .metric == "cost_pct" and .variant == null) | .pairs[0].delivered_all] | all and length == 1' >/dev/null ||
+		fail "pass $h: TCP bytes lost: $(echo "$j" | jq -c --arg h "$h" '.results[] | select(.hook == $h and .metric == "cost_pct")')"
+done
+# The program ran and counted what it passed: UDP for packet hooks, TCP for stream hooks.
+for hv in xdp:udp xdp-generic:udp tc:udp tcx:udp sk-skb-verdict:null; do
+	h=${hv%%:*} v=${hv#*:}
+	echo "$j" | jq -e --arg h "$h" --argjson v "$( [ "$v" = null ] && echo null || echo "\"$v\"")" \
+		'.results[] | select(.hook == $h and .metric == "cost_pct" and .variant == $v) | .pairs[0].program_passed > 0' >/dev/null ||
+		fail "pass $h ($v): the program did not count what it passed"
+done
+echo "$j" | jq -e '[.results[] | select(.metric == "cost_pct")] | length >= 6' >/dev/null || fail "pass: cost figures missing"
+
+# -- overhead: all three methods where they apply
+j=$("$OLAB" bench overhead $smoke) || fail "bench overhead exit $?"
+for h in xdp xdp-generic tc tcx; do
+	echo "$j" | jq -e --arg h "$h" '[.results[] | select(.hook == $h) | .metric] |
+		index("ns_per_packet") != null and index("ns_per_run") != null and index("ns_per_run_test_run") != null' >/dev/null ||
+		fail "overhead $h: a method is missing"
+	echo "$j" | jq -e --arg h "$h" '.results[] | select(.hook == $h and .metric == "ns_per_run") | .median > 0' >/dev/null ||
+		fail "overhead $h: bpf_stats counted no runs"
+done
+echo "$j" | jq -e '.results[] | select(.hook == "sk-skb-verdict" and .metric == "ns_per_run_test_run") | .unsupported' >/dev/null ||
+	fail "overhead: sk_skb test_run should be reported unsupported with a reason"
+exit 0
