@@ -37,19 +37,6 @@ int bench_topo_up(enum bench_layout l, struct topo *t)
 		pr_warn("testbed: %s: %s\n", topo_last_error(), strerror(-err));
 		return err;
 	}
-	/* Toggle GRO once both ends are up: a veth recomputes whether its peer
-	 * accepts XDP frames (NETDEV_XDP_ACT_NDO_XMIT) only on such a change. */
-	err = link_set_offloads(&t->dut, t->if_dut, 0, -1, -1);
-	if (!err)
-		err = link_set_offloads(&t->dut, t->if_dut, 1, -1, -1);
-	if (!err)
-		err = link_set_offloads(&t->gen, t->if_gen, 0, -1, -1);
-	if (!err)
-		err = link_set_offloads(&t->gen, t->if_gen, 1, -1, -1);
-	if (err) {
-		topo_down(t);
-		return err;
-	}
 	if (l == LAYOUT_RX_CPU1) {
 		err = bench_pin_napi(t, 1);
 		if (err) {

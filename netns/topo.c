@@ -154,6 +154,20 @@ int topo_up(const struct topo_opts *o, struct topo *t)
 	if (err)
 		goto out;
 
+	/* A veth recomputes whether it may send XDP frames to its peer (the
+	 * peer has GRO, hence NAPI) only when the peer's GRO changes while both
+	 * are up: without this toggle, XDP_TX/redirect into a GRO-only peer is
+	 * dropped on 6.18.  The live-frames generator relies on it. */
+	step = "re-announce GRO to the peer";
+	if (o->gro == 1)
+		err = link_set_offloads(&t->gen, t->if_gen, 0, -1, -1) ?:
+		      link_set_offloads(&t->gen, t->if_gen, 1, -1, -1);
+	if (!err && dut_o.gro == 1)
+		err = link_set_offloads(&t->dut, t->if_dut, 0, -1, -1) ?:
+		      link_set_offloads(&t->dut, t->if_dut, 1, -1, -1);
+	if (err)
+		goto out;
+
 	/* Usable now: IPv6 local routes appear a moment after carrier. */
 	step = "wait for the addresses";
 	err = addr_wait_local(&t->gen, t->ip4_gen, 2000);
