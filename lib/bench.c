@@ -37,6 +37,16 @@ int bench_topo_up(enum bench_layout l, struct topo *t)
 		pr_warn("testbed: %s: %s\n", topo_last_error(), strerror(-err));
 		return err;
 	}
+	/* With tx checksum offload (hence TSO) on, socket traffic from the gen
+	 * end skips the DUT veth's NAPI and is processed on the sending CPU, so
+	 * the layout would not hold for TCP: every bench sends full checksums. */
+	err = link_set_tx_csum(&t->gen, t->if_gen, false);
+	if (err) {
+		pr_warn("testbed: cannot turn tx checksum offload off on %s: %s\n", t->if_gen,
+			strerror(-err));
+		topo_down(t);
+		return err;
+	}
 	if (l == LAYOUT_RX_CPU1) {
 		err = bench_pin_napi(t, 1);
 		if (err) {
@@ -50,11 +60,11 @@ int bench_topo_up(enum bench_layout l, struct topo *t)
 
 json_t *bench_layout_json(enum bench_layout l, const struct topo *t)
 {
-	return json_pack("{s:s, s:i, s:s, s:s, s:i}", "layout", bench_layout_name(l),
+	return json_pack("{s:s, s:i, s:s, s:s, s:i, s:b}", "layout", bench_layout_name(l),
 			 "generator_cpu", 0,
 			 "rx_processing", l == LAYOUT_RX_CPU1 ? "threaded NAPI pinned to CPU 1"
 							      : "softirq on the generator's CPU 0",
-			 "dut_if", t->if_dut, "app_cpu", 1);
+			 "dut_if", t->if_dut, "app_cpu", 1, "gen_tx_csum_offload", 0);
 }
 
 /* dport above 0xffff: raw frames of EtherType dport >> 16 (see bench_measure_raw). */
