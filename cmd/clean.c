@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "cmd/cmd.h"
+#include "containers/container.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -61,6 +62,9 @@ static int clean_run(void *cfg, int argc, char **argv)
 	json_t *removed = json_array(), *kept = json_array();
 	int failures = 0;
 
+	/* Containers first: runc needs their state, and their processes must be
+	 * gone before cgroups and run state are removed. */
+	failures += containers_clean_dead(removed);
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		struct dirent *de;
 		DIR *d = opendir(kinds[k].dir);

@@ -1,0 +1,285 @@
+/*
+ * Removing containers: one (kill, runc delete, its cgroups, its bundle), all
+ * of a run directory, and those of dead runs for `offloadlab clean`.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "containers/container.h"
+#include "containers/internal.h"
+#include "lib/log.h"
+#include "lib/run.h"
+#include "lib/util.h"
+
+#define MAX_CGROUPS     16
+#define MAX_ENTRIES     1024
+#define RMDIR_TRIES     100      /* x 20 ms */
+#define STOP_WAIT_MS    5000
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st);
+}
+
+/* Only a cgroup directory named after the container, under /sys/fs/cgroup. */
+static bool cgroup_path_ok(const char *path, const char *id)
+{
+	const char *base = strrchr(path, '/');
+
+	return !strncmp(path, "/sys/fs/cgroup/", 15) && base && !strcmp(base + 1, id) &&
+	       !strstr(path, "/../");
+}
+
+/* SIGKILL what is still in the cgroup, then rmdir it (children first). */
+static int cgroup_remove(const char *path, int depth)
+{
+	char file[600], line[32];
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+	int err = 0;
+
+	if (depth > 4)
+		return -ELOOP;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	for (int i = 0; i < MAX_ENTRIES && (de = readdir(d)); i++) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+		cgroup_remove(file, depth + 1);
+	}
+	closedir(d);
+	for (int t = 0; t < RMDIR_TRIES; t++) {
+		snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+		f = fopen(file, "re");
+		for (int i = 0; f && i < 4096 && fgets(line, sizeof(line), f); i++) {
+			long pid = strtol(line, NULL, 10);
+
+			if (pid > 1)
+				kill((pid_t)pid, SIGKILL);
+		}
+		if (f)
+			fclose(f);
+		if (!rmdir(path) || errno == ENOENT)
+			return 0;
+		err = -errno;
+		sleep_ns(20 * 1000000ull);
+	}
+	return err;
+}
+
+/* cgroup_paths of runc's state.json (one per hierarchy). */
+static int state_cgroups(const char *root, const char *id, char paths[][512])
+{
+	char file[400];
+	json_t *st, *cg, *v;
+	const char *key;
+	int n = 0;
+
+	snprintf(file, sizeof(file), "%s/%s/state.json", root, id);
+	st = json_load_file(file, 0, NULL);
+	if (!st)
+		return 0;
+	cg = json_object_get(st, "cgroup_paths");
+	json_object_foreach(cg, key, v) {
+		const char *p = json_string_value(v);
+
+		if (p && n < MAX_CGROUPS && cgroup_path_ok(p, id))
+			snprintf(paths[n++], 512, "%s", p);
+	}
+	json_decref(st);
+	return n;
+}
+
+static bool stopped(const char *root, const char *id)
+{
+	char out[4096];
+	struct runc_io io = { .out_fd = -1, .err_fd = -1, .out = out, .out_len = sizeof(out) };
+	const char *args[] = { "state", id, NULL };
+	const char *st;
+	json_t *j;
+	bool ret;
+
+	if (ctr_runc(root, &io, 10000, args))
+		return true;
+	j = json_loads(out, 0, NULL);
+	st = json_string_value(json_object_get(j, "status"));
+	ret = !st || !strcmp(st, "stopped");
+	json_decref(j);
+	return ret;
+}
+
+int ctr_teardown(const char *run_dir, const char *id)
+{
+	char root[300], bundle[300], cg[MAX_CGROUPS][512], path[400];
+	const char *base = strrchr(run_dir, '/');
+	size_t blen = strlen(base ? base + 1 : run_dir);
+	int ncg, err = 0;
+
+	if (strncmp(id, base ? base + 1 : run_dir, blen) || id[blen] != '-')
+		return -EINVAL;
+	snprintf(root, sizeof(root), "%s/runc", run_dir);
+	snprintf(bundle, sizeof(bundle), "%s/%s", run_dir, id + blen + 1);
+	ncg = state_cgroups(root, id, cg);
+	snprintf(path, sizeof(path), "%s/%s", root, id);
+	if (exists(path) && ctr_runc_path()) {
+		const char *kill_args[] = { "kill", id, "KILL", NULL };
+		const char *del_args[] = { "delete", "--force", id, NULL };
+		struct runc_io io = { .out_fd = -1, .err_fd = -1 };
+		uint64_t end = now_ns() + STOP_WAIT_MS * 1000000ull;
+
+		ctr_runc(root, &io, 10000, kill_args);
+		while (!stopped(root, id) && now_ns() < end)
+			sleep_ns(20 * 1000000ull);
+		ctr_runc(root, &io, 10000, del_args);
+	}
+	/* Whatever runc could not remove (or runc is gone). */
+	for (int i = 0; i < ncg; i++) {
+		int e = cgroup_remove(cg[i], 0);
+
+		if (e) {
+			pr_warn("containers: cannot remove cgroup %s: %s\n", cg[i], strerror(-e));
+			err = e;
+		}
+	}
+	if (remove_tree(path) || remove_tree(bundle))
+		err = err ?: -EBUSY;
+	if (exists(path) || exists(bundle))
+		err = err ?: -EBUSY;
+	pr_debug("containers: %s removed%s\n", id, err ? " (not all of it)" : "");
+	return err;
+}
+
+static void add_removed(json_t *removed, const char *kind, const char *name)
+{
+	if (removed)
+		json_array_append_new(removed, json_pack("{s:s, s:s}", "kind", kind, "name", name));
+}
+
+int ctr_clean_run_dir(const char *run_dir, json_t *removed)
+{
+	char root[300];
+	const char *base = strrchr(run_dir, '/');
+	struct dirent *de;
+	int failures = 0;
+	DIR *d;
+
+	snprintf(root, sizeof(root), "%s/runc", run_dir);
+	d = opendir(root);
+	for (int i = 0; d && i < MAX_ENTRIES && (de = readdir(d)); i++) {
+		if (de->d_name[0] == '.' || !run_prefix_pid(de->d_name))
+			continue;
+		if (ctr_teardown(run_dir, de->d_name)) {
+			failures++;
+			continue;
+		}
+		add_removed(removed, "container", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (remove_tree(run_dir) || exists(run_dir)) {
+		pr_warn("containers: cannot remove %s\n", run_dir);
+		failures++;
+	} else {
+		add_removed(removed, "container state", base ? base + 1 : run_dir);
+	}
+	return failures;
+}
+
+/* "olab<pid>-ctr" or "olab<pid>-ctr-<name>" of a dead run other than ours. */
+static bool dead_ctr_name(const char *name, bool want_dir)
+{
+	pid_t pid = run_prefix_pid(name);
+	const char *p;
+
+	if (!pid || pid == getpid())
+		return false;
+	p = name + strlen(RUN_PREFIX_BASE) + strspn(name + strlen(RUN_PREFIX_BASE), "0123456789");
+	if (want_dir ? strcmp(p, "-ctr") : strncmp(p, "-ctr-", 5))
+		return false;
+	return !run_owner_alive(pid);
+}
+
+/* Cgroups of dead runs' containers whose runc state is already gone. */
+static int clean_orphan_cgroups(json_t *removed)
+{
+	char line[1024], mnts[24][256], rel[16][256], dir[600], path[900];
+	int nm = 0, nr = 0, failures = 0;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	while (f && nm < 24 && fgets(line, sizeof(line), f)) {
+		char mp[256], *sep = strstr(line, " - ");
+
+		if (!sep || (strncmp(sep, " - cgroup ", 10) && strncmp(sep, " - cgroup2 ", 11)))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %255s", mp) == 1 && !strncmp(mp, "/sys/fs/cgroup", 14))
+			snprintf(mnts[nm++], sizeof(mnts[0]), "%s", mp);
+	}
+	if (f)
+		fclose(f);
+	snprintf(rel[nr++], sizeof(rel[0]), "%s", "");
+	f = fopen("/proc/self/cgroup", "re");
+	while (f && nr < 16 && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		p = p ? strchr(p + 1, ':') : NULL;
+		if (!p || !strcmp(p + 1, "/\n"))
+			continue;
+		p[1 + strcspn(p + 1, "\n")] = '\0';
+		snprintf(rel[nr++], sizeof(rel[0]), "%s", p + 1);
+	}
+	if (f)
+		fclose(f);
+	for (int m = 0; m < nm; m++) {
+		for (int r = 0; r < nr; r++) {
+			struct dirent *de;
+			DIR *d;
+
+			snprintf(dir, sizeof(dir), "%.255s%.255s", mnts[m], rel[r]);
+			d = opendir(dir);
+			for (int i = 0; d && i < 4 * MAX_ENTRIES && (de = readdir(d)); i++) {
+				if (de->d_type != DT_DIR || !dead_ctr_name(de->d_name, false))
+					continue;
+				snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+				if (cgroup_remove(path, 0)) {
+					pr_warn("containers: cannot remove cgroup %s\n", path);
+					failures++;
+				} else {
+					add_removed(removed, "container cgroup", path);
+				}
+			}
+			if (d)
+				closedir(d);
+		}
+	}
+	return failures;
+}
+
+int containers_clean_dead(json_t *removed)
+{
+	char path[512];
+	struct dirent *de;
+	int failures = 0;
+	DIR *d;
+
+	d = opendir(RUN_STATE_DIR);
+	for (int i = 0; d && i < 4 * MAX_ENTRIES && (de = readdir(d)); i++) {
+		if (!dead_ctr_name(de->d_name, true))
+			continue;
+		snprintf(path, sizeof(path), RUN_STATE_DIR "/%s", de->d_name);
+		failures += ctr_clean_run_dir(path, removed);
+	}
+	if (d)
+		closedir(d);
+	return failures + clean_orphan_cgroups(removed);
+}

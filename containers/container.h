@@ -1,0 +1,169 @@
+/*
+ * runc containers joined to the run's testbed.  Each container gets an OCI
+ * bundle whose config.json is written here (jansson): read-only rootfs,
+ * no-new-privileges, exactly the capabilities asked for (bounding = permitted
+ * = effective, nothing inheritable or ambient), its own pid, mount, ipc and
+ * uts namespaces, and the network namespace of a testbed host joined by path
+ * (/run/netns/<name>).  No seccomp profile: what the probe finds is what the
+ * capabilities allow.
+ *
+ * Everything of a run lives under RUN_STATE_DIR/<prefix>-ctr/:
+ *   rootfs/        busybox-static (applet links) + olab-ctr + olab-app,
+ *                  assembled once per run, shared read-only by its containers
+ *   runc/          runc --root (state of every container of the run)
+ *   <name>/        bundle: config.json, out, err (the container's stdio),
+ *                  share/ (bind-mounted read-write at CTR_SHARE_DIR)
+ * Containers are named "<prefix>-ctr-<name>"; their cgroups (one per v1
+ * hierarchy plus the v2 one, nested under offloadlab's own) carry that name.
+ * The container's own cgroup v2 directory is bind-mounted read-only at
+ * /sys/fs/cgroup/unified on hybrid hosts (runc 1.1 mounts only v1 there).
+ *
+ * Lifecycle: runc create / start / state / kill / delete.  Each container's
+ * removal (kill, delete, cgroups, bundle) is registered with cleanup_add; the
+ * run directory is removed after its last container.  containers_clean_dead()
+ * removes what SIGKILLed runs left.
+ */
+#ifndef OLAB_CONTAINER_H
+#define OLAB_CONTAINER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include "containers/app_shared.h"
+#include "lib/apps.h"
+#include "netns/netns.h"
+
+#define CTR_BUSYBOX     "/bin/busybox"
+#define CTR_SHARE_DIR   "/olab"             /* inside the container */
+#define CTR_HELPER      "/bin/olab-ctr"     /* inside the container */
+#define CTR_APP         "/bin/olab-app"     /* inside the container */
+#define CTR_CGROUP2_DIR "/sys/fs/cgroup/unified"
+#define CTR_NAME_MAX    24
+#define CTR_ERR_LEN     256
+
+/* ---- capabilities ---------------------------------------------------- */
+
+/*
+ * "bpf,net_admin", "CAP_BPF,cap_perfmon", "none" or "" into a mask of
+ * capability numbers (bit n = capability n), each checked with libcap's
+ * cap_from_name and against this kernel and offloadlab's bounding set.
+ * 0 or -EINVAL with a one-line reason in err.
+ */
+int ctr_caps_parse(const char *list, uint64_t *mask, char *err, size_t len);
+/* "bpf,net_admin" (lower case, no cap_ prefix), "none" for 0. */
+void ctr_caps_format(uint64_t mask, char *buf, size_t len);
+/* A JSON array of OCI names, "CAP_BPF"... */
+json_t *ctr_caps_oci(uint64_t mask);
+
+/* ---- containers ------------------------------------------------------ */
+
+struct ctr_opts {
+	const char *name;          /* [a-z0-9-], unique in the run, <= CTR_NAME_MAX */
+	const struct netns *ns;    /* join this network namespace (required) */
+	uint64_t caps;             /* capability mask (ctr_caps_parse) */
+	const char *const *argv;   /* NULL-terminated; argv[0] inside the container */
+};
+
+struct ctr {
+	char id[64];               /* runc container id, "<prefix>-ctr-<name>" */
+	char bundle[256];          /* bundle directory on the host */
+	char share[288];           /* host side of CTR_SHARE_DIR */
+	char cgroup2[512];         /* host path of its cgroup v2 directory, "" if none */
+	char ctr_cgroup2[64];      /* the same directory as seen inside, "" if none */
+	pid_t pid;                 /* its init process (host pid) */
+	int cleanup;               /* handle in the run's cleanup registry */
+};
+
+/*
+ * Check runc and busybox, assemble the run's rootfs if not done yet.  Called
+ * by ctr_start; callers may call it first to fail early.  0 or -errno, with
+ * the reason in ctr_last_error().
+ */
+int containers_prepare(void);
+
+/*
+ * Write the bundle, `runc create` and `runc start`.  On return the process
+ * is running (or has already exited: see ctr_status).  0 or -errno, with a
+ * one-line reason in ctr_last_error(); nothing is left behind on error.
+ */
+int ctr_start(const struct ctr_opts *o, struct ctr **out);
+/* `runc state`: "created", "running", "stopped"... into buf; 0 or -errno. */
+int ctr_status(struct ctr *c, char *buf, size_t len);
+bool ctr_running(struct ctr *c);
+/* Poll until stopped: 0 or -ETIMEDOUT. */
+int ctr_wait_stopped(struct ctr *c, int timeout_ms);
+/* `runc kill <id> <sig>`; 0 or -errno. */
+int ctr_kill(struct ctr *c, int sig);
+/* The container's stdout ("out") or stderr ("err") so far, NUL-terminated. */
+int ctr_read_output(struct ctr *c, const char *which, char *buf, size_t len);
+/* Kill, `runc delete`, remove cgroups and bundle; free.  NULL is fine. */
+void ctr_destroy(struct ctr *c);
+
+/* "1.1.5+ds1" from `runc --version`; 0 or -errno. */
+int ctr_runc_version(char *buf, size_t len);
+
+/* Why the last ctr_ or container_ call of this thread failed, one line. */
+const char *ctr_last_error(void);
+
+/*
+ * Remove the containers of runs that are dead (their lock is free): kill,
+ * `runc delete`, cgroups, then RUN_STATE_DIR/<prefix>-ctr (rootfs, state,
+ * bundles).  Appends {"kind": "container"|"container state", "name": ...} to
+ * removed (may be NULL).  Returns the number of failures (0: all removed).
+ * For `offloadlab clean`: call it before removing run state and cgroups.
+ */
+int containers_clean_dead(json_t *removed);
+
+/* ---- apps in containers --------------------------------------------- */
+
+struct ctr_app_opts {
+	const char *name;          /* container name, as in struct ctr_opts */
+	const struct netns *ns;
+	uint64_t caps;
+	struct app_opts app;       /* kind, family, port, cpu, req_size, verify, rcvbuf,
+				    * max_conns, timeout_ms; hook must be NULL */
+};
+
+struct ctr_app {
+	struct ctr *ctr;
+	struct ctr_app_shared *sh; /* the live statistics file, mapped */
+	enum app_kind kind;
+	int exit_code;             /* once stopped, else -1 */
+};
+
+/*
+ * Start olab-app (udp-sink, tcp-sink, udp-echo, tcp-echo) in a container
+ * joined to ns and wait until it listens.  0 or -errno (ctr_last_error());
+ * an app that dies at start is -ECHILD with its last stderr line.
+ */
+int container_run_app(const struct ctr_app_opts *o, struct ctr_app **out);
+/* Snapshot of its live statistics (as app_read). */
+void ctr_app_read(const struct ctr_app *a, struct app_stats *out);
+/* Wait until counter field (offsetof in struct app_stats) reaches want. */
+int ctr_app_wait_count(const struct ctr_app *a, size_t field, uint64_t want, int timeout_ms);
+/* SIGTERM, wait for its final counters (SIGKILL after timeout_ms), remove
+ * the container; the app's exit code or -errno.  Statistics stay readable. */
+int ctr_app_stop(struct ctr_app *a, int timeout_ms);
+/* Stop if running, unmap, free.  NULL is fine. */
+void ctr_app_free(struct ctr_app *a);
+
+/* ---- the probe ------------------------------------------------------- */
+
+/* What `containers probe` tries, in matrix order. */
+struct ctr_probe_desc {
+	const char *name;          /* JSON key, also olab-ctr's */
+	const char *label;         /* table row */
+};
+extern const struct ctr_probe_desc ctr_probes[];
+extern const size_t ctr_probe_count;
+
+/*
+ * Build a testbed, run olab-ctr in a container with caps on its DUT side
+ * and return its findings: {"caps": [...], "cap_eff": "0x..", "cap_eff_ok":
+ * bool, "probes": {"load_xdp": {"result": "works"|"EPERM"...}}}.  NULL on
+ * failure, with the reason in ctr_last_error().
+ */
+json_t *ctr_probe_caps(uint64_t caps, int instance);
+
+#endif

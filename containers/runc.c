@@ -1,0 +1,534 @@
+/*
+ * Container lifecycle through the runc command line: create, start, state,
+ * kill, delete.  Every runc call has a time limit; every container's removal
+ * is registered with the run's cleanup before `runc create`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "containers/bundle.h"
+#include "containers/container.h"
+#include "containers/internal.h"
+#include "lib/features.h"
+#include "lib/log.h"
+#include "lib/run.h"
+#include "lib/util.h"
+#include "netns/proc.h"
+
+#define RUNC_MAX_ARGS   16
+#define STATE_POLL_NS   (20 * 1000000ull)
+#define START_TIMEOUT_MS CTR_RUNC_TIMEOUT_MS
+
+/* ---- running runc --------------------------------------------------- */
+
+static void child_exec(const char *runc, const char **argv, struct runc_io *io, int opipe,
+		       int epipe)
+{
+	int null = open("/dev/null", O_RDWR);
+	int out = io->out_fd >= 0 ? io->out_fd : opipe >= 0 ? opipe : null;
+	int err = io->err_fd >= 0 ? io->err_fd : epipe >= 0 ? epipe : null;
+
+	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+		_exit(126);
+	close_range(3, ~0U, 0);
+	execv(runc, (char *const *)argv);
+	_exit(127);
+}
+
+/* Append what fd has to buf (NUL-terminated, truncated); false at EOF. */
+static bool drain(int fd, char *buf, size_t len, size_t *used)
+{
+	char sink[1024];
+	ssize_t n;
+
+	if (buf && *used + 1 < len)
+		n = read(fd, buf + *used, len - 1 - *used);
+	else
+		n = read(fd, sink, sizeof(sink));
+	if (n <= 0)
+		return n < 0 && (errno == EINTR || errno == EAGAIN);
+	if (buf && *used + 1 < len) {
+		*used += (size_t)n;
+		buf[*used] = '\0';
+	}
+	return true;
+}
+
+int ctr_runc(const char *root, struct runc_io *io, int timeout_ms, const char *const *args)
+{
+	const char *runc = ctr_runc_path(), *argv[RUNC_MAX_ARGS + 4];
+	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, n = 0, left, ret;
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	size_t oused = 0, eused = 0;
+	struct proc p = { .cleanup = -1 };
+	pid_t parent = getpid();
+
+	if (!runc)
+		return -ENOENT;
+	argv[n++] = runc;
+	argv[n++] = "--root";
+	argv[n++] = root;
+	for (int i = 0; args[i] && i < RUNC_MAX_ARGS; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (io->out)
+		io->out[0] = '\0';
+	if (io->err)
+		io->err[0] = '\0';
+	if ((io->out_fd < 0 && pipe2(op, O_CLOEXEC)) || (io->err_fd < 0 && pipe2(ep, O_CLOEXEC))) {
+		ret = -errno;
+		goto out;
+	}
+	fflush(NULL);
+	p.pid = fork();
+	if (p.pid < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (p.pid == 0) {
+		cleanup_disown();
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(125);
+		child_exec(runc, argv, io, op[1], ep[1]);
+	}
+	if (op[1] >= 0)
+		close(op[1]);
+	if (ep[1] >= 0)
+		close(ep[1]);
+	op[1] = ep[1] = -1;
+	/* Read until both pipes close, bounded by the deadline. */
+	for (int i = 0; i < 100000 && (op[0] >= 0 || ep[0] >= 0); i++) {
+		struct pollfd pfd[2] = { { .fd = op[0], .events = POLLIN },
+					 { .fd = ep[0], .events = POLLIN } };
+		uint64_t now = now_ns();
+
+		if (now >= end)
+			break;
+		if (poll(pfd, 2, (int)((end - now) / 1000000) + 1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents && !drain(op[0], io->out, io->out_len, &oused)) {
+			close(op[0]);
+			op[0] = -1;
+		}
+		if (pfd[1].revents && !drain(ep[0], io->err, io->err_len, &eused)) {
+			close(ep[0]);
+			ep[0] = -1;
+		}
+	}
+	left = now_ns() < end ? (int)((end - now_ns()) / 1000000) + 1 : 0;
+	ret = proc_wait(&p, left);
+	if (ret == -ETIMEDOUT) {
+		proc_kill(&p);
+		pr_debug("containers: runc %s timed out\n", args[0]);
+	} else if (ret > 125 && ret < 128) {
+		ret = -ENOEXEC;
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (op[i] >= 0)
+			close(op[i]);
+		if (ep[i] >= 0)
+			close(ep[i]);
+	}
+	return ret;
+}
+
+/* runc logs `time="..." level=error msg="..."`: the last msg, unescaped. */
+void ctr_runc_msg(const char *out, char *buf, size_t len)
+{
+	const char *m = NULL, *p = out, *line;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (!out || !len)
+		return;
+	for (int i = 0; i < 10000 && (p = strstr(p, "msg=\"")); i++)
+		m = p++;
+	if (m) {
+		for (p = m + 5; *p && *p != '"' && o + 1 < len; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			buf[o++] = *p == '\n' ? ' ' : *p;
+		}
+		buf[o] = '\0';
+		return;
+	}
+	/* The last non-empty line. */
+	line = NULL;
+	for (p = out; *p; p++)
+		if ((p == out || p[-1] == '\n') && *p != '\n')
+			line = p;
+	if (line)
+		snprintf(buf, len, "%.*s", (int)strcspn(line, "\n"), line);
+}
+
+static int runc_simple(const char *root, int timeout_ms, char *msg, size_t msg_len,
+		       const char *const *args)
+{
+	char out[2048], err[2048];
+	struct runc_io io = { .out_fd = -1, .err_fd = -1, .out = out, .out_len = sizeof(out),
+			      .err = err, .err_len = sizeof(err) };
+	int ret = ctr_runc(root, &io, timeout_ms, args);
+
+	if (msg && msg_len) {
+		msg[0] = '\0';
+		if (ret == -ETIMEDOUT)
+			snprintf(msg, msg_len, "runc %s timed out after %d ms", args[0], timeout_ms);
+		else if (ret)
+			ctr_runc_msg(err[0] ? err : out, msg, msg_len);
+	}
+	return ret;
+}
+
+/* ---- paths ---------------------------------------------------------- */
+
+static int ctr_root(const char *run_dir, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/runc", run_dir);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int self_root(char *buf, size_t len)
+{
+	char dir[256];
+	int err = ctr_run_dir(dir, sizeof(dir));
+
+	return err ? err : ctr_root(dir, buf, len);
+}
+
+/* This process's cgroup v2 path ("/" or "/a/b"), from /proc/self/cgroup. */
+static int self_cgroup2(char *buf, size_t len)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		err = snprintf(buf, len, "%s", line + 3) < (int)len ? 0 : -ENAMETOOLONG;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/*
+ * Where runc will put the container's cgroup v2 directory (its cgroupsPath
+ * is relative: under our own cgroup), and where the container sees it.
+ */
+static void cgroup2_paths(struct ctr *c)
+{
+	char mnt[256], self[256];
+
+	c->cgroup2[0] = c->ctr_cgroup2[0] = '\0';
+	if (env_cgroup2_mount(mnt, sizeof(mnt)) || self_cgroup2(self, sizeof(self)))
+		return;
+	if (snprintf(c->cgroup2, sizeof(c->cgroup2), "%s%s/%s", mnt,
+		     strcmp(self, "/") ? self : "", c->id) >= (int)sizeof(c->cgroup2)) {
+		c->cgroup2[0] = '\0';
+		return;
+	}
+	/* Unified-only hosts: runc mounts the container's own cgroup there. */
+	snprintf(c->ctr_cgroup2, sizeof(c->ctr_cgroup2), "%s",
+		 !strcmp(mnt, "/sys/fs/cgroup") ? "/sys/fs/cgroup" : CTR_CGROUP2_DIR);
+}
+
+/* ---- cleanup -------------------------------------------------------- */
+
+/* name: the bundle directory, RUN_STATE_DIR/<prefix>-ctr/<name>. */
+static void ctr_cleanup_cb(const char *name, long num)
+{
+	char run_dir[256], id[96];
+	const char *slash = strrchr(name, '/');
+	const char *rd_base;
+
+	if (!slash || (size_t)(slash - name) >= sizeof(run_dir))
+		return;
+	snprintf(run_dir, sizeof(run_dir), "%.*s", (int)(slash - name), name);
+	rd_base = strrchr(run_dir, '/');
+	if (snprintf(id, sizeof(id), "%s-%s", rd_base ? rd_base + 1 : run_dir, slash + 1) <
+	    (int)sizeof(id))
+		ctr_teardown(run_dir, id);
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+static bool name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	return n && n <= CTR_NAME_MAX && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == n &&
+	       name[0] != '-' && strcmp(name, "rootfs") && strcmp(name, "runc");
+}
+
+static int write_config(const struct ctr_opts *o, struct ctr *c, const char *run_dir)
+{
+	char rootfs[300], netns_path[128], path[320];
+	json_t *caps = ctr_caps_oci(o->caps), *argv = json_array(), *cfg = NULL;
+	struct bundle_params p = {
+		.id = c->id, .hostname = o->name, .rootfs = rootfs, .netns_path = netns_path,
+		.share_src = c->share, .share_dst = CTR_SHARE_DIR,
+		.cgroup2_src = c->cgroup2[0] && strcmp(c->ctr_cgroup2, "/sys/fs/cgroup") ?
+			       c->cgroup2 : NULL,
+		.cgroup2_dst = CTR_CGROUP2_DIR, .caps = caps, .argv = argv,
+	};
+	int err = -ENOMEM;
+
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", run_dir);
+	snprintf(netns_path, sizeof(netns_path), NETNS_RUN_DIR "/%s", o->ns->name);
+	for (int i = 0; argv && o->argv[i] && i < 64; i++)
+		json_array_append_new(argv, json_string(o->argv[i]));
+	if (caps && argv)
+		cfg = bundle_config(&p);
+	if (cfg) {
+		snprintf(path, sizeof(path), "%s/config.json", c->bundle);
+		err = json_dump_file(cfg, path, JSON_INDENT(1)) ? -EIO : 0;
+	}
+	json_decref(cfg);
+	json_decref(caps);
+	json_decref(argv);
+	return err;
+}
+
+static int open_log(const struct ctr *c, const char *which)
+{
+	char path[320];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", c->bundle, which);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	return fd < 0 ? -errno : fd;
+}
+
+/* `runc state`: status into buf, pid into *pid (either may be NULL). */
+static int state_of(const char *root, const char *id, char *buf, size_t len, pid_t *pid)
+{
+	char out[4096], err[1024];
+	struct runc_io io = { .out_fd = -1, .err_fd = -1, .out = out, .out_len = sizeof(out),
+			      .err = err, .err_len = sizeof(err) };
+	const char *args[] = { "state", id, NULL };
+	json_t *j;
+	int ret;
+
+	ret = ctr_runc(root, &io, 10000, args);
+	if (ret)
+		return ret < 0 ? ret : -ENOENT;
+	j = json_loads(out, 0, NULL);
+	if (!j)
+		return -EBADMSG;
+	if (buf)
+		snprintf(buf, len, "%s", json_string_value(json_object_get(j, "status")) ?: "");
+	if (pid)
+		*pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	json_decref(j);
+	return 0;
+}
+
+int ctr_start(const struct ctr_opts *o, struct ctr **out)
+{
+	char run_dir[256], root[300], msg[CTR_ERR_LEN];
+	const char *create[] = { "create", "--bundle", NULL, NULL, NULL };
+	const char *start[] = { "start", NULL, NULL };
+	struct runc_io io = { .out_fd = -1, .err_fd = -1 };
+	struct ctr *c;
+	int err;
+
+	*out = NULL;
+	if (!o || !name_ok(o->name) || !o->ns || !o->ns->name[0] || !o->argv || !o->argv[0]) {
+		ctr_set_err("bad container options (name '%s')", o && o->name ? o->name : "");
+		return -EINVAL;
+	}
+	err = containers_prepare();
+	if (err)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->cleanup = -1;
+	ctr_run_dir(run_dir, sizeof(run_dir));
+	ctr_root(run_dir, root, sizeof(root));
+	snprintf(c->id, sizeof(c->id), "%s-ctr-%s", run_prefix(), o->name);
+	if (snprintf(c->bundle, sizeof(c->bundle), "%s/%s", run_dir, o->name) >=
+	    (int)sizeof(c->bundle)) {
+		free(c);
+		ctr_set_err("bundle path too long");
+		return -ENAMETOOLONG;
+	}
+	snprintf(c->share, sizeof(c->share), "%s/share", c->bundle);
+	if (mkdir(c->bundle, 0755)) {
+		err = -errno;
+		ctr_set_err(err == -EEXIST ? "container name '%s' is already used in this run" :
+			    "cannot create the bundle of %s", o->name);
+		free(c);
+		return err;
+	}
+	c->cleanup = cleanup_add(ctr_cleanup_cb, c->bundle, 0, "container");
+	if (c->cleanup < 0) {
+		err = c->cleanup;
+		remove_tree(c->bundle);
+		ctr_set_err("cannot register the removal of container %s", c->id);
+		free(c);
+		return err;
+	}
+	cgroup2_paths(c);
+	err = mkdir_p(c->share, 0755);
+	if (!err)
+		err = write_config(o, c, run_dir);
+	if (err) {
+		ctr_set_err("cannot write the bundle of %s: %s", c->id, strerror(-err));
+		goto fail;
+	}
+	io.out_fd = open_log(c, "out");
+	io.err_fd = open_log(c, "err");
+	if (io.out_fd < 0 || io.err_fd < 0) {
+		err = io.out_fd < 0 ? io.out_fd : io.err_fd;
+		ctr_set_err("cannot open the logs of %s: %s", c->id, strerror(-err));
+		goto fail;
+	}
+	create[2] = c->bundle;
+	create[3] = c->id;
+	err = ctr_runc(root, &io, START_TIMEOUT_MS, create);
+	if (err) {
+		char log[4096];
+
+		ctr_read_output(c, "err", log, sizeof(log));
+		ctr_runc_msg(log, msg, sizeof(msg));
+		ctr_set_err("runc create %s failed: %s", c->id,
+			    err == -ETIMEDOUT ? "timed out" : msg[0] ? msg : "no message");
+		err = err < 0 ? err : -ECHILD;
+		goto fail;
+	}
+	err = state_of(root, c->id, NULL, 0, &c->pid);
+	if (err) {
+		ctr_set_err("runc state %s failed after create", c->id);
+		goto fail;
+	}
+	start[1] = c->id;
+	err = runc_simple(root, START_TIMEOUT_MS, msg, sizeof(msg), start);
+	if (err) {
+		ctr_set_err("runc start %s failed: %s", c->id, msg[0] ? msg : "no message");
+		err = err < 0 ? err : -ECHILD;
+		goto fail;
+	}
+	close(io.out_fd);
+	close(io.err_fd);
+	pr_debug("containers: %s started, pid %d\n", c->id, (int)c->pid);
+	*out = c;
+	return 0;
+fail:
+	if (io.out_fd >= 0)
+		close(io.out_fd);
+	if (io.err_fd >= 0)
+		close(io.err_fd);
+	cleanup_run(c->cleanup);
+	free(c);
+	return err;
+}
+
+int ctr_status(struct ctr *c, char *buf, size_t len)
+{
+	char root[300];
+	int err = self_root(root, sizeof(root));
+
+	return err ? err : state_of(root, c->id, buf, len, NULL);
+}
+
+bool ctr_running(struct ctr *c)
+{
+	char st[32];
+
+	return !ctr_status(c, st, sizeof(st)) && strcmp(st, "stopped");
+}
+
+int ctr_wait_stopped(struct ctr *c, int timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	for (int i = 0; i < 100000; i++) {
+		if (!ctr_running(c))
+			return 0;
+		if (now_ns() >= end)
+			break;
+		sleep_ns(STATE_POLL_NS);
+	}
+	return -ETIMEDOUT;
+}
+
+int ctr_kill(struct ctr *c, int sig)
+{
+	char root[300], num[16], msg[CTR_ERR_LEN];
+	const char *args[] = { "kill", c->id, num, NULL };
+	int err = self_root(root, sizeof(root));
+
+	if (err)
+		return err;
+	snprintf(num, sizeof(num), "%d", sig);
+	err = runc_simple(root, 10000, msg, sizeof(msg), args);
+	if (err) {
+		ctr_set_err("runc kill %s failed: %s", c->id, msg);
+		return err < 0 ? err : -ESRCH;
+	}
+	return 0;
+}
+
+int ctr_read_output(struct ctr *c, const char *which, char *buf, size_t len)
+{
+	char path[320];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!len)
+		return -EINVAL;
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", c->bundle, which);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* The last len - 1 bytes: errors are at the end. */
+	if (!fstat(fd, &st) && st.st_size > (off_t)(len - 1))
+		lseek(fd, st.st_size - (off_t)(len - 1), SEEK_SET);
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+void ctr_destroy(struct ctr *c)
+{
+	if (!c)
+		return;
+	cleanup_run(c->cleanup);
+	free(c);
+}
+
+int ctr_runc_version(char *buf, size_t len)
+{
+	char out[512];
+	struct runc_io io = { .out_fd = -1, .err_fd = -1, .out = out, .out_len = sizeof(out) };
+	const char *args[] = { "--version", NULL }, *v;
+	int err;
+
+	buf[0] = '\0';
+	err = ctr_runc("/run/runc", &io, 10000, args);
+	if (err)
+		return err < 0 ? err : -ENOEXEC;
+	/* "runc version 1.1.5+ds1" */
+	v = strncmp(out, "runc version ", 13) ? out : out + 13;
+	snprintf(buf, len, "%.*s", (int)strcspn(v, "\n"), v);
+	return 0;
+}
