@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmd/cmd.h"
+#include "containers/container.h"
 #include "lib/bench.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -77,8 +78,11 @@ json_t *bench_add(struct bench_ctx *ctx, const char *variant, const char *metric
 		.metric = metric, .unit = unit, .method = method, .trials = trials, .n = n,
 		.extra = extra,
 	};
+	json_t *o = results_add(ctx->res, &r);
 
-	return results_add(ctx->res, &r);
+	if (o && !json_object_get(o, "runtime"))
+		json_object_set_new(o, "runtime", json_string(bench_runtime_name(ctx->cfg->runtime)));
+	return o;
 }
 
 /* ---- the command ---- */
@@ -110,6 +114,72 @@ static const struct opt_desc bench_opts[] = {
 	OPT_END,
 };
 
+/* Figures [from, to) of the netns run and [to, end) of the runc run of one
+ * cell: the runc/netns ratio of each figure, trial by trial. */
+static void add_runtime_ratios(struct bench_ctx *ctx, size_t from, size_t to)
+{
+	json_t *list = ctx->res->list, *a, *b;
+	size_t end = json_array_size(list);
+
+	for (size_t i = from; i < to; i++) {
+		a = json_array_get(list, i);
+		for (size_t j = to; j < end; j++) {
+			json_t *ta, *tb;
+			double r[256];
+			size_t n;
+			char metric[96];
+
+			b = json_array_get(list, j);
+			if (!json_equal(json_object_get(a, "metric"), json_object_get(b, "metric")) ||
+			    !json_equal(json_object_get(a, "variant"), json_object_get(b, "variant")))
+				continue;
+			ta = json_object_get(a, "trials");
+			tb = json_object_get(b, "trials");
+			n = json_array_size(ta) < json_array_size(tb) ? json_array_size(ta) : json_array_size(tb);
+			if (!n || n > ARRAY_SIZE(r))
+				break;
+			for (size_t k = 0; k < n; k++)
+				r[k] = json_number_value(json_array_get(tb, k)) /
+				       json_number_value(json_array_get(ta, k));
+			snprintf(metric, sizeof(metric), "%s_runc_over_netns",
+				 json_string_value(json_object_get(a, "metric")));
+			bench_add(ctx, json_string_value(json_object_get(a, "variant")), metric, "ratio",
+				  "container / bare, trial by trial (runc app with bpf,net_admin vs the same app in the netns)",
+				  r, n, json_pack("{s:b, s:s}", "primary", 0, "runtime", "runc/netns"));
+			break;
+		}
+	}
+}
+
+/* One cell; with --runtime runc, drop/pass/echo run bare then in a container. */
+static int run_cell(struct bench_ctx *ctx, struct bench_cfg *cfg)
+{
+	const char *name = ctx->bench->name;
+	bool app_bench = !strcmp(name, "drop") || !strcmp(name, "pass") || !strcmp(name, "echo");
+	size_t from, to;
+	int err;
+
+	if (cfg->runtime != RUNTIME_RUNC || !app_bench)
+		return ctx->bench->run(ctx);
+	if (ctx->hook->kind == HOOK_STREAM) {
+		bench_add(ctx, NULL, "skipped", "",
+			  "runc: a container cannot be handed the hook's sockmap yet", NULL, 0, NULL);
+		return 0;
+	}
+	from = json_array_size(ctx->res->list);
+	cfg->runtime = RUNTIME_NETNS;
+	err = ctx->bench->run(ctx);
+	cfg->runtime = RUNTIME_RUNC;
+	if (err)
+		return err;
+	to = json_array_size(ctx->res->list);
+	bench_progress(ctx, "in a container");
+	err = ctx->bench->run(ctx);
+	if (!err)
+		add_runtime_ratios(ctx, from, to);
+	return err;
+}
+
 static int run_benches(const char *path, struct bench_cfg *cfg, const struct bench **list, size_t n)
 {
 	const struct hook_desc *hooks[40];
@@ -128,8 +198,8 @@ static int run_benches(const char *path, struct bench_cfg *cfg, const struct ben
 		if (cfg->warmup_ms == defaults.warmup_ms)
 			cfg->warmup_ms = 100;
 	}
-	if (cfg->runtime == RUNTIME_RUNC)
-		return cli_usage_error(path, "--runtime runc is not available yet (containers issue)");
+	if (cfg->runtime == RUNTIME_RUNC && containers_prepare())
+		return cli_usage_error(path, "--runtime runc: %s", ctr_last_error());
 	if (cfg->hook >= 0) {
 		const struct hook_desc *h = hook_get(cfg->hook);
 		bool any = false;
@@ -172,7 +242,7 @@ static int run_benches(const char *path, struct bench_cfg *cfg, const struct ben
 				continue;
 			}
 			bench_progress(&ctx, "starting");
-			err = list[b]->run(&ctx);
+			err = run_cell(&ctx, cfg);
 			if (err && !run_stopping()) {
 				pr_warn("\r%s %s: failed: %s\n", list[b]->name, hooks[i]->name,
 					strerror(-err));

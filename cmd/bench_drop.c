@@ -37,7 +37,7 @@ static json_t *per_cpu_json(const uint64_t *per_cpu)
 
 struct drop_snaps {
 	struct hook_inst *hi;
-	struct app *app;
+	struct bench_app *app;
 	struct counters_snap c[3];
 	struct app_stats a[3];
 };
@@ -48,12 +48,12 @@ static void drop_snap(void *arg, int when)
 
 	if (s->hi)
 		counters_snap(hook_counters(s->hi), &s->c[when]);
-	app_read(s->app, &s->a[when]);
+	bench_app_read(s->app, &s->a[when]);
 }
 
 /* One trial: rate over the measurement window; totals over the whole send. */
 static int drop_trial(struct bench_ctx *ctx, const struct topo *t, struct hook_inst *hi,
-		      struct app *app, uint64_t duration_ms, struct drop_trial *out)
+		      struct bench_app *app, uint64_t duration_ms, struct drop_trial *out)
 {
 	bool tcp = bench_hook_is_tcp(ctx->hook);
 	struct drop_snaps *s = calloc(1, sizeof(*s));
@@ -72,7 +72,7 @@ static int drop_trial(struct bench_ctx *ctx, const struct topo *t, struct hook_i
 	s->app = app;
 	if (hi)
 		counters_snap(hook_counters(hi), &before);
-	app_read(app, &abefore);
+	bench_app_read(app, &abefore);
 	link_get_rx_stats(&t->dut, t->if_dut, &rx0, NULL);
 	err = bench_measure(t, tcp ? GEN_MODE_TCP : GEN_MODE_LIVE, size, duration_ms, drop_snap, s,
 			    r, &win_ns);
@@ -109,7 +109,7 @@ static int drop_layout(struct bench_ctx *ctx, enum bench_layout layout, const ch
 	const struct hook_desc *h = ctx->hook;
 	bool tcp = bench_hook_is_tcp(h);
 	struct hook_inst *hi = NULL;
-	struct app *app = NULL;
+	struct bench_app *app = NULL;
 	struct drop_trial tr;
 	double *pps = calloc(cfg->trials, sizeof(*pps));
 	json_t *trials_detail = json_array(), *extra;
@@ -128,7 +128,7 @@ static int drop_layout(struct bench_ctx *ctx, enum bench_layout layout, const ch
 			goto cleanup;
 	}
 	/* The app listens even when the hook drops: it must get nothing. */
-	err = bench_app_start(&t, tcp ? APP_TCP_SINK : APP_UDP_SINK, app_cpu, cfg->size, hi, &app);
+	err = bench_app_start(ctx, &t, tcp ? APP_TCP_SINK : APP_UDP_SINK, app_cpu, cfg->size, hi, &app);
 	if (err)
 		goto cleanup;
 
@@ -172,7 +172,7 @@ static int drop_layout(struct bench_ctx *ctx, enum bench_layout layout, const ch
 		  pps, cfg->trials, extra);
 cleanup:
 	json_decref(trials_detail);
-	app_free(app);
+	bench_app_free(app);
 	hook_detach(hi);
 	topo_down(&t);
 	free(pps);

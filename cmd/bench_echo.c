@@ -63,7 +63,7 @@ static bool echo_applies(const struct hook_desc *h)
 
 struct echo_client {
 	const struct topo *t;
-	struct app *app;        /* stream hooks: wait until it has mapped the socket */
+	struct bench_app *app;        /* stream hooks: wait until it has mapped the socket */
 	bool tcp, sockmap;
 	size_t len;             /* bytes a request */
 	int fd;                 /* kept across trials; -1: connect first */
@@ -123,7 +123,7 @@ static int client_connect(struct echo_client *c)
 	c->conns++;
 	/* Stream hooks: the program must see the first request. */
 	if (c->sockmap) {
-		err = app_wait_count(c->app, offsetof(struct app_stats, sockmap_added), c->conns,
+		err = bench_app_wait_count(c->app, offsetof(struct app_stats, sockmap_added), c->conns,
 				     CONNECT_TIMEOUT_MS);
 		if (err) {
 			pr_warn("bench echo: the app did not put the socket in the sockhash\n");
@@ -371,7 +371,7 @@ int bench_echo_measure(const struct hook_desc *h, const struct bench_cfg *cfg,
 	uint64_t size = cfg->size < 64 ? 64 : cfg->size > 1500 ? 1500 : cfg->size;
 	struct echo_client *c = calloc(1, sizeof(*c));
 	struct app_stats a0, a1;
-	struct app *app = NULL;
+	struct bench_app *app = NULL;
 	struct topo t = { 0 };
 	size_t ntrials = cfg->trials < ECHO_MAX_TRIALS ? cfg->trials : ECHO_MAX_TRIALS;
 	int err = -ENOMEM;
@@ -413,7 +413,7 @@ int bench_echo_measure(const struct hook_desc *h, const struct bench_cfg *cfg,
 	}
 	if (err)
 		goto cleanup;
-	err = bench_app_start(&t, app_for(h), 1, size, hi, &app);
+	err = bench_app_start(ctx, &t, app_for(h), 1, size, hi, &app);
 	if (err)
 		goto cleanup;
 
@@ -435,7 +435,7 @@ int bench_echo_measure(const struct hook_desc *h, const struct bench_cfg *cfg,
 	bench_settle();
 	if (hi)
 		counters_snap(hook_counters(hi), &c->snap[0]);
-	app_read(app, &a0);
+	bench_app_read(app, &a0);
 	for (size_t i = 0; i < ntrials && !run_stopping(); i++) {
 		if (ctx)
 			bench_progress(ctx, "trial %zu/%zu", i + 1, ntrials);
@@ -457,7 +457,7 @@ int bench_echo_measure(const struct hook_desc *h, const struct bench_cfg *cfg,
 		r->prog = counters_delta(&c->snap[0], &c->snap[1], r->prog_per_cpu);
 		r->prog_cpu = counters_busiest_cpu(&c->snap[0], &c->snap[1]);
 	}
-	app_read(app, &a1);
+	bench_app_read(app, &a1);
 	app_delta(&a0, &a1, &r->app);
 	r->connections = c->conns;
 	r->layout = bench_layout_json(LAYOUT_RX_CPU1, &t);
@@ -466,7 +466,7 @@ int bench_echo_measure(const struct hook_desc *h, const struct bench_cfg *cfg,
 cleanup:
 	if (c)
 		client_close(c);
-	app_free(app);
+	bench_app_free(app);
 	hook_detach(hi);
 	hook_detach(peer);
 	topo_down(&t);

@@ -35,7 +35,7 @@ static bool overhead_applies(const struct hook_desc *h)
 struct phase_snaps {
 	const struct topo *t;
 	struct hook_inst *hi;
-	struct app *app;
+	struct bench_app *app;
 	bool tcp;
 	uint64_t rx[3];          /* rx_packets of the DUT veth: frames its NAPI took in */
 	struct app_stats a[3];
@@ -48,7 +48,7 @@ static void phase_snap(void *arg, int when)
 	uint32_t len = sizeof(s->info[0]);
 
 	if (s->tcp)
-		app_read(s->app, &s->a[when]);
+		bench_app_read(s->app, &s->a[when]);
 	else
 		link_get_rx_stats(&s->t->dut, s->t->if_dut, &s->rx[when], NULL);
 	if (s->hi && hook_prog_fd(s->hi) >= 0)
@@ -84,7 +84,7 @@ static int overhead_phase(struct bench_ctx *ctx, const struct topo *t, const str
 			goto out;
 	}
 	if (tcp) {
-		err = bench_app_start(t, APP_TCP_SINK, 1, size, s->hi, &s->app);
+		err = bench_app_start(ctx, t, APP_TCP_SINK, 1, size, s->hi, &s->app);
 		if (err)
 			goto out;
 	}
@@ -116,7 +116,7 @@ out:
 	if (stats_fd >= 0)
 		close(stats_fd);
 	if (s)
-		app_free(s->app);
+		bench_app_free(s->app);
 	if (s)
 		hook_detach(s->hi);
 	free(s);
@@ -160,9 +160,12 @@ static double halfwidth(const double *x, size_t n, double *med)
 	return (s.ci_hi - s.ci_lo) / 2;
 }
 
-static int overhead_run(struct bench_ctx *ctx)
+static int overhead_run(struct bench_ctx *octx)
 {
-	const struct bench_cfg *cfg = ctx->cfg;
+	/* The hook's cost does not depend on where the app runs: always bare. */
+	struct bench_cfg bare = *octx->cfg;
+	struct bench_ctx lctx = *octx, *ctx = &lctx;
+	const struct bench_cfg *cfg = &bare;
 	const struct hook_desc *h = ctx->hook;
 	size_t n = cfg->trials;
 	double *delta = calloc(n, sizeof(double)), *stats = calloc(n, sizeof(double));
@@ -174,6 +177,8 @@ static int overhead_run(struct bench_ctx *ctx)
 	struct topo t = { 0 };
 	int err = -ENOMEM;
 
+	bare.runtime = RUNTIME_NETNS;
+	lctx.cfg = &bare;
 	if (!delta || !stats || !tr || !base)
 		goto out;
 	err = bench_topo_up(LAYOUT_RX_CPU1, &t);

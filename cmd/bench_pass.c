@@ -25,7 +25,7 @@ struct pass_phase {
 };
 
 struct pass_snaps {
-	struct app *app;
+	struct bench_app *app;
 	struct app_stats a[3];
 };
 
@@ -33,7 +33,7 @@ static void pass_snap(void *arg, int when)
 {
 	struct pass_snaps *s = arg;
 
-	app_read(s->app, &s->a[when]);
+	bench_app_read(s->app, &s->a[when]);
 }
 
 /* One phase: the app on CPU 1, with h's count_pass program or none. */
@@ -54,7 +54,7 @@ static int pass_phase(struct bench_ctx *ctx, const struct topo *t, const struct 
 		if (err)
 			goto out;
 	}
-	err = bench_app_start(t, tcp ? APP_TCP_SINK : APP_UDP_SINK, 1, size, hi, &s.app);
+	err = bench_app_start(ctx, t, tcp ? APP_TCP_SINK : APP_UDP_SINK, 1, size, hi, &s.app);
 	if (err)
 		goto out;
 	err = bench_measure(t, tcp ? GEN_MODE_TCP : GEN_MODE_LIVE, size, ctx->cfg->duration_ms,
@@ -72,7 +72,7 @@ static int pass_phase(struct bench_ctx *ctx, const struct topo *t, const struct 
 	/* TCP: every byte written reached the app (UDP may overflow the socket). */
 	out->delivered_all = !tcp || out->app_bytes == out->sent_bytes;
 out:
-	app_free(s.app);
+	bench_app_free(s.app);
 	hook_detach(hi);
 	free(r);
 	return err;

@@ -1,11 +1,13 @@
 /* Shared by the benches: testbed layouts and CPU steering. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "lib/bench.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "containers/container.h"
 #include "netns/cpu.h"
 
 const char *bench_layout_name(enum bench_layout l)
@@ -91,23 +93,84 @@ int bench_send(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t
 	return send_port(t, mode, size, GEN_DPORT, duration_ms, r);
 }
 
-int bench_app_start(const struct topo *t, enum app_kind kind, int cpu, uint64_t req_size,
-		    struct hook_inst *hook, struct app **out)
+struct bench_app {
+	struct app *app;       /* --runtime netns */
+	struct ctr_app *ctr;   /* --runtime runc */
+};
+
+const char *bench_runtime_name(int runtime)
+{
+	return runtime == RUNTIME_RUNC ? "runc" : "netns";
+}
+
+int bench_app_start(const struct bench_ctx *ctx, const struct topo *t, enum app_kind kind, int cpu,
+		    uint64_t req_size, struct hook_inst *hook, struct bench_app **out)
 {
 	struct app_opts o = {
 		.kind = kind, .family = AF_INET, .port = GEN_DPORT, .cpu = cpu,
 		.req_size = (uint32_t)req_size, .hook = hook,
 	};
-	int err = app_start(&o, &t->dut, out);
+	struct bench_app *a = calloc(1, sizeof(*a));
+	int err;
 
-	if (!err)
-		err = app_wait_ready(*out, 5000);
-	if (err) {
-		pr_warn("app %s: %s\n", app_kind_name(kind), strerror(-err));
-		app_free(*out);
-		*out = NULL;
+	*out = NULL;
+	if (!a)
+		return -ENOMEM;
+	if (ctx->cfg->runtime == RUNTIME_RUNC) {
+		struct ctr_app_opts co = { .name = "bench-app", .ns = &t->dut, .app = o };
+
+		if (hook && hook_sockmap_fd(hook) >= 0) {
+			free(a);
+			return -EOPNOTSUPP;
+		}
+		co.app.hook = NULL;
+		err = ctr_caps_parse("bpf,net_admin", &co.caps, NULL, 0);
+		if (!err)
+			err = container_run_app(&co, &a->ctr);
+		if (err)
+			pr_warn("app %s in a container: %s\n", app_kind_name(kind), ctr_last_error());
+	} else {
+		err = app_start(&o, &t->dut, &a->app);
+		if (!err)
+			err = app_wait_ready(a->app, 5000);
+		if (err)
+			pr_warn("app %s: %s\n", app_kind_name(kind), strerror(-err));
 	}
-	return err;
+	if (err) {
+		bench_app_free(a);
+		return err;
+	}
+	*out = a;
+	return 0;
+}
+
+void bench_app_read(const struct bench_app *a, struct app_stats *out)
+{
+	if (a && a->ctr)
+		ctr_app_read(a->ctr, out);
+	else if (a && a->app)
+		app_read(a->app, out);
+	else
+		memset(out, 0, sizeof(*out));
+}
+
+int bench_app_wait_count(const struct bench_app *a, size_t field, uint64_t want, int timeout_ms)
+{
+	if (a && a->ctr)
+		return ctr_app_wait_count(a->ctr, field, want, timeout_ms);
+	return a ? app_wait_count(a->app, field, want, timeout_ms) : -EINVAL;
+}
+
+void bench_app_free(struct bench_app *a)
+{
+	if (!a)
+		return;
+	if (a->ctr) {
+		ctr_app_stop(a->ctr, 2000);
+		ctr_app_free(a->ctr);
+	}
+	app_free(a->app);
+	free(a);
 }
 
 void bench_settle(void)

@@ -101,9 +101,19 @@ int bench_measure_raw(const struct topo *t, uint64_t size, uint16_t ethertype, u
 		      bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
 int bench_measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t window_ms,
 		  bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
-/* Start an app in the DUT on cpu (a stream hook's sockets go into its map). */
-int bench_app_start(const struct topo *t, enum app_kind kind, int cpu, uint64_t req_size,
-		    struct hook_inst *hook, struct app **out);
+/*
+ * The app of a cell, in the DUT namespace directly (--runtime netns) or in a
+ * runc container joined to it (--runtime runc, capabilities bpf,net_admin).
+ * A stream hook's sockets go into its map (netns runtime only: a container
+ * cannot be handed the sockmap yet, which gives -EOPNOTSUPP).
+ */
+struct bench_app;
+int bench_app_start(const struct bench_ctx *ctx, const struct topo *t, enum app_kind kind, int cpu,
+		    uint64_t req_size, struct hook_inst *hook, struct bench_app **out);
+void bench_app_read(const struct bench_app *a, struct app_stats *out);
+int bench_app_wait_count(const struct bench_app *a, size_t field, uint64_t want, int timeout_ms);
+void bench_app_free(struct bench_app *a);
+const char *bench_runtime_name(int runtime);
 /* Wait until in-flight packets are processed. */
 void bench_settle(void);
 /* Stream hooks and tcp-socket: TCP traffic; the rest: UDP. */

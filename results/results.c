@@ -192,8 +192,8 @@ void results_print_table(const struct results *r, FILE *f)
 	size_t i;
 	json_t *o;
 
-	fprintf(f, "%-9s %-15s %-18s %-14s %10s %-23s %s\n", "BENCH", "HOOK", "VARIANT", "METRIC",
-		"MEDIAN", "95% CI", "METHOD");
+	fprintf(f, "%-9s %-15s %-18s %-7s %-16s %10s %-23s %s\n", "BENCH", "HOOK", "VARIANT",
+		"RUNTIME", "METRIC", "MEDIAN", "95% CI", "METHOD");
 	json_array_foreach(r->list, i, o) {
 		json_t *ci = json_object_get(o, "ci95");
 		char med[24], lo[24], hi[24], cis[56];
@@ -202,8 +202,9 @@ void results_print_table(const struct results *r, FILE *f)
 		fmt_num(lo, sizeof(lo), json_real_value(json_array_get(ci, 0)));
 		fmt_num(hi, sizeof(hi), json_real_value(json_array_get(ci, 1)));
 		snprintf(cis, sizeof(cis), "[%s, %s]", lo, hi);
-		fprintf(f, "%-9s %-15s %-18s %-14s %10s %-23s %s\n", jstr(o, "bench"), jstr(o, "hook"),
-			jstr(o, "variant") ? jstr(o, "variant") : "", jstr(o, "metric"), med, cis,
+		fprintf(f, "%-9s %-15s %-18s %-7s %-16s %10s %-23s %s\n", jstr(o, "bench"), jstr(o, "hook"),
+			jstr(o, "variant") ? jstr(o, "variant") : "",
+			jstr(o, "runtime") ? jstr(o, "runtime") : "", jstr(o, "metric"), med, cis,
 			jstr(o, "method"));
 	}
 }

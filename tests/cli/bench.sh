@@ -72,4 +72,17 @@ for h in xdp xdp-generic tc tcx; do
 done
 echo "$j" | jq -e '.results[] | select(.hook == "sk-skb-verdict" and .metric == "ns_per_run_test_run") | .unsupported' >/dev/null ||
 	fail "overhead: sk_skb test_run should be reported unsupported with a reason"
+
+# -- --runtime runc: the app runs in a container; container vs bare ratios
+if command -v runc >/dev/null; then
+	j=$("$OLAB" bench drop --hook udp-socket --runtime runc $smoke) || fail "bench drop --runtime runc exit $?"
+	echo "$j" | jq -e '[.results[] | select(.runtime == "runc" and .metric == "pps") |
+		.per_trial[0].app_received > 0] | length == 2 and all' >/dev/null ||
+		fail "runc: the app in the container received nothing: $(echo "$j" | jq -c '[.results[] | {runtime, variant, metric, median}]')"
+	echo "$j" | jq -e '[.results[] | select(.metric == "pps_runc_over_netns") | .median > 0] | length == 2 and all' >/dev/null ||
+		fail "runc: no container/bare ratios"
+	j=$("$OLAB" bench drop --hook sk-skb-verdict --runtime runc $smoke) || fail "runc sk-skb exit $?"
+	echo "$j" | jq -e '.results[] | select(.metric == "skipped") | .method | test("sockmap")' >/dev/null ||
+		fail "runc: a stream hook should be skipped with its reason"
+fi
 exit 0
