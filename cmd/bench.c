@@ -82,6 +82,10 @@ json_t *bench_add(struct bench_ctx *ctx, const char *variant, const char *metric
 
 	if (o && !json_object_get(o, "runtime"))
 		json_object_set_new(o, "runtime", json_string(bench_runtime_name(ctx->cfg->runtime)));
+	if (o) {
+		json_object_set_new(o, "trial_ms", json_integer((json_int_t)ctx->cfg->duration_ms));
+		json_object_set_new(o, "size", json_integer((json_int_t)ctx->cfg->size));
+	}
 	return o;
 }
 
@@ -91,7 +95,7 @@ static const char *hook_names[40];
 static const char *const runtimes[] = { "netns", "runc", NULL };
 
 static const struct bench_cfg defaults = {
-	.hook = -1, .size = 64, .duration_ms = 1000, .warmup_ms = 300, .trials = 5,
+	.hook = -1, .size = 64, .duration_ms = 0, .warmup_ms = 300, .trials = 0, /* 0: the bench's */
 	.runtime = RUNTIME_NETNS, .out = "results",
 };
 
@@ -101,8 +105,9 @@ static const struct opt_desc bench_opts[] = {
 	{ "size", 's', OPT_UINT, offsetof(struct bench_cfg, size), "BYTES",
 	  "frame size (UDP) or request size (TCP)", 64, 1500 },
 	{ "duration", 'd', OPT_MS, offsetof(struct bench_cfg, duration_ms), "SEC",
-	  "length of one trial (1.5, 300ms)", 50, 600000 },
-	{ "trials", 't', OPT_UINT, offsetof(struct bench_cfg, trials), "N", "repeated trials", 1, 200 },
+	  "length of one trial (1.5, 300ms; default 1 s; overhead 250 ms)", 50, 600000 },
+	{ "trials", 't', OPT_UINT, offsetof(struct bench_cfg, trials), "N",
+	  "repeated trials (default 5; overhead 15)", 1, 200 },
 	{ "warmup", 0, OPT_MS, offsetof(struct bench_cfg, warmup_ms), "SEC",
 	  "warm-up before the trials", 0, 60000 },
 	{ "runtime", 0, OPT_ENUM, offsetof(struct bench_cfg, runtime), "RT",
@@ -151,8 +156,25 @@ static void add_runtime_ratios(struct bench_ctx *ctx, size_t from, size_t to)
 	}
 }
 
+static int run_cell_runtimes(struct bench_ctx *ctx, struct bench_cfg *cfg);
+
 /* One cell; with --runtime runc, drop/pass/echo run bare then in a container. */
 static int run_cell(struct bench_ctx *ctx, struct bench_cfg *cfg)
+{
+	struct bench_cfg saved = *cfg;
+	int err;
+
+	/* Unset --trials / --duration: the bench's own defaults, else 5 x 1 s. */
+	if (!cfg->trials)
+		cfg->trials = ctx->bench->trials ? ctx->bench->trials : 5;
+	if (!cfg->duration_ms)
+		cfg->duration_ms = ctx->bench->duration_ms ? ctx->bench->duration_ms : 1000;
+	err = run_cell_runtimes(ctx, cfg);
+	*cfg = saved;
+	return err;
+}
+
+static int run_cell_runtimes(struct bench_ctx *ctx, struct bench_cfg *cfg)
 {
 	const char *name = ctx->bench->name;
 	bool app_bench = !strcmp(name, "drop") || !strcmp(name, "pass") || !strcmp(name, "echo");
@@ -191,9 +213,9 @@ static int run_benches(const char *path, struct bench_cfg *cfg, const struct ben
 	json_t *conf;
 
 	if (cfg->quick) {
-		if (cfg->trials == defaults.trials)
+		if (!cfg->trials)
 			cfg->trials = 3;
-		if (cfg->duration_ms == defaults.duration_ms)
+		if (!cfg->duration_ms)
 			cfg->duration_ms = 300;
 		if (cfg->warmup_ms == defaults.warmup_ms)
 			cfg->warmup_ms = 100;
@@ -220,10 +242,14 @@ static int run_benches(const char *path, struct bench_cfg *cfg, const struct ben
 				ncells++;
 
 	conf = results_base_config();
-	json_object_set_new(conf, "bench", json_pack("{s:I, s:I, s:I, s:I, s:s, s:b}",
-		"size", (json_int_t)cfg->size, "duration_ms", (json_int_t)cfg->duration_ms,
-		"warmup_ms", (json_int_t)cfg->warmup_ms, "trials", (json_int_t)cfg->trials,
+	json_object_set_new(conf, "bench", json_pack("{s:I, s:I, s:s, s:b}",
+		"size", (json_int_t)cfg->size, "warmup_ms", (json_int_t)cfg->warmup_ms,
 		"runtime", runtimes[cfg->runtime], "quick", cfg->quick));
+	/* Unset: each bench's default (every figure carries its trials). */
+	json_object_set_new(json_object_get(conf, "bench"), "trials",
+			    cfg->trials ? json_integer((json_int_t)cfg->trials) : json_null());
+	json_object_set_new(json_object_get(conf, "bench"), "duration_ms",
+			    cfg->duration_ms ? json_integer((json_int_t)cfg->duration_ms) : json_null());
 	if (results_open(&res, cfg->out, conf))
 		return EXIT_FAIL;
 	ctx.res = &res;

@@ -51,6 +51,8 @@ struct bench {
 	/* Measure one hook: warm-up, trials, results_add().  0 or -errno. */
 	int (*run)(struct bench_ctx *ctx);
 	int order;
+	/* Its own defaults when the user gives no --trials / --duration (0: the common ones). */
+	uint64_t trials, duration_ms;
 };
 
 #define DEFINE_BENCH(sym) \
