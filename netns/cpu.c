@@ -294,3 +294,32 @@ int link_pin_napi_threads(const char *ifname, int cpu)
 	closedir(d);
 	return err ? err : n;
 }
+
+/* CPU time (ns, /proc/PID/schedstat) used so far by ifname's NAPI kthreads. */
+int64_t link_napi_runtime_ns(const char *ifname)
+{
+	char want[IFNAME_LEN + 8], path[300], buf[128];
+	struct dirent *de;
+	int64_t sum = 0;
+	int n = 0;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "napi/%s-", ifname);
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if (read_file(path, buf, sizeof(buf)) || strncmp(buf, want, strlen(want)))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
+		if (read_file(path, buf, sizeof(buf)))
+			continue;
+		sum += strtoll(buf, NULL, 10);
+		n++;
+	}
+	closedir(d);
+	return n ? sum : -ESRCH;
+}

@@ -21,6 +21,8 @@ int link_set_rps(const struct netns *ns, const char *ifname, uint64_t cpumask);
 int link_get_rps(const struct netns *ns, const char *ifname, uint64_t *cpumask);
 /* Pin the threaded-NAPI kthreads of ifname (any namespace) to cpu: how many, or -errno. */
 int link_pin_napi_threads(const char *ifname, int cpu);
+/* CPU time in ns that ifname's NAPI kthreads have used (schedstat), or -errno. */
+int64_t link_napi_runtime_ns(const char *ifname);
 
 int pin_thread_cpu(int cpu);             /* calling thread */
 int pin_pid_cpu(pid_t pid, int cpu);
