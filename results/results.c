@@ -209,11 +209,36 @@ void results_print_table(const struct results *r, FILE *f)
 	}
 }
 
+/* The methods that measured the same thing, and whether they agreed. */
+static void print_agreements(const struct results *r, FILE *f)
+{
+	bool header = false;
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(r->list, i, o) {
+		json_t *ag = json_object_get(o, "agreement"), *pt = ag ? json_object_get(ag, "bpf_stats_vs_test_run") : NULL;
+
+		if (!ag)
+			continue;
+		if (!header)
+			fprintf(f, "\nWhere methods overlap (see the JSON for each pair):\n");
+		header = true;
+		fprintf(f, "  %-9s %-15s delta vs bpf_stats: %s (%+.1f ns)", jstr(o, "bench"), jstr(o, "hook"),
+			jstr(ag, "delta_vs_bpf_stats"), fig_value(ag, "difference_ns"));
+		if (pt)
+			fprintf(f, "; bpf_stats vs test_run: %s (%+.1f ns)", jstr(pt, "verdict"),
+				fig_value(pt, "difference_ns"));
+		fputc('\n', f);
+	}
+}
+
 void results_print_reference(const struct results *r, FILE *f)
 {
 	json_t *refs = results_reference_json(r), *o;
 	size_t i;
 
+	print_agreements(r, f);
 	fprintf(f, "\nBeside the published figures (seed: KVM VM, kernel 6.8.7); ratios travel across machines:\n");
 	fprintf(f, "%-58s %10s %10s\n", "RATIO", "SEED", "HERE");
 	json_array_foreach(refs, i, o) {
