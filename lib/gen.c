@@ -990,10 +990,29 @@ static int udp_open(struct gen_ctx *g)
 	return 0;
 }
 
+/* Open the sockets from inside the gen namespace, send, close. */
+static int run_sockets(struct gen_ctx *g, int (*open_fn)(struct gen_ctx *g), struct gen_result *r)
+{
+	struct nstoken *tok = netns_enter(&g->t->gen);
+	int err;
+
+	if (!tok) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = open_fn(g);
+	netns_leave(tok);
+	if (!err)
+		err = run_threads(g, r);
+cleanup:
+	close_fds(g);
+	free(g->payload);
+	return err;
+}
+
 int gen_udp_run(const struct topo *t, const struct gen_cfg *c, struct gen_result *r)
 {
 	struct gen_ctx g = { .t = t, .c = c, .mode = GEN_MODE_UDP, .send = udp_send };
-	struct nstoken *tok = NULL;
 	int plen, err;
 
 	result_init(r, GEN_MODE_UDP);
@@ -1008,20 +1027,7 @@ int gen_udp_run(const struct topo *t, const struct gen_cfg *c, struct gen_result
 	g.iov = (struct iovec){ .iov_base = g.payload, .iov_len = plen };
 	g.chunk = c->batch ? c->batch : GEN_UDP_BATCH;
 
-	tok = netns_enter(&t->gen);
-	if (!tok) {
-		err = -errno;
-		goto cleanup;
-	}
-	err = udp_open(&g);
-	netns_leave(tok);
-	if (err)
-		goto cleanup;
-	err = run_threads(&g, r);
-cleanup:
-	close_fds(&g);
-	free(g.payload);
-	return err;
+	return run_sockets(&g, udp_open, r);
 }
 
 static int tcp_connect_all(struct gen_ctx *g)
@@ -1103,7 +1109,6 @@ out:
 int gen_tcp_run(const struct topo *t, const struct gen_cfg *c, struct gen_result *r)
 {
 	struct gen_ctx g = { .t = t, .c = c, .mode = GEN_MODE_TCP, .send = tcp_send };
-	struct nstoken *tok = NULL;
 	int err;
 
 	result_init(r, GEN_MODE_TCP);
@@ -1118,20 +1123,7 @@ int gen_tcp_run(const struct topo *t, const struct gen_cfg *c, struct gen_result
 		g.payload[i] = "offloadlab"[i % 10];
 	g.chunk = 1024;
 
-	tok = netns_enter(&t->gen);
-	if (!tok) {
-		err = -errno;
-		goto cleanup;
-	}
-	err = tcp_connect_all(&g);
-	netns_leave(tok);
-	if (err)
-		goto cleanup;
-	err = run_threads(&g, r);
-cleanup:
-	close_fds(&g);
-	free(g.payload);
-	return err;
+	return run_sockets(&g, tcp_connect_all, r);
 }
 
 int gen_run(const struct topo *t, enum gen_mode mode, const struct gen_cfg *c,
