@@ -116,7 +116,7 @@ int bench_app_start(const struct bench_ctx *ctx, const struct topo *t, enum app_
 	*out = NULL;
 	if (!a)
 		return -ENOMEM;
-	if (ctx->cfg->runtime == RUNTIME_RUNC) {
+	if (ctx && ctx->cfg && ctx->cfg->runtime == RUNTIME_RUNC) {
 		struct ctr_app_opts co = { .name = "bench-app", .ns = &t->dut, .app = o };
 
 		if (hook && hook_sockmap_fd(hook) >= 0) {

@@ -107,7 +107,8 @@ int bench_measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint6
  * The app of a cell, in the DUT namespace directly (--runtime netns) or in a
  * runc container joined to it (--runtime runc, capabilities bpf,net_admin).
  * A stream hook's sockets go into its map (netns runtime only: a container
- * cannot be handed the sockmap yet, which gives -EOPNOTSUPP).
+ * cannot be handed the sockmap yet, which gives -EOPNOTSUPP).  ctx may be
+ * NULL (tests): the netns runtime.
  */
 struct bench_app;
 int bench_app_start(const struct bench_ctx *ctx, const struct topo *t, enum app_kind kind, int cpu,

@@ -1,0 +1,245 @@
+/*
+ * Compatibility checks: does an eBPF offload still let the rest of a
+ * deployment behave?  One check is one file in checks/ that defines a
+ * struct check and registers it with DEFINE_CHECK (a linker section, like
+ * the commands and benches): adding a check never means editing a list.
+ *
+ * A check builds its own namespaces, applies real rules with the real tools,
+ * sends real traffic, and writes what it saw as "phase: k=v k=v; phase: ..."
+ * into ctx->observed.  The framework compares that with the expected outcome (the
+ * kernel's semantics, written the same way): equal is pass, different is
+ * fail (both printed, with the raw counters).  Each check runs in a forked
+ * child with a time limit, so a hang or a crash is a fail, never a stuck run.
+ *
+ * Every check has a sabotage knob (ctx->sabotage, also set by the
+ * environment variable OLAB_CHECK_SABOTAGE=<name|glob>): it breaks the
+ * setup on purpose (the XDP program left out, the nft rule without its
+ * statement...) so the tests can prove the check is able to fail.
+ */
+#ifndef OLAB_CHECK_H
+#define OLAB_CHECK_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "netns/netns.h"
+
+enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATUS__COUNT };
+enum check_runtime { CHECK_RT_NETNS, CHECK_RT_RUNC, CHECK_RT__COUNT };
+
+#define CHECK_TEXT_LEN    1536
+#define CHECK_REASON_LEN  256
+#define CHECK_TIMEOUT_MS  20000   /* default per-check time limit */
+#define CHECK_SABOTAGE_ENV "OLAB_CHECK_SABOTAGE"
+#define CHECK_RUNC_REASON "runc runtime: containers layer not built yet"
+
+#define CHECK_FEAT(f) (1ull << (f))
+
+struct check;
+
+struct check_ctx {
+	const struct check *check;
+	enum check_runtime runtime;
+	bool sabotage;              /* break the setup on purpose: the check must fail */
+	void *priv;                 /* check->priv_size zeroed bytes */
+	uint64_t deadline_ns;       /* now_ns() value the check must finish by */
+	/* What the check may adjust in setup (e.g. a kernel-version dependent
+	 * expectation); starts as check->expected. */
+	char expected[CHECK_TEXT_LEN];
+	/* Filled by run(). */
+	char observed[CHECK_TEXT_LEN];
+	/* A documented kernel bug explains the phases named in xfail_phases
+	 * (comma separated): if those are the only ones that differ from the
+	 * expectation, the status is xfail with xfail as its reference. */
+	char xfail[CHECK_REASON_LEN];
+	char xfail_phases[CHECK_REASON_LEN];
+	char skip[CHECK_REASON_LEN];  /* a need found missing at run time */
+	char error[CHECK_REASON_LEN]; /* why setup or run could not complete */
+	json_t *counters;           /* raw numbers behind observed (object) */
+};
+
+struct check {
+	const char *name;
+	const char *summary;        /* one line */
+	uint64_t features;          /* CHECK_FEAT(FEAT_...) | ...: env must support all */
+	const char *tools;          /* binaries it runs, space separated ("nft conntrack") */
+	const char *expected;       /* "phase: k=v ...; ..." the kernel's semantics predict */
+	const char *reference;      /* where that behaviour is defined */
+	size_t priv_size;
+	/* 0 or -errno (and ctx->error); teardown runs whenever setup was called. */
+	int (*setup)(struct check_ctx *ctx);
+	int (*run)(struct check_ctx *ctx);
+	void (*teardown)(struct check_ctx *ctx);
+	int order;                  /* position in the list */
+	int timeout_ms;             /* 0: CHECK_TIMEOUT_MS */
+};
+
+#define DEFINE_CHECK(sym) \
+	static const struct check *const __olab_check_##sym \
+	__attribute__((used, section("olab_checks"))) = &sym
+
+/* ---- registry ---- */
+
+size_t check_count(void);
+const struct check *check_get(size_t i);
+const struct check *check_by_name(const char *name);
+/* fnmatch(3) glob, or the exact name. */
+bool check_matches(const struct check *c, const char *pattern);
+
+const char *check_status_name(enum check_status s);
+const char *check_runtime_name(enum check_runtime rt);
+
+/* ---- running ---- */
+
+struct check_run_opts {
+	enum check_runtime runtime;
+	bool sabotage;              /* also true when OLAB_CHECK_SABOTAGE matches */
+	const char *expected;       /* override the expectation (tests), NULL: the check's */
+};
+
+struct check_result {
+	const struct check *check;
+	enum check_status status;
+	enum check_runtime runtime;
+	bool sabotage;
+	char expected[CHECK_TEXT_LEN];
+	char observed[CHECK_TEXT_LEN];
+	char reason[CHECK_REASON_LEN]; /* skip reason, xfail reference, or why it failed */
+	json_t *counters;           /* owned; check_result_free() */
+	double seconds;
+};
+
+/* Skip reason when env or PATH lacks a need (0), else -EOPNOTSUPP and reason. */
+int check_needs_met(const struct check *c, enum check_runtime rt, char *reason, size_t len);
+/* Run one check in a forked child with its time limit; fills r.  0, or
+ * -errno when the framework itself could not run it (r is a fail then). */
+int check_run(const struct check *c, const struct check_run_opts *o, struct check_result *r);
+void check_result_free(struct check_result *r);
+
+/* {"checks": [{"name", "status", "expected", "observed", "runtime", ...}], "totals": {...}} */
+json_t *check_results_json(const struct check_result *r, size_t n);
+/* JUnit XML through libxml2's xmlwriter; 0 or -errno. */
+int check_write_junit(const char *path, const struct check_result *r, size_t n);
+/* The matrix, then expected/observed/counters of every failure. */
+void check_print_matrix(FILE *f, const struct check_result *r, size_t n);
+
+/* ---- helpers for checks (checks/kit.c) ---- */
+
+/* Record one observation "phase: details" (appended with "; "). */
+void check_observe(struct check_ctx *ctx, const char *phase, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Append " key=value" (or "key=value" to an empty buf) to a details buffer. */
+void check_kv(char *buf, size_t len, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* A documented kernel bug (ref) explains what phase observed. */
+void check_xfail_phase(struct check_ctx *ctx, const char *phase, const char *ref);
+/* Record a raw counter under counters[group][name]. */
+void check_counter(struct check_ctx *ctx, const char *group, const char *name, int64_t v);
+/* Set ctx->error (first one wins) and return err. */
+int check_error(struct check_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "0", "all" (v == n) or "v/n": how much of n packets a counter saw. */
+const char *check_share(char *buf, size_t len, uint64_t v, uint64_t n);
+/* "ok" or the errno name ("EBUSY") of a 0/-errno result. */
+const char *check_errname(int err);
+bool check_time_left(const struct check_ctx *ctx);
+
+/* Run argv (argv[0] looked up in PATH) inside ns; stdout+stderr into out.
+ * Exit status, or -errno; killed after 10 s. */
+int check_exec(const struct netns *ns, char *out, size_t len, const char *const *argv);
+/* Same, the command line split on spaces (no quoting). */
+int check_cmd(const struct netns *ns, char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* check_cmd that must succeed: a non-zero exit sets ctx->error (with the
+ * tool's first output line) and returns -EIO. */
+int check_tool(struct check_ctx *ctx, const struct netns *ns, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* nftables through libnftables inside ns: 0 or -EINVAL with the error in ctx. */
+int check_nft(struct check_ctx *ctx, const struct netns *ns, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Packet counter of the rule commented `comment` in "family table" (nft -j). */
+int check_nft_counter(const struct netns *ns, const char *family_table, const char *comment,
+		      uint64_t *packets);
+/* Packet count of the rule carrying `-m comment --comment <comment>` in an
+ * iptables-nft or iptables-legacy chain (bin is the binary). */
+int check_ipt_counter(const struct netns *ns, const char *bin, const char *table,
+		      const char *chain, const char *comment, uint64_t *packets);
+/* A counted rule, read through the tool that made it. */
+enum check_nf_tool { CHECK_NFT, CHECK_IPT_LEGACY, CHECK_IPT_NFT };
+struct check_nf_rule {
+	const char *label;          /* observation key */
+	enum check_nf_tool tool;
+	const char *table;          /* nft: "ip olab"; iptables: "raw", "mangle"... */
+	const char *chain;          /* iptables chain; unused for nft */
+	const char *comment;        /* the rule's comment */
+};
+/* Packet counters of rules[0..n) into out[]; 0 or the first error. */
+int check_nf_read(const struct netns *ns, const struct check_nf_rule *rules, size_t n,
+		  uint64_t *out);
+
+/* Conntrack entries of UDP flows from sport (conntrack -L in ns). */
+int check_conntrack_udp(const struct netns *ns, uint16_t sport, uint64_t *entries);
+
+/* Send n UDP datagrams of size bytes from ns (bound to sport, 0: any) to
+ * dst:dport; the number sent or -errno. */
+int check_udp_send(const struct netns *ns, const char *dst, uint16_t sport, uint16_t dport,
+		   int n, size_t size);
+/* Attachments made inside ns (ifindex is ns's), all 0/-errno unless said.
+ * XDP: prog_fd -1 detaches whatever is there in that mode. */
+int check_xdp_set(const struct netns *ns, int ifindex, int prog_fd, uint32_t flags);
+/* cls_bpf direct-action at handle 1, priority prio, on a clsact qdisc
+ * (created when missing); egress false is ingress. */
+int check_tc_add(const struct netns *ns, int ifindex, bool egress, int prog_fd, uint32_t prio);
+int check_tc_del(const struct netns *ns, int ifindex, bool egress, uint32_t prio);
+/* A tcx link (lib/bpf_compat.h tcx_link_create): link fd or -errno. */
+int check_tcx_link(const struct netns *ns, int ifindex, bool egress, int prog_fd, uint32_t flags,
+		   uint32_t relative, uint64_t expected_revision);
+
+/* BPF_PROG_ATTACH with the 6.6+ fields (relative_fd, expected_revision),
+ * which libbpf 1.1 cannot pass: target is an ifindex (tcx, in the calling
+ * thread's namespace) or a cgroup fd.  0 or -errno. */
+int check_prog_attach(int target, int prog_fd, uint32_t attach_type, uint32_t flags,
+		      int replace_fd, int relative_fd, uint64_t expected_revision);
+
+/* One tc program at ingress or egress, through clsact (cls_bpf da, handle 1,
+ * priority prio) or a tcx link; detach undoes exactly that. */
+enum check_tc_mode { CHECK_CLSACT, CHECK_TCX };
+struct check_tc_att {
+	const struct netns *ns;
+	int ifindex;
+	bool egress;
+	enum check_tc_mode mode;
+	uint32_t prio;              /* clsact; 0: 1 */
+	int link_fd;                /* tcx */
+	bool on;
+};
+int check_tc_attach(struct check_tc_att *a, int prog_fd);
+void check_tc_detach(struct check_tc_att *a);
+const char *check_tc_mode_name(enum check_tc_mode m);
+
+/* The app: a UDP socket bound to port in ns (fd or -errno), and how many
+ * datagrams are waiting on it (drained). */
+int check_udp_sink(const struct netns *ns, uint16_t port);
+int check_udp_drain(int fd);
+
+/* A connected TCP pair over 127.0.0.1:port inside ns (its lo must be up):
+ * the client end and the accepted end.  0 or -errno. */
+int check_tcp_pair(const struct netns *ns, uint16_t port, int *client, int *server);
+/* TCP's count of bytes received on fd (tcpi_bytes_received). */
+uint64_t check_tcp_bytes_received(int fd);
+/* Wait (bounded, without reading) until fd's TCP has received want bytes.
+ * Sockmap checks read only after this: a recv() racing with the arrival
+ * can take data straight from the receive queue, around the verdict. */
+int check_tcp_wait_received(int fd, uint64_t want, int timeout_ms);
+/* Read exactly len bytes (or until timeout_ms without progress); bytes read. */
+size_t check_read_full(int fd, void *buf, size_t len, int timeout_ms);
+
+/* Wait until *counter (read by fn) reaches want or timeout_ms passes. */
+int check_wait_u64(uint64_t (*fn)(void *), void *arg, uint64_t want, int timeout_ms);
+/* Sleep long enough for in-flight packets on a veth to be processed. */
+void check_settle(void);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * cls-bpf-priority: cls_bpf filters on a clsact hook run by priority, lowest
+ * first.  In direct-action mode TC_ACT_UNSPEC means "no opinion": the next
+ * filter (priority 2) runs; TC_ACT_OK or TC_ACT_SHOT end classification, so
+ * the priority-2 filter never sees the packet.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "checks/check.h"
+#include "lib/features.h"
+#include "lib/util.h"
+#include "bpf/checks.h"
+#include "netns/topo.h"
+#include "check_pkt.skel.h"
+
+#define PORT       7108
+#define NPKT       40
+#define V_UNSPEC   (-1)
+#define V_OK       0
+#define V_SHOT     2
+
+struct priv {
+	struct topo t;
+	struct check_pkt *skel;
+	struct check_tc_att first, second;
+	int app_fd;
+};
+
+static int setup(struct check_ctx *ctx)
+{
+	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
+	struct priv *p = ctx->priv;
+	int err;
+
+	p->app_fd = -1;
+	err = topo_up(&o, &p->t);
+	if (err)
+		return check_error(ctx, err, "testbed: %s", topo_last_error());
+	p->skel = check_pkt__open_and_load();
+	if (!p->skel)
+		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
+	p->skel->bss->flow_port = PORT;
+	p->skel->bss->verdict[1] = V_OK;
+	p->app_fd = check_udp_sink(&p->t.dut, PORT);
+	if (p->app_fd < 0)
+		return check_error(ctx, p->app_fd, "app socket: %s", strerror(-p->app_fd));
+	/* Sabotage: the "first" filter is put behind the second one. */
+	p->first = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
+					  .mode = CHECK_CLSACT, .prio = ctx->sabotage ? 3 : 1 };
+	p->second = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
+					   .mode = CHECK_CLSACT, .prio = 2 };
+	/* Added in the reverse order: priority, not insertion, decides. */
+	err = check_tc_attach(&p->second, bpf_program__fd(p->skel->progs.tc_slot1));
+	if (!err)
+		err = check_tc_attach(&p->first, bpf_program__fd(p->skel->progs.tc_slot0));
+	if (err)
+		return check_error(ctx, err, "attach: %s", strerror(-err));
+	return 0;
+}
+
+static int phase(struct check_ctx *ctx, const char *name, int verdict)
+{
+	struct priv *p = ctx->priv;
+	volatile __u64 *pk = p->skel->bss->packets;
+	uint64_t a0 = pk[0], b0 = pk[1], a, b;
+	char details[256] = "", share[32];
+	int sent, app;
+
+	p->skel->bss->verdict[0] = verdict;
+	p->skel->bss->log_n = 0;
+	check_udp_drain(p->app_fd);
+	sent = check_udp_send(&p->t.gen, p->t.ip4_dut, 0, PORT, NPKT, 64);
+	check_settle();
+	if (sent != NPKT)
+		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
+	app = check_udp_drain(p->app_fd);
+	a = pk[0] - a0;
+	b = pk[1] - b0;
+	check_kv(details, sizeof(details), "first", "%s",
+		 p->skel->bss->log_n ? (p->skel->bss->log_slot[0] ? "prio2" : "prio1") : "none");
+	check_kv(details, sizeof(details), "prio1", "%s", check_share(share, sizeof(share), a, NPKT));
+	check_kv(details, sizeof(details), "prio2", "%s", check_share(share, sizeof(share), b, NPKT));
+	check_kv(details, sizeof(details), "app", "%s", check_share(share, sizeof(share), app, NPKT));
+	check_counter(ctx, name, "prio1", a);
+	check_counter(ctx, name, "prio2", b);
+	check_counter(ctx, name, "app", app);
+	check_observe(ctx, name, "%s", details);
+	return 0;
+}
+
+static int run(struct check_ctx *ctx)
+{
+	int err;
+
+	err = phase(ctx, "prio1_unspec", V_UNSPEC);
+	if (!err)
+		err = phase(ctx, "prio1_ok", V_OK);
+	if (!err)
+		err = phase(ctx, "prio1_shot", V_SHOT);
+	return err;
+}
+
+static void teardown(struct check_ctx *ctx)
+{
+	struct priv *p = ctx->priv;
+
+	check_tc_detach(&p->first);
+	check_tc_detach(&p->second);
+	if (p->app_fd >= 0)
+		close(p->app_fd);
+	topo_down(&p->t);
+	check_pkt__destroy(p->skel);
+}
+
+static const struct check cls_bpf_priority = {
+	.name = "cls-bpf-priority",
+	.summary = "cls_bpf by priority: UNSPEC falls through to prio 2, OK and SHOT stop there",
+	.features = CHECK_FEAT(FEAT_TC_CLSACT),
+	.expected = "prio1_unspec: first=prio1 prio1=all prio2=all app=all; "
+		    "prio1_ok: first=prio1 prio1=all prio2=0 app=all; "
+		    "prio1_shot: first=prio1 prio1=all prio2=0 app=0",
+	.reference = "net/sched/cls_api.c __tcf_classify() walks filters by priority; "
+		     "net/sched/cls_bpf.c: TC_ACT_UNSPEC continues, any other verdict returns",
+	.priv_size = sizeof(struct priv),
+	.setup = setup,
+	.run = run,
+	.teardown = teardown,
+	.order = 80,
+};
+DEFINE_CHECK(cls_bpf_priority);

@@ -1,0 +1,266 @@
+/*
+ * redirect-peer: a host namespace forwards UDP from outside to a container
+ * behind a veth pair.  A tc program on the outside device that does
+ * bpf_redirect_peer() puts the packet straight onto the container end's
+ * ingress: the host's netfilter (netdev ingress after tc, PREROUTING,
+ * FORWARD, POSTROUTING) and the host end's egress (nft egress, tc egress)
+ * never see it, while the container's own ingress, PREROUTING and INPUT
+ * still do.  bpf_redirect() to the host end's egress also skips the host's
+ * IP hooks and nft egress (skb->nf_skip_egress), but tc egress runs.  The
+ * control phase lets the kernel forward and every host counter moves.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "checks/check.h"
+#include "lib/features.h"
+#include "lib/run.h"
+#include "lib/util.h"
+#include "bpf/checks.h"
+#include "netns/link.h"
+#include "netns/topo.h"
+#include "check_pkt.skel.h"
+
+#define PORT     7115
+#define NPKT     40
+#define CTR_NET  "198.18.2"
+#define TC_OK    0
+
+struct priv {
+	struct topo t;             /* gen = outside, dut = host */
+	struct netns ctr;
+	char if_host[IFNAME_LEN], if_ctr[IFNAME_LEN];
+	int ifindex_host, ifindex_ctr;
+	uint8_t mac_host[6], mac_ctr[6];
+	struct check_pkt *skel;
+	struct check_tc_att egress;
+	int sink;
+};
+
+static const struct check_nf_rule host_rules[] = {
+	{ "host_nf_ingress", CHECK_NFT, "netdev olab", NULL, "ingress" },
+	{ "host_prerouting", CHECK_NFT, "ip olab", NULL, "prerouting" },
+	{ "host_forward", CHECK_NFT, "ip olab", NULL, "forward" },
+	{ "host_postrouting", CHECK_NFT, "ip olab", NULL, "postrouting" },
+	{ "host_nf_egress", CHECK_NFT, "netdev olab", NULL, "egress" },
+};
+static const struct check_nf_rule ctr_rules[] = {
+	{ "ctr_nf_ingress", CHECK_NFT, "netdev olab", NULL, "ingress" },
+	{ "ctr_prerouting", CHECK_NFT, "ip olab", NULL, "prerouting" },
+	{ "ctr_input", CHECK_NFT, "ip olab", NULL, "input" },
+};
+#define NHOST ARRAY_SIZE(host_rules)
+#define NCTR  ARRAY_SIZE(ctr_rules)
+
+static int build(struct check_ctx *ctx)
+{
+	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
+	struct priv *p = ctx->priv;
+	const struct netns *host;
+	int err;
+
+	err = topo_up(&o, &p->t);
+	if (err)
+		return check_error(ctx, err, "testbed: %s", topo_last_error());
+	host = &p->t.dut;
+	err = netns_create("ctr", &p->ctr);
+	if (!err)
+		err = run_name(p->if_host, sizeof(p->if_host), "h0");
+	if (!err)
+		err = run_name(p->if_ctr, sizeof(p->if_ctr), "c0");
+	if (!err)
+		err = veth_create(host, p->if_host, &p->ctr, p->if_ctr, 1500);
+	if (!err)
+		err = link_set_up(host, p->if_host);
+	if (!err)
+		err = link_set_up(&p->ctr, p->if_ctr);
+	if (!err)
+		err = link_set_up(&p->ctr, "lo");
+	if (!err)
+		err = addr_add(host, p->if_host, CTR_NET ".1/24");
+	if (!err)
+		err = addr_add(&p->ctr, p->if_ctr, CTR_NET ".2/24");
+	if (!err)
+		err = link_get_mac(host, p->if_host, p->mac_host);
+	if (!err)
+		err = link_get_mac(&p->ctr, p->if_ctr, p->mac_ctr);
+	if (!err)
+		err = neigh_add(host, p->if_host, CTR_NET ".2", p->mac_ctr);
+	if (!err)
+		err = neigh_add(&p->ctr, p->if_ctr, CTR_NET ".1", p->mac_host);
+	if (!err)
+		err = addr_wait_local(&p->ctr, CTR_NET ".2", 2000);
+	if (err)
+		return check_error(ctx, err, "container link: %s", strerror(-err));
+	p->ifindex_host = link_ifindex(host, p->if_host);
+	p->ifindex_ctr = link_ifindex(&p->ctr, p->if_ctr);
+	err = check_tool(ctx, &p->t.gen, "ip route add " CTR_NET ".0/24 via %s", p->t.ip4_dut);
+	if (!err)
+		err = check_tool(ctx, host, "sysctl -qw net.ipv4.ip_forward=1");
+	return err;
+}
+
+static int setup(struct check_ctx *ctx)
+{
+	struct priv *p = ctx->priv;
+	int err;
+
+	p->sink = -1;
+	err = build(ctx);
+	if (err)
+		return err;
+	p->skel = check_pkt__open_and_load();
+	if (!p->skel)
+		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
+	p->skel->bss->flow_port = PORT;
+	p->skel->bss->verdict[0] = TC_OK;
+	p->skel->bss->redirect_ifindex = p->ifindex_host;
+	memcpy((void *)p->skel->bss->redirect_src_mac, p->mac_host, 6);
+	memcpy((void *)p->skel->bss->redirect_dst_mac, p->mac_ctr, 6);
+	p->sink = check_udp_sink(&p->ctr, PORT);
+	if (p->sink < 0)
+		return check_error(ctx, p->sink, "receiver: %s", strerror(-p->sink));
+	/* tc egress on the host end of the container veth, counting */
+	p->egress = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->ifindex_host,
+					   .egress = true, .mode = CHECK_CLSACT };
+	err = check_tc_attach(&p->egress, bpf_program__fd(p->skel->progs.tc_slot0));
+	if (err)
+		return check_error(ctx, err, "tc egress: %s", strerror(-err));
+	err = check_nft(ctx, &p->t.dut,
+		"table netdev olab {\n"
+		"  chain ingress { type filter hook ingress device \"%s\" priority 0;\n"
+		"    udp dport %d counter comment \"ingress\"; }\n"
+		"  chain egress { type filter hook egress device \"%s\" priority 0;\n"
+		"    udp dport %d counter comment \"egress\"; }\n"
+		"}\n"
+		"table ip olab {\n"
+		"  chain pre { type filter hook prerouting priority raw;\n"
+		"    udp dport %d counter comment \"prerouting\"; }\n"
+		"  chain forward { type filter hook forward priority filter;\n"
+		"    udp dport %d counter comment \"forward\"; }\n"
+		"  chain post { type filter hook postrouting priority mangle;\n"
+		"    udp dport %d counter comment \"postrouting\"; }\n"
+		"}\n", p->t.if_dut, PORT, p->if_host, PORT, PORT, PORT, PORT);
+	if (!err)
+		err = check_nft(ctx, &p->ctr,
+			"table netdev olab {\n"
+			"  chain ingress { type filter hook ingress device \"%s\" priority 0;\n"
+			"    udp dport %d counter comment \"ingress\"; }\n"
+			"}\n"
+			"table ip olab {\n"
+			"  chain pre { type filter hook prerouting priority raw;\n"
+			"    udp dport %d counter comment \"prerouting\"; }\n"
+			"  chain input { type filter hook input priority filter;\n"
+			"    udp dport %d counter comment \"input\"; }\n"
+			"}\n", p->if_ctr, PORT, PORT, PORT);
+	return err;
+}
+
+/* redirect: -1 none, 0 bpf_redirect, 1 bpf_redirect_peer. */
+static int phase(struct check_ctx *ctx, const char *name, int redirect)
+{
+	struct priv *p = ctx->priv;
+	struct check_tc_att in = { .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
+				   .mode = CHECK_CLSACT };
+	uint64_t hb[NHOST], ha[NHOST], cb[NCTR], ca[NCTR];
+	uint64_t tc0 = p->skel->bss->redirect_packets, eg0 = p->skel->bss->packets[0];
+	char details[768] = "", share[32];
+	int err, sent, got;
+
+	err = check_nf_read(&p->t.dut, host_rules, NHOST, hb);
+	if (!err)
+		err = check_nf_read(&p->ctr, ctr_rules, NCTR, cb);
+	if (err)
+		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	/* Sabotage: the redirecting program is left out (the kernel forwards). */
+	if (redirect >= 0 && !ctx->sabotage) {
+		p->skel->bss->redirect_peer = redirect;
+		err = check_tc_attach(&in, bpf_program__fd(p->skel->progs.tc_redirect));
+		if (err)
+			return check_error(ctx, err, "%s: attach: %s", name, strerror(-err));
+	}
+	check_udp_drain(p->sink);
+	sent = check_udp_send(&p->t.gen, CTR_NET ".2", 0, PORT, NPKT, 64);
+	check_settle();
+	check_tc_detach(&in);
+	if (sent != NPKT)
+		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
+	got = check_udp_drain(p->sink);
+	err = check_nf_read(&p->t.dut, host_rules, NHOST, ha);
+	if (!err)
+		err = check_nf_read(&p->ctr, ctr_rules, NCTR, ca);
+	if (err)
+		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+
+	check_kv(details, sizeof(details), "tc", "%s",
+		 check_share(share, sizeof(share), p->skel->bss->redirect_packets - tc0, NPKT));
+	check_kv(details, sizeof(details), "delivered", "%s",
+		 check_share(share, sizeof(share), got, NPKT));
+	check_counter(ctx, name, "tc", p->skel->bss->redirect_packets - tc0);
+	check_counter(ctx, name, "delivered", got);
+	for (size_t i = 0; i < NHOST; i++) {
+		check_kv(details, sizeof(details), host_rules[i].label, "%s",
+			 check_share(share, sizeof(share), ha[i] - hb[i], NPKT));
+		check_counter(ctx, name, host_rules[i].label, ha[i] - hb[i]);
+	}
+	check_kv(details, sizeof(details), "host_tc_egress", "%s",
+		 check_share(share, sizeof(share), p->skel->bss->packets[0] - eg0, NPKT));
+	check_counter(ctx, name, "host_tc_egress", p->skel->bss->packets[0] - eg0);
+	for (size_t i = 0; i < NCTR; i++) {
+		check_kv(details, sizeof(details), ctr_rules[i].label, "%s",
+			 check_share(share, sizeof(share), ca[i] - cb[i], NPKT));
+		check_counter(ctx, name, ctr_rules[i].label, ca[i] - cb[i]);
+	}
+	check_observe(ctx, name, "%s", details);
+	return 0;
+}
+
+static int run(struct check_ctx *ctx)
+{
+	int err;
+
+	err = phase(ctx, "redirect_peer", 1);
+	if (!err)
+		err = phase(ctx, "redirect_egress", 0);
+	if (!err)
+		err = phase(ctx, "kernel_forwarding", -1);
+	return err;
+}
+
+static void teardown(struct check_ctx *ctx)
+{
+	struct priv *p = ctx->priv;
+
+	check_tc_detach(&p->egress);
+	if (p->sink >= 0)
+		close(p->sink);
+	netns_destroy(&p->ctr);
+	topo_down(&p->t);
+	check_pkt__destroy(p->skel);
+}
+
+#define HOST_IP_ZERO "host_nf_ingress=0 host_prerouting=0 host_forward=0 host_postrouting=0"
+#define CTR_ALL "ctr_nf_ingress=all ctr_prerouting=all ctr_input=all"
+
+static const struct check redirect_peer = {
+	.name = "redirect-peer",
+	.summary = "bpf_redirect_peer into a container skips the host's hooks, not the container's",
+	.features = CHECK_FEAT(FEAT_TC_CLSACT),
+	.expected = "redirect_peer: tc=all delivered=all " HOST_IP_ZERO " host_nf_egress=0 "
+		    "host_tc_egress=0 " CTR_ALL "; "
+		    "redirect_egress: tc=all delivered=all " HOST_IP_ZERO " host_nf_egress=0 "
+		    "host_tc_egress=all " CTR_ALL "; "
+		    "kernel_forwarding: tc=0 delivered=all host_nf_ingress=all host_prerouting=all "
+		    "host_forward=all host_postrouting=all host_nf_egress=all host_tc_egress=all "
+		    CTR_ALL,
+	.reference = "net/core/filter.c skb_do_redirect(): BPF_F_PEER switches skb->dev to the "
+		     "peer and re-runs __netif_receive_skb_core() there; nf_skip_egress() for "
+		     "tc-redirected skbs",
+	.tools = "ip sysctl",
+	.priv_size = sizeof(struct priv),
+	.setup = setup,
+	.run = run,
+	.teardown = teardown,
+	.order = 150,
+};
+DEFINE_CHECK(redirect_peer);

@@ -1,0 +1,274 @@
+/*
+ * xdp-redirect-veth: a router namespace forwards UDP from src to dst.  When
+ * XDP does the forwarding (rewrite MACs, bpf_redirect() to the other veth,
+ * native or generic) the packets arrive but the router's netfilter never
+ * sees them: PREROUTING, FORWARD, POSTROUTING and the netdev egress hook of
+ * the outgoing device stay at 0, and nobody decrements the TTL.  The control
+ * phase forwards through the kernel and every one of those moves.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include "checks/check.h"
+#include "lib/features.h"
+#include "lib/run.h"
+#include "lib/util.h"
+#include "bpf/checks.h"
+#include "netns/link.h"
+#include "netns/topo.h"
+#include "check_pkt.skel.h"
+
+#define PORT     7114
+#define NPKT     40
+#define SEND_TTL 64
+#define DST_NET  "198.18.1"
+
+struct priv {
+	struct topo t;            /* gen = src, dut = router */
+	struct netns dst;
+	char if_out[IFNAME_LEN], if_dst[IFNAME_LEN];
+	int ifindex_out, ifindex_dst;
+	uint8_t mac_out[6], mac_dst[6];
+	struct check_pkt *skel;
+	int sink;
+	bool dst_xdp;
+};
+
+static const struct check_nf_rule rules[] = {
+	{ "nft_prerouting", CHECK_NFT, "ip olab", NULL, "prerouting" },
+	{ "nft_forward", CHECK_NFT, "ip olab", NULL, "forward" },
+	{ "nft_postrouting", CHECK_NFT, "ip olab", NULL, "postrouting" },
+	{ "nft_egress", CHECK_NFT, "netdev olab", NULL, "egress" },
+};
+#define NRULES ARRAY_SIZE(rules)
+
+static int build(struct check_ctx *ctx)
+{
+	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
+	struct priv *p = ctx->priv;
+	const struct netns *fwd;
+	int err;
+
+	err = topo_up(&o, &p->t);
+	if (err)
+		return check_error(ctx, err, "testbed: %s", topo_last_error());
+	fwd = &p->t.dut;
+	err = netns_create("dst", &p->dst);
+	if (!err)
+		err = run_name(p->if_out, sizeof(p->if_out), "r0");
+	if (!err)
+		err = run_name(p->if_dst, sizeof(p->if_dst), "s0");
+	if (!err)
+		err = veth_create(fwd, p->if_out, &p->dst, p->if_dst, 1500);
+	if (!err)
+		err = link_set_up(fwd, p->if_out);
+	if (!err)
+		err = link_set_up(&p->dst, p->if_dst);
+	if (!err)
+		err = link_set_up(&p->dst, "lo");
+	if (!err)
+		err = addr_add(fwd, p->if_out, DST_NET ".1/24");
+	if (!err)
+		err = addr_add(&p->dst, p->if_dst, DST_NET ".2/24");
+	if (!err)
+		err = link_get_mac(fwd, p->if_out, p->mac_out);
+	if (!err)
+		err = link_get_mac(&p->dst, p->if_dst, p->mac_dst);
+	if (!err)
+		err = neigh_add(fwd, p->if_out, DST_NET ".2", p->mac_dst);
+	if (!err)
+		err = neigh_add(&p->dst, p->if_dst, DST_NET ".1", p->mac_out);
+	if (!err)
+		err = addr_wait_local(&p->dst, DST_NET ".2", 2000);
+	if (err)
+		return check_error(ctx, err, "second link: %s", strerror(-err));
+	p->ifindex_out = link_ifindex(fwd, p->if_out);
+	p->ifindex_dst = link_ifindex(&p->dst, p->if_dst);
+	/* routes both ways through the router, which forwards */
+	err = check_tool(ctx, &p->t.gen, "ip route add " DST_NET ".0/24 via %s", p->t.ip4_dut);
+	if (!err)
+		err = check_tool(ctx, &p->dst, "ip route add 198.18.0.0/24 via " DST_NET ".1");
+	if (!err)
+		err = check_tool(ctx, fwd, "sysctl -qw net.ipv4.ip_forward=1");
+	/* native XDP_TX/REDIRECT frames need full checksums */
+	if (!err)
+		err = link_set_tx_csum(&p->t.gen, p->t.if_gen, false);
+	return err;
+}
+
+static int setup(struct check_ctx *ctx)
+{
+	struct priv *p = ctx->priv;
+	int on = 1, err;
+
+	p->sink = -1;
+	err = build(ctx);
+	if (err)
+		return err;
+	p->skel = check_pkt__open_and_load();
+	if (!p->skel)
+		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
+	p->skel->bss->flow_port = PORT;
+	p->skel->bss->verdict[CHECK_XDP_SLOT0] = XDP_PASS;
+	p->skel->bss->fwd_ifindex = p->ifindex_out;
+	memcpy((void *)p->skel->bss->fwd_src_mac, p->mac_out, 6);
+	memcpy((void *)p->skel->bss->fwd_dst_mac, p->mac_dst, 6);
+	/* a veth takes redirected frames only when its peer runs XDP */
+	err = check_xdp_set(&p->dst, p->ifindex_dst, bpf_program__fd(p->skel->progs.xdp_slot4),
+			    XDP_FLAGS_DRV_MODE);
+	if (err)
+		return check_error(ctx, err, "XDP on the destination: %s", strerror(-err));
+	p->dst_xdp = true;
+	p->sink = check_udp_sink(&p->dst, PORT);
+	if (p->sink < 0)
+		return check_error(ctx, p->sink, "receiver: %s", strerror(-p->sink));
+	setsockopt(p->sink, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
+	return check_nft(ctx, &p->t.dut,
+		"table ip olab {\n"
+		"  chain pre { type filter hook prerouting priority raw;\n"
+		"    udp dport %d counter comment \"prerouting\"; }\n"
+		"  chain forward { type filter hook forward priority filter;\n"
+		"    udp dport %d counter comment \"forward\"; }\n"
+		"  chain post { type filter hook postrouting priority mangle;\n"
+		"    udp dport %d counter comment \"postrouting\"; }\n"
+		"}\n"
+		"table netdev olab {\n"
+		"  chain egress { type filter hook egress device \"%s\" priority 0;\n"
+		"    udp dport %d counter comment \"egress\"; }\n"
+		"}\n", PORT, PORT, PORT, p->if_out, PORT);
+}
+
+/* Datagrams waiting at dst, and the TTL the last one arrived with. */
+static int receive(struct priv *p, int *ttl)
+{
+	char buf[2048], cbuf[128];
+	int n = 0;
+
+	*ttl = -1;
+	for (int i = 0; i < 4 * NPKT; i++) {
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm;
+
+		if (recvmsg(p->sink, &m, MSG_DONTWAIT) < 0)
+			break;
+		n++;
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_TTL)
+				memcpy(ttl, CMSG_DATA(cm), sizeof(int));
+	}
+	return n;
+}
+
+static int send_flow(struct priv *p)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	int fd = netns_socket(&p->t.gen, AF_INET, SOCK_DGRAM, 0), ttl = SEND_TTL, sent = 0;
+	char buf[64] = { 0 };
+
+	if (fd < 0)
+		return fd;
+	inet_pton(AF_INET, DST_NET ".2", &to.sin_addr);
+	setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+	for (int i = 0; i < NPKT; i++)
+		sent += sendto(fd, buf, sizeof(buf), 0, (struct sockaddr *)&to, sizeof(to)) ==
+			sizeof(buf);
+	close(fd);
+	return sent;
+}
+
+static int phase(struct check_ctx *ctx, const char *name, uint32_t mode)
+{
+	struct priv *p = ctx->priv;
+	uint64_t before[NRULES], after[NRULES], xdp0 = p->skel->bss->packets[5], xdp;
+	char details[512] = "", share[32];
+	int err, sent, got, ttl;
+
+	err = check_nf_read(&p->t.dut, rules, NRULES, before);
+	if (err)
+		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	/* Sabotage: the XDP program is left out (the kernel forwards). */
+	if (mode && !ctx->sabotage) {
+		err = check_xdp_set(&p->t.dut, p->t.ifindex_dut,
+				    bpf_program__fd(p->skel->progs.xdp_fwd), mode);
+		if (err)
+			return check_error(ctx, err, "%s: attach XDP: %s", name, strerror(-err));
+	}
+	receive(p, &ttl);
+	sent = send_flow(p);
+	check_settle();
+	if (mode && !ctx->sabotage)
+		check_xdp_set(&p->t.dut, p->t.ifindex_dut, -1, mode);
+	if (sent != NPKT)
+		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
+	got = receive(p, &ttl);
+	err = check_nf_read(&p->t.dut, rules, NRULES, after);
+	if (err)
+		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	xdp = p->skel->bss->packets[5] - xdp0;
+	check_kv(details, sizeof(details), "xdp", "%s", check_share(share, sizeof(share), xdp, NPKT));
+	check_kv(details, sizeof(details), "delivered", "%s",
+		 check_share(share, sizeof(share), got, NPKT));
+	check_kv(details, sizeof(details), "ttl", "%d", ttl);
+	check_counter(ctx, name, "xdp", xdp);
+	check_counter(ctx, name, "delivered", got);
+	check_counter(ctx, name, "ttl", ttl);
+	for (size_t i = 0; i < NRULES; i++) {
+		uint64_t d = after[i] - before[i];
+
+		check_kv(details, sizeof(details), rules[i].label, "%s",
+			 check_share(share, sizeof(share), d, NPKT));
+		check_counter(ctx, name, rules[i].label, d);
+	}
+	check_observe(ctx, name, "%s", details);
+	return 0;
+}
+
+static int run(struct check_ctx *ctx)
+{
+	int err;
+
+	err = phase(ctx, "xdp_native", XDP_FLAGS_DRV_MODE);
+	if (!err)
+		err = phase(ctx, "xdp_generic", XDP_FLAGS_SKB_MODE);
+	if (!err)
+		err = phase(ctx, "kernel_forwarding", 0);
+	return err;
+}
+
+static void teardown(struct check_ctx *ctx)
+{
+	struct priv *p = ctx->priv;
+
+	if (p->sink >= 0)
+		close(p->sink);
+	netns_destroy(&p->dst);
+	topo_down(&p->t);
+	check_pkt__destroy(p->skel);
+}
+
+#define XDP_FWD "xdp=all delivered=all ttl=64 nft_prerouting=0 nft_forward=0 " \
+	"nft_postrouting=0 nft_egress=0"
+
+static const struct check xdp_redirect_veth = {
+	.name = "xdp-redirect-veth",
+	.summary = "XDP_REDIRECT forwarding: delivered, but no PREROUTING/FORWARD/POSTROUTING, no TTL--",
+	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC),
+	.expected = "xdp_native: " XDP_FWD "; xdp_generic: " XDP_FWD "; "
+		    "kernel_forwarding: xdp=0 delivered=all ttl=63 nft_prerouting=all "
+		    "nft_forward=all nft_postrouting=all nft_egress=all",
+	.reference = "net/core/filter.c xdp_do_redirect()/xdp_do_generic_redirect(): the frame "
+		     "goes to the target's ndo_xdp_xmit or xmit, skipping ip_forward() and the hooks",
+	.tools = "ip sysctl",
+	.priv_size = sizeof(struct priv),
+	.setup = setup,
+	.run = run,
+	.teardown = teardown,
+	.order = 140,
+};
+DEFINE_CHECK(xdp_redirect_veth);

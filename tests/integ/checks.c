@@ -1,0 +1,406 @@
+/*
+ * The compatibility checks against the running kernel: each passes here
+ * (or is an xfail naming its kernel bug, or skips with a reason); each one
+ * sabotaged (its XDP program left out, its nft rule without its statement,
+ * ...) or given a wrong expectation reports fail with expected and
+ * observed; the time limit holds; the JSON parses and the JUnit validates.
+ *
+ * This file also registers a check of its own (selftest-hang) with
+ * DEFINE_CHECK, which is how any file adds one: it exists only in this
+ * binary and hangs on request, for the time-limit test.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "checks/check.h"
+#include "lib/features.h"
+#include "lib/run.h"
+#include "lib/util.h"
+#include "netns/netns.h"
+#include "tests/test.h"
+
+#define MIN_CHECKS     15
+#define SELFTEST_NAME  "selftest-hang"
+#define HANG_ENV       "OLAB_TEST_CHECK_HANG"
+#define ALL_CHECKS_S   60
+
+/* ---- a check that only this binary has ---- */
+
+struct hang_priv {
+	struct netns ns;
+};
+
+static int hang_setup(struct check_ctx *ctx)
+{
+	struct hang_priv *p = ctx->priv;
+
+	return netns_create("hang", &p->ns);
+}
+
+/* Passes, or (HANG_ENV set) sleeps past its limit ignoring SIGTERM's flag. */
+static int hang_run(struct check_ctx *ctx)
+{
+	if (getenv(HANG_ENV))
+		for (int i = 0; i < 600; i++)
+			sleep_ns(100 * 1000000ull);
+	check_observe(ctx, "selftest", "ok=1");
+	return 0;
+}
+
+static void hang_teardown(struct check_ctx *ctx)
+{
+	struct hang_priv *p = ctx->priv;
+
+	netns_destroy(&p->ns);
+}
+
+static const struct check selftest_hang = {
+	.name = SELFTEST_NAME,
+	.summary = "test-only: hangs when asked, to prove the time limit",
+	.expected = "selftest: ok=1",
+	.priv_size = sizeof(struct hang_priv),
+	.setup = hang_setup,
+	.run = hang_run,
+	.teardown = hang_teardown,
+	.order = 10000,
+	.timeout_ms = 2000,
+};
+DEFINE_CHECK(selftest_hang);
+
+/* Needs what this machine may lack: a feature env probes, a binary. */
+static int trivial_run(struct check_ctx *ctx)
+{
+	check_observe(ctx, "selftest", "ok=1");
+	return 0;
+}
+
+static const struct check selftest_needs_fentry = {
+	.name = "selftest-needs-fentry",
+	.summary = "test-only: needs fentry (skips where env says no)",
+	.features = CHECK_FEAT(FEAT_FENTRY),
+	.expected = "selftest: ok=1",
+	.run = trivial_run,
+	.order = 10001,
+};
+DEFINE_CHECK(selftest_needs_fentry);
+
+static const struct check selftest_needs_tool = {
+	.name = "selftest-needs-tool",
+	.summary = "test-only: needs a binary nobody has",
+	.tools = "conntrack olab-no-such-tool",
+	.expected = "selftest: ok=1",
+	.run = trivial_run,
+	.order = 10002,
+};
+DEFINE_CHECK(selftest_needs_tool);
+
+static bool real_check(const struct check *c)
+{
+	return strncmp(c->name, "selftest-", 9) != 0;
+}
+
+/* "phase: k=v k=v; phase: ..." with at least one k=v per phase. */
+static bool well_formed(const char *s)
+{
+	char buf[CHECK_TEXT_LEN], *save = NULL;
+	int phases = 0;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *it = strtok_r(buf, ";", &save); it; it = strtok_r(NULL, ";", &save)) {
+		char *colon = strchr(it, ':');
+
+		if (!colon || !strchr(colon, '='))
+			return false;
+		phases++;
+	}
+	return phases > 0;
+}
+
+OLAB_TEST(checks_registry)
+{
+	size_t n = check_count(), real = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct check *c = check_get(i);
+
+		if (!ASSERT_OK_PTR(c, "check_get"))
+			return;
+		real += real_check(c);
+		ASSERT_TRUE(c->name && c->summary && c->summary[0] && c->run, c->name);
+		ASSERT_TRUE(well_formed(c->expected), c->name);
+		ASSERT_TRUE(check_by_name(c->name) == c, "by name");
+		for (size_t j = 0; j < i; j++)
+			ASSERT_TRUE(strcmp(check_get(j)->name, c->name), "unique names");
+		if (i)
+			ASSERT_LE(check_get(i - 1)->order, c->order, "sorted by order");
+	}
+	ASSERT_GE(real, MIN_CHECKS, "checks registered");
+	ASSERT_TRUE(check_matches(check_by_name("tcx-order"), "tcx-*"), "glob");
+	ASSERT_FALSE(check_matches(check_by_name("tcx-order"), "xdp-*"), "glob mismatch");
+}
+
+OLAB_TEST(checks_pass_here)
+{
+	uint64_t t0 = now_ns();
+
+	for (size_t i = 0; i < check_count(); i++) {
+		const struct check *c = check_get(i);
+		struct check_result r;
+
+		if (!real_check(c))
+			continue;
+		check_run(c, NULL, &r);
+		if (r.status == CHECK_SKIP) {
+			ASSERT_TRUE(r.reason[0], "a skip says why");
+			fprintf(stderr, "    %s: skip: %s\n", c->name, r.reason);
+		} else if (r.status == CHECK_XFAIL) {
+			/* only for a documented kernel bug, named with its reference */
+			ASSERT_STRCONTAINS(r.reason, "kernel bug", c->name);
+			ASSERT_TRUE(strcmp(r.expected, r.observed), "an xfail differs");
+		} else if (!ASSERT_EQ(r.status, CHECK_PASS, c->name)) {
+			fprintf(stderr, "    %s: %s\n    expected: %s\n    observed: %s\n", c->name,
+				r.reason, r.expected, r.observed);
+		} else {
+			ASSERT_STREQ(r.observed, r.expected, c->name);
+			ASSERT_TRUE(json_is_object(r.counters) && json_object_size(r.counters),
+				    "counters recorded");
+		}
+		check_result_free(&r);
+	}
+	ASSERT_LT((now_ns() - t0) / 1e9, ALL_CHECKS_S, "all checks within 60 s");
+}
+
+/* Sabotaged setup: every check must notice and fail, with both sides shown. */
+OLAB_TEST(checks_sabotage_fails)
+{
+	struct check_run_opts o = { .sabotage = true };
+
+	for (size_t i = 0; i < check_count(); i++) {
+		const struct check *c = check_get(i);
+		struct check_result r;
+
+		if (!real_check(c))
+			continue;
+		check_run(c, &o, &r);
+		if (r.status == CHECK_SKIP) {
+			fprintf(stderr, "    %s: skip: %s\n", c->name, r.reason);
+			check_result_free(&r);
+			continue;
+		}
+		if (ASSERT_EQ(r.status, CHECK_FAIL, c->name)) {
+			ASSERT_TRUE(r.sabotage, "marked sabotaged");
+			ASSERT_STRCONTAINS(r.reason, "observed differs", c->name);
+			ASSERT_TRUE(r.expected[0] && r.observed[0], "expected and observed");
+			ASSERT_TRUE(strcmp(r.expected, r.observed), "they differ");
+			ASSERT_TRUE(well_formed(r.observed), "observed is phase: k=v");
+			ASSERT_TRUE(json_is_object(r.counters) && json_object_size(r.counters),
+				    "counters recorded");
+		} else {
+			fprintf(stderr, "    %s sabotaged: %s\n    observed: %s\n", c->name,
+				check_status_name(r.status), r.observed);
+		}
+		check_result_free(&r);
+	}
+}
+
+/* A deliberately wrong expectation: same setup, the comparison must fail. */
+OLAB_TEST(checks_wrong_expectation_fails)
+{
+	for (size_t i = 0; i < check_count(); i++) {
+		const struct check *c = check_get(i);
+		char wrong[CHECK_TEXT_LEN];
+		struct check_run_opts o = { .expected = wrong };
+		struct check_result r;
+		const char *eq, *end;
+
+		if (!real_check(c))
+			continue;
+		/* the first value of the first phase, changed */
+		eq = strchr(c->expected, '=');
+		if (!ASSERT_OK_PTR(eq, "a value to change"))
+			continue;
+		end = eq + 1 + strcspn(eq + 1, " ;");
+		snprintf(wrong, sizeof(wrong), "%.*smistaken%s", (int)(eq + 1 - c->expected),
+			 c->expected, end);
+		check_run(c, &o, &r);
+		if (r.status != CHECK_SKIP && ASSERT_EQ(r.status, CHECK_FAIL, c->name)) {
+			ASSERT_STREQ(r.expected, wrong, "the wrong expectation is reported");
+			ASSERT_TRUE(r.observed[0], "observed reported");
+		}
+		check_result_free(&r);
+	}
+}
+
+OLAB_TEST(checks_time_limit)
+{
+	const struct check *c = check_by_name(SELFTEST_NAME);
+	struct check_result r;
+	uint64_t t0 = now_ns();
+	struct dirent *de;
+	DIR *d;
+
+	if (!ASSERT_OK_PTR(c, "selftest check registered from this file"))
+		return;
+	check_run(c, NULL, &r);
+	ASSERT_EQ(r.status, CHECK_PASS, "selftest passes when not asked to hang");
+	check_result_free(&r);
+
+	setenv(HANG_ENV, "1", 1);
+	check_run(c, NULL, &r);
+	unsetenv(HANG_ENV);
+	ASSERT_EQ(r.status, CHECK_FAIL, "a hang is a fail");
+	ASSERT_STRCONTAINS(r.reason, "time limit", "reason");
+	ASSERT_LT((now_ns() - t0) / 1e9, 12, "bounded by the limit plus the kill sequence");
+	check_result_free(&r);
+	/* Its namespace went with it. */
+	d = opendir(NETNS_RUN_DIR);
+	while (d && (de = readdir(d))) {
+		pid_t pid = run_prefix_pid(de->d_name);
+
+		if (pid && strstr(de->d_name, "-hang") && !run_owner_alive(pid))
+			ASSERT_TRUE(false, de->d_name);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* A missing need is a skip that says which, with env's own reason. */
+OLAB_TEST(checks_skip_reasons)
+{
+	const struct feature_status *st = feature_probe(FEAT_FENTRY);
+	struct check_result r;
+
+	check_run(check_by_name("selftest-needs-fentry"), NULL, &r);
+	if (st->supported) {
+		ASSERT_EQ(r.status, CHECK_PASS, "fentry supported: runs");
+	} else {
+		ASSERT_EQ(r.status, CHECK_SKIP, "fentry unsupported: skip");
+		ASSERT_STRCONTAINS(r.reason, "needs fentry: ", "names the feature");
+		ASSERT_STRCONTAINS(r.reason, st->reason, "env's reason");
+	}
+	check_result_free(&r);
+	check_run(check_by_name("selftest-needs-tool"), NULL, &r);
+	ASSERT_EQ(r.status, CHECK_SKIP, "missing binary: skip");
+	ASSERT_STREQ(r.reason, "needs the olab-no-such-tool binary: not found in PATH", "reason");
+	check_result_free(&r);
+}
+
+/* ---- the command ---- */
+
+static json_t *check_json(const char *args, const char *env, int *rc)
+{
+	static char out[1 << 20];
+	json_error_t jerr;
+	json_t *doc;
+
+	*rc = test_sh(out, sizeof(out), "%s %s/offloadlab check %s --json 2>/dev/null",
+		      env ? env : "", test_build_dir(), args);
+	doc = json_loads(out, 0, &jerr);
+	if (!ASSERT_OK_PTR(doc, "check --json parses"))
+		fprintf(stderr, "    line %d: %s\n", jerr.line, jerr.text);
+	return doc;
+}
+
+OLAB_TEST(checks_cli_json)
+{
+	const char *keys[] = { "name", "status", "expected", "observed", "runtime" };
+	json_t *doc, *arr, *e;
+	size_t i, fails = 0;
+	int rc;
+
+	doc = check_json("", NULL, &rc);
+	if (!doc)
+		return;
+	arr = json_object_get(doc, "checks");
+	if (!ASSERT_TRUE(json_is_array(arr), "checks array"))
+		goto out;
+	ASSERT_GE(json_array_size(arr), MIN_CHECKS, "every check reported");
+	json_array_foreach(arr, i, e) {
+		const char *st = json_string_value(json_object_get(e, "status"));
+
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+			ASSERT_TRUE(json_is_string(json_object_get(e, keys[k])), keys[k]);
+		ASSERT_TRUE(st && (!strcmp(st, "pass") || !strcmp(st, "fail") ||
+				   !strcmp(st, "skip") || !strcmp(st, "xfail")), "status value");
+		ASSERT_STREQ(json_string_value(json_object_get(e, "runtime")), "netns", "runtime");
+		fails += st && !strcmp(st, "fail");
+	}
+	ASSERT_EQ(rc, fails ? 1 : 0, "exit status 0 iff nothing failed");
+	ASSERT_EQ(fails, 0, "no check fails on this machine");
+out:
+	json_decref(doc);
+}
+
+OLAB_TEST(checks_cli_sabotage_env)
+{
+	json_t *doc, *e;
+	int rc;
+
+	doc = check_json("xdp-drop-bypasses-netfilter", CHECK_SABOTAGE_ENV "=xdp-drop-*", &rc);
+	if (!doc)
+		return;
+	ASSERT_EQ(rc, 1, "a failed check exits 1");
+	e = json_array_get(json_object_get(doc, "checks"), 0);
+	ASSERT_STREQ(json_string_value(json_object_get(e, "status")), "fail", "status");
+	ASSERT_TRUE(json_is_true(json_object_get(e, "sabotage")), "sabotage flagged");
+	ASSERT_TRUE(json_is_object(json_object_get(e, "counters")), "counters");
+	ASSERT_TRUE(strcmp(json_string_value(json_object_get(e, "expected")) ?: "",
+			   json_string_value(json_object_get(e, "observed")) ?: ""), "differ");
+	json_decref(doc);
+}
+
+OLAB_TEST(checks_cli_junit)
+{
+	char path[128], out[4096];
+	int rc;
+
+	snprintf(path, sizeof(path), "/tmp/%s-junit.xml", run_prefix());
+	rc = test_sh(NULL, 0, "%s/offloadlab check 'cls-*' sockmap-attach --junit %s >/dev/null 2>&1",
+		     test_build_dir(), path);
+	ASSERT_EQ(rc, 0, "check --junit");
+	rc = test_sh(out, sizeof(out), "xmllint --noout %s 2>&1", path);
+	ASSERT_EQ(rc, 0, out);
+	rc = test_sh(out, sizeof(out), "grep -c '<testcase' %s", path);
+	ASSERT_EQ(atoi(out), 2, "two testcases");
+
+	/* A failure is a <failure> carrying expected and observed, still valid XML. */
+	rc = test_sh(NULL, 0, CHECK_SABOTAGE_ENV "=cls-bpf-priority %s/offloadlab check "
+		     "cls-bpf-priority --junit %s >/dev/null 2>&1", test_build_dir(), path);
+	ASSERT_EQ(rc, 1, "sabotaged run exits 1");
+	rc = test_sh(out, sizeof(out), "xmllint --noout %s 2>&1", path);
+	ASSERT_EQ(rc, 0, out);
+	rc = test_sh(out, sizeof(out), "xmllint --xpath 'string(//failure)' %s", path);
+	ASSERT_STRCONTAINS(out, "expected: ", "failure text");
+	ASSERT_STRCONTAINS(out, "observed: ", "failure text");
+	unlink(path);
+}
+
+OLAB_TEST(checks_cli_runc_and_usage)
+{
+	json_t *doc, *e;
+	size_t i;
+	int rc;
+	char out[4096];
+
+	doc = check_json("--runtime runc", NULL, &rc);
+	if (!doc)
+		return;
+	ASSERT_EQ(rc, 0, "skips are not failures");
+	json_array_foreach(json_object_get(doc, "checks"), i, e) {
+		ASSERT_STREQ(json_string_value(json_object_get(e, "status")), "skip", "runc skips");
+		ASSERT_STREQ(json_string_value(json_object_get(e, "reason")), CHECK_RUNC_REASON,
+			     "runc reason");
+	}
+	json_decref(doc);
+
+	rc = test_sh(out, sizeof(out), "%s/offloadlab check no-such-check 2>&1", test_build_dir());
+	ASSERT_EQ(rc, 2, "unknown name is a usage error");
+	ASSERT_STRCONTAINS(out, "no check matches 'no-such-check'", "message");
+	rc = test_sh(out, sizeof(out), "%s/offloadlab check --list 'xdp-*'", test_build_dir());
+	ASSERT_EQ(rc, 0, "--list");
+	ASSERT_STRCONTAINS(out, "xdp-drop-bypasses-netfilter", "listed");
+	ASSERT_TRUE(!strstr(out, "tcx-order"), "glob filters the list");
+}
