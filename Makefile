@@ -109,11 +109,13 @@ test: deps $(B)/offloadlab $(B)/test_unit $(B)/test_integ
 test-unit: deps $(B)/test_unit
 	@$(B)/test_unit
 
-# The main job: what this machine can do, the testbed, then every bench x hook.
+# The main job: what this machine can do, the testbed, every bench x hook,
+# then the compatibility checks.
 run: deps $(B)/offloadlab
 	$(B)/offloadlab env
 	$(B)/offloadlab topo smoke
 	$(B)/offloadlab bench all --quick
+	$(B)/offloadlab check
 
 install: $(B)/offloadlab
 	install -D -m 0755 $(B)/offloadlab $(DESTDIR)$(PREFIX)/bin/offloadlab
