@@ -3,8 +3,11 @@
  * XDP does the forwarding (rewrite MACs, bpf_redirect() to the other veth,
  * native or generic) the packets arrive but the router's netfilter never
  * sees them: PREROUTING, FORWARD, POSTROUTING and the netdev egress hook of
- * the outgoing device stay at 0, and nobody decrements the TTL.  The control
- * phase forwards through the kernel and every one of those moves.
+ * the outgoing device stay at 0, and nobody decrements the TTL.  A native
+ * redirect into a veth whose peer has neither XDP nor GRO is dropped; GRO
+ * alone on the peer is enough; and the receiver's own INPUT rules still
+ * filter what XDP delivered.  The control phase forwards through the kernel
+ * and every hook moves.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +40,11 @@ struct priv {
 	int sink;
 	bool dst_xdp;
 };
+
+/* What the destination end of the second veth pair has for receiving frames. */
+enum dst_rx { DST_XDP, DST_BARE, DST_GRO };
+
+static const struct check_nf_rule dst_input = { "dst_input_drop", CHECK_NFT, "ip olabdst", NULL, "input" };
 
 static const struct check_nf_rule rules[] = {
 	{ "nft_prerouting", CHECK_NFT, "ip olab", NULL, "prerouting" },
@@ -182,13 +190,48 @@ static int send_flow(struct priv *p)
 	return sent;
 }
 
-static int phase(struct check_ctx *ctx, const char *name, uint32_t mode)
+/* Give the destination veth end XDP, nothing, or GRO only (re-announced to
+ * its peer, which decides whether it may send it XDP frames). */
+static int dst_set(struct check_ctx *ctx, enum dst_rx rx)
+{
+	struct priv *p = ctx->priv;
+	int err = 0;
+
+	if (rx == DST_XDP && !p->dst_xdp) {
+		err = check_xdp_set(&p->dst, p->ifindex_dst,
+				    bpf_program__fd(p->skel->progs.xdp_slot4), XDP_FLAGS_DRV_MODE);
+		p->dst_xdp = !err;
+	} else if (rx != DST_XDP && p->dst_xdp) {
+		err = check_xdp_set(&p->dst, p->ifindex_dst, -1, XDP_FLAGS_DRV_MODE);
+		p->dst_xdp = false;
+	}
+	if (!err)
+		err = link_set_offloads(&p->dst, p->if_dst, 0, -1, -1);
+	if (!err && rx == DST_GRO)
+		err = link_set_offloads(&p->dst, p->if_dst, 1, -1, -1);
+	return err ? check_error(ctx, err, "destination receive mode: %s", strerror(-err)) : 0;
+}
+
+static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, enum dst_rx rx,
+		 bool input_drop)
 {
 	struct priv *p = ctx->priv;
 	uint64_t before[NRULES], after[NRULES], xdp0 = p->skel->bss->packets[5], xdp;
+	uint64_t in0 = 0, in1 = 0;
 	char details[512] = "", share[32];
 	int err, sent, got, ttl;
 
+	err = dst_set(ctx, rx);
+	if (!err && input_drop)
+		err = check_nft(ctx, &p->dst,
+			"table ip olabdst {\n"
+			"  chain input { type filter hook input priority filter;\n"
+			"    udp dport %d counter drop comment \"input\"; }\n"
+			"}\n", PORT);
+	if (!err && input_drop)
+		err = check_nf_read(&p->dst, &dst_input, 1, &in0);
+	if (err)
+		return err;
 	err = check_nf_read(&p->t.dut, rules, NRULES, before);
 	if (err)
 		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
@@ -207,6 +250,10 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode)
 	if (sent != NPKT)
 		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
 	got = receive(p, &ttl);
+	if (input_drop) {
+		check_nf_read(&p->dst, &dst_input, 1, &in1);
+		check_tool(ctx, &p->dst, "nft delete table ip olabdst");
+	}
 	err = check_nf_read(&p->t.dut, rules, NRULES, after);
 	if (err)
 		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
@@ -225,6 +272,11 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode)
 			 check_share(share, sizeof(share), d, NPKT));
 		check_counter(ctx, name, rules[i].label, d);
 	}
+	if (input_drop) {
+		check_kv(details, sizeof(details), dst_input.label, "%s",
+			 check_share(share, sizeof(share), in1 - in0, NPKT));
+		check_counter(ctx, name, dst_input.label, in1 - in0);
+	}
 	check_observe(ctx, name, "%s", details);
 	return 0;
 }
@@ -233,11 +285,17 @@ static int run(struct check_ctx *ctx)
 {
 	int err;
 
-	err = phase(ctx, "xdp_native", XDP_FLAGS_DRV_MODE);
+	err = phase(ctx, "xdp_native", XDP_FLAGS_DRV_MODE, DST_XDP, false);
 	if (!err)
-		err = phase(ctx, "xdp_generic", XDP_FLAGS_SKB_MODE);
+		err = phase(ctx, "xdp_generic", XDP_FLAGS_SKB_MODE, DST_XDP, false);
 	if (!err)
-		err = phase(ctx, "kernel_forwarding", 0);
+		err = phase(ctx, "peer_bare", XDP_FLAGS_DRV_MODE, DST_BARE, false);
+	if (!err)
+		err = phase(ctx, "peer_gro", XDP_FLAGS_DRV_MODE, DST_GRO, false);
+	if (!err)
+		err = phase(ctx, "input_drop", XDP_FLAGS_DRV_MODE, DST_XDP, true);
+	if (!err)
+		err = phase(ctx, "kernel_forwarding", 0, DST_XDP, false);
 	return err;
 }
 
@@ -254,16 +312,21 @@ static void teardown(struct check_ctx *ctx)
 
 #define XDP_FWD "xdp=all delivered=all ttl=64 nft_prerouting=0 nft_forward=0 " \
 	"nft_postrouting=0 nft_egress=0"
+#define XDP_LOST "xdp=all delivered=0 ttl=-1 nft_prerouting=0 nft_forward=0 " \
+	"nft_postrouting=0 nft_egress=0"
 
 static const struct check xdp_redirect_veth = {
 	.name = "xdp-redirect-veth",
-	.summary = "XDP_REDIRECT forwarding: delivered, but no PREROUTING/FORWARD/POSTROUTING, no TTL--",
+	.summary = "XDP_REDIRECT into a veth: lost without XDP or GRO on the peer; else no router hooks, no TTL--, receiver's INPUT still filters",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC),
 	.expected = "xdp_native: " XDP_FWD "; xdp_generic: " XDP_FWD "; "
+		    "peer_bare: " XDP_LOST "; peer_gro: " XDP_FWD "; "
+		    "input_drop: " XDP_LOST " dst_input_drop=all; "
 		    "kernel_forwarding: xdp=0 delivered=all ttl=63 nft_prerouting=all "
 		    "nft_forward=all nft_postrouting=all nft_egress=all",
 	.reference = "net/core/filter.c xdp_do_redirect()/xdp_do_generic_redirect(): the frame "
-		     "goes to the target's ndo_xdp_xmit or xmit, skipping ip_forward() and the hooks",
+		     "goes to the target's ndo_xdp_xmit or xmit, skipping ip_forward() and the hooks; "
+		     "drivers/net/veth.c veth_xdp_xmit(): only into a peer with NAPI (XDP or GRO)",
 	.tools = "ip sysctl",
 	.priv_size = sizeof(struct priv),
 	.setup = setup,
