@@ -32,7 +32,8 @@ enum check_runtime { CHECK_RT_NETNS, CHECK_RT_RUNC, CHECK_RT__COUNT };
 #define CHECK_REASON_LEN  256
 #define CHECK_TIMEOUT_MS  20000   /* default per-check time limit */
 #define CHECK_SABOTAGE_ENV "OLAB_CHECK_SABOTAGE"
-#define CHECK_RUNC_REASON "runc runtime: containers layer not built yet"
+/* Skip reason under --runtime runc of a check that sets neither runc nor runc_skip. */
+#define CHECK_RUNC_REASON "runc runtime: this check has no app to run in a container"
 
 #define CHECK_FEAT(f) (1ull << (f))
 
@@ -71,6 +72,10 @@ struct check {
 	int (*setup)(struct check_ctx *ctx);
 	int (*run)(struct check_ctx *ctx);
 	void (*teardown)(struct check_ctx *ctx);
+	/* --runtime runc: the check puts its app in a container (ctx->runtime
+	 * says which), or runc_skip says why it cannot (NULL: CHECK_RUNC_REASON). */
+	bool runc;
+	const char *runc_skip;
 	int order;                  /* position in the list */
 	int timeout_ms;             /* 0: CHECK_TIMEOUT_MS */
 };
@@ -224,6 +229,23 @@ const char *check_tc_mode_name(enum check_tc_mode m);
  * datagrams are waiting on it (drained). */
 int check_udp_sink(const struct netns *ns, uint16_t port);
 int check_udp_drain(int fd);
+
+/* The app as the runtime has it (checks/app.c): a UDP socket bound to port
+ * in ns, the check's own (netns: the check reads, and answers when echo) or
+ * olab-app udp-sink/udp-echo in a runc container joined to ns with
+ * bpf,net_admin (runc; name: the container's).  Sets ctx->skip when
+ * containers cannot run.  0 or -errno. */
+struct ctr_app;
+struct check_app {
+	int fd;
+	struct ctr_app *capp;
+	uint64_t seen;
+};
+int check_app_udp(struct check_ctx *ctx, struct check_app *a, const struct netns *ns,
+		  uint16_t port, const char *name, bool echo);
+/* Datagrams the app received since the last call (netns: drained). */
+int check_app_take(struct check_app *a);
+void check_app_close(struct check_app *a);
 
 /* A connected TCP pair over 127.0.0.1:port inside ns (its lo must be up):
  * the client end and the accepted end.  0 or -errno. */

@@ -24,7 +24,7 @@ struct priv {
 	struct topo t;
 	struct check_pkt *skel;
 	struct check_tc_att first, second;
-	int app_fd;
+	struct check_app app;
 };
 
 static int setup(struct check_ctx *ctx)
@@ -33,7 +33,7 @@ static int setup(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 	int err;
 
-	p->app_fd = -1;
+	p->app.fd = -1;
 	err = topo_up(&o, &p->t);
 	if (err)
 		return check_error(ctx, err, "testbed: %s", topo_last_error());
@@ -42,9 +42,9 @@ static int setup(struct check_ctx *ctx)
 		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
 	p->skel->bss->flow_port = PORT;
 	p->skel->bss->verdict[1] = V_OK;
-	p->app_fd = check_udp_sink(&p->t.dut, PORT);
-	if (p->app_fd < 0)
-		return check_error(ctx, p->app_fd, "app socket: %s", strerror(-p->app_fd));
+	err = check_app_udp(ctx, &p->app, &p->t.dut, PORT, "sink", false);
+	if (err)
+		return err;
 	/* Sabotage: the "first" filter is put behind the second one. */
 	p->first = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
 					  .mode = CHECK_CLSACT, .prio = ctx->sabotage ? 3 : 1 };
@@ -69,12 +69,12 @@ static int phase(struct check_ctx *ctx, const char *name, int verdict)
 
 	p->skel->bss->verdict[0] = verdict;
 	p->skel->bss->log_n = 0;
-	check_udp_drain(p->app_fd);
+	check_app_take(&p->app);
 	sent = check_udp_send(&p->t.gen, p->t.ip4_dut, 0, PORT, NPKT, 64);
 	check_settle();
 	if (sent != NPKT)
 		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
-	app = check_udp_drain(p->app_fd);
+	app = check_app_take(&p->app);
 	a = pk[0] - a0;
 	b = pk[1] - b0;
 	check_kv(details, sizeof(details), "first", "%s",
@@ -107,8 +107,7 @@ static void teardown(struct check_ctx *ctx)
 
 	check_tc_detach(&p->first);
 	check_tc_detach(&p->second);
-	if (p->app_fd >= 0)
-		close(p->app_fd);
+	check_app_close(&p->app);
 	topo_down(&p->t);
 	check_pkt__destroy(p->skel);
 }
@@ -122,6 +121,7 @@ static const struct check cls_bpf_priority = {
 		    "prio1_shot: first=prio1 prio1=all prio2=0 app=0",
 	.reference = "net/sched/cls_api.c __tcf_classify() walks filters by priority; "
 		     "net/sched/cls_bpf.c: TC_ACT_UNSPEC continues, any other verdict returns",
+	.runc = true,
 	.priv_size = sizeof(struct priv),
 	.setup = setup,
 	.run = run,

@@ -124,8 +124,8 @@ int check_needs_met(const struct check *c, enum check_runtime rt, char *reason, 
 	const char *t;
 
 	reason[0] = '\0';
-	if (rt == CHECK_RT_RUNC) {
-		snprintf(reason, len, "%s", CHECK_RUNC_REASON);
+	if (rt == CHECK_RT_RUNC && !c->runc) {
+		snprintf(reason, len, "%s", c->runc_skip ?: CHECK_RUNC_REASON);
 		return -EOPNOTSUPP;
 	}
 	for (int f = 0; f < FEAT__COUNT; f++) {

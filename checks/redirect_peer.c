@@ -34,7 +34,7 @@ struct priv {
 	uint8_t mac_host[6], mac_ctr[6];
 	struct check_pkt *skel;
 	struct check_tc_att egress;
-	int sink;
+	struct check_app sink;
 };
 
 static const struct check_nf_rule host_rules[] = {
@@ -105,7 +105,7 @@ static int setup(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 	int err;
 
-	p->sink = -1;
+	p->sink.fd = -1;
 	err = build(ctx);
 	if (err)
 		return err;
@@ -117,9 +117,9 @@ static int setup(struct check_ctx *ctx)
 	p->skel->bss->redirect_ifindex = p->ifindex_host;
 	memcpy((void *)p->skel->bss->redirect_src_mac, p->mac_host, 6);
 	memcpy((void *)p->skel->bss->redirect_dst_mac, p->mac_ctr, 6);
-	p->sink = check_udp_sink(&p->ctr, PORT);
-	if (p->sink < 0)
-		return check_error(ctx, p->sink, "receiver: %s", strerror(-p->sink));
+	err = check_app_udp(ctx, &p->sink, &p->ctr, PORT, "sink", false);
+	if (err)
+		return err;
 	/* tc egress on the host end of the container veth, counting */
 	p->egress = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->ifindex_host,
 					   .egress = true, .mode = CHECK_CLSACT };
@@ -179,13 +179,13 @@ static int phase(struct check_ctx *ctx, const char *name, int redirect)
 		if (err)
 			return check_error(ctx, err, "%s: attach: %s", name, strerror(-err));
 	}
-	check_udp_drain(p->sink);
+	check_app_take(&p->sink);
 	sent = check_udp_send(&p->t.gen, CTR_NET ".2", 0, PORT, NPKT, 64);
 	check_settle();
 	check_tc_detach(&in);
 	if (sent != NPKT)
 		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
-	got = check_udp_drain(p->sink);
+	got = check_app_take(&p->sink);
 	err = check_nf_read(&p->t.dut, host_rules, NHOST, ha);
 	if (!err)
 		err = check_nf_read(&p->ctr, ctr_rules, NCTR, ca);
@@ -232,8 +232,7 @@ static void teardown(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 
 	check_tc_detach(&p->egress);
-	if (p->sink >= 0)
-		close(p->sink);
+	check_app_close(&p->sink);
 	netns_destroy(&p->ctr);
 	topo_down(&p->t);
 	check_pkt__destroy(p->skel);
@@ -257,6 +256,7 @@ static const struct check redirect_peer = {
 		     "peer and re-runs __netif_receive_skb_core() there; nf_skip_egress() for "
 		     "tc-redirected skbs",
 	.tools = "ip sysctl",
+	.runc = true,
 	.priv_size = sizeof(struct priv),
 	.setup = setup,
 	.run = run,

@@ -46,18 +46,17 @@ static const struct check_nf_rule rules[] = {
 struct priv {
 	struct topo t;
 	struct hook_inst *peer;  /* empty XDP on the gen end: native XDP_TX needs it */
-	int app_fd;              /* the app's UDP socket in dut */
+	struct check_app app;    /* the app's UDP socket in dut */
 };
 
 static int setup(struct check_ctx *ctx)
 {
 	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	struct priv *p = ctx->priv;
 	const struct netns *dut;
 	int err;
 
-	p->app_fd = -1;
+	p->app.fd = -1;
 	err = topo_up(&o, &p->t);
 	if (err)
 		return check_error(ctx, err, "testbed: %s", topo_last_error());
@@ -70,9 +69,10 @@ static int setup(struct check_ctx *ctx)
 	if (err)
 		return check_error(ctx, err, "prepare the gen end: %s", strerror(-err));
 
-	p->app_fd = netns_socket(dut, AF_INET, SOCK_DGRAM, 0);
-	if (p->app_fd < 0 || bind(p->app_fd, (struct sockaddr *)&sa, sizeof(sa)))
-		return check_error(ctx, -errno, "app socket: %s", strerror(errno));
+	/* netns: the check answers on the app's socket; runc: olab-app udp-echo. */
+	err = check_app_udp(ctx, &p->app, dut, PORT, "echo", true);
+	if (err)
+		return err;
 
 	err = check_nft(ctx, dut,
 		"table netdev olab {\n"
@@ -144,7 +144,7 @@ static int exchange(struct check_ctx *ctx, uint16_t sport, int *replies, int *ap
 		}
 	}
 	check_settle();
-	*app_got = app_echo(p->app_fd);
+	*app_got = p->app.capp ? check_app_take(&p->app) : app_echo(p->app.fd);
 	deadline = now_ns() + (uint64_t)REPLY_MS * 1000000;
 	while (*replies < NPKT && now_ns() < deadline && check_time_left(ctx)) {
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
@@ -218,8 +218,7 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	if (p->app_fd >= 0)
-		close(p->app_fd);
+	check_app_close(&p->app);
 	hook_detach(p->peer);
 	topo_down(&p->t);
 }
@@ -234,6 +233,7 @@ static const struct check xdp_tx_skips_output = {
 		    "app_reply: replies=all app=all " OUT_ALL,
 	.reference = "XDP_TX: veth_xdp_tx()/generic_xdp_tx() transmit on the receiving device, "
 		     "bypassing ip_output(), dev_queue_xmit() and nf_hook_egress()",
+	.runc = true,
 	.priv_size = sizeof(struct priv),
 	.setup = setup,
 	.run = run,

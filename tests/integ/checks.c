@@ -378,22 +378,46 @@ OLAB_TEST(checks_cli_junit)
 	unlink(path);
 }
 
+/* Under runc: nothing fails; a check with an app (c->runc) puts it in a
+ * container and passes, the others skip with their own reason. */
 OLAB_TEST(checks_cli_runc_and_usage)
 {
 	json_t *doc, *e;
-	size_t i;
+	size_t i, ran = 0;
 	int rc;
 	char out[4096];
 
 	doc = check_json("--runtime runc", NULL, &rc);
 	if (!doc)
 		return;
-	ASSERT_EQ(rc, 0, "skips are not failures");
+	ASSERT_EQ(rc, 0, "no check fails under runc");
 	json_array_foreach(json_object_get(doc, "checks"), i, e) {
-		ASSERT_STREQ(json_string_value(json_object_get(e, "status")), "skip", "runc skips");
-		ASSERT_STREQ(json_string_value(json_object_get(e, "reason")), CHECK_RUNC_REASON,
-			     "runc reason");
+		const char *name = json_string_value(json_object_get(e, "name"));
+		const char *st = json_string_value(json_object_get(e, "status")) ?: "?";
+		const char *reason = json_string_value(json_object_get(e, "reason")) ?: "";
+		const struct check *c = check_by_name(name);
+
+		if (!ASSERT_OK_PTR(c, name))
+			continue;
+		ASSERT_STREQ(json_string_value(json_object_get(e, "runtime")), "runc", "runtime");
+		if (!ASSERT_TRUE(strcmp(st, "fail"), name))
+			fprintf(stderr, "    %s: %s\n    observed: %s\n", name, reason,
+				json_string_value(json_object_get(e, "observed")) ?: "");
+		if (!c->runc) {
+			ASSERT_STREQ(st, "skip", name);
+			ASSERT_STREQ(reason, c->runc_skip ?: CHECK_RUNC_REASON, "its runc reason");
+			continue;
+		}
+		/* the app checks (or a check skipped for a missing feature, said so) */
+		if (!strcmp(st, "skip")) {
+			fprintf(stderr, "    %s under runc: skip: %s\n", name, reason);
+			ASSERT_TRUE(strncmp(reason, "runc runtime", 12), "not the runc skip");
+			continue;
+		}
+		ASSERT_STREQ(st, "pass", name);
+		ran++;
 	}
+	ASSERT_GE(ran, 4, "the app checks run under runc");
 	json_decref(doc);
 
 	rc = test_sh(out, sizeof(out), "%s/offloadlab check no-such-check 2>&1", test_build_dir());
@@ -403,4 +427,58 @@ OLAB_TEST(checks_cli_runc_and_usage)
 	ASSERT_EQ(rc, 0, "--list");
 	ASSERT_STRCONTAINS(out, "xdp-drop-bypasses-netfilter", "listed");
 	ASSERT_TRUE(!strstr(out, "tcx-order"), "glob filters the list");
+}
+
+/* The checks that run their app in a container can still fail there. */
+OLAB_TEST(checks_runc_sabotage_fails)
+{
+	struct check_run_opts o = { .runtime = CHECK_RT_RUNC, .sabotage = true };
+
+	for (size_t i = 0; i < check_count(); i++) {
+		const struct check *c = check_get(i);
+		struct check_result r;
+
+		if (!real_check(c) || !c->runc)
+			continue;
+		check_run(c, &o, &r);
+		if (r.status == CHECK_SKIP) {
+			fprintf(stderr, "    %s (runc): skip: %s\n", c->name, r.reason);
+		} else if (ASSERT_EQ(r.status, CHECK_FAIL, c->name)) {
+			ASSERT_STRCONTAINS(r.reason, "observed differs", c->name);
+			ASSERT_TRUE(strcmp(r.expected, r.observed), "they differ");
+		} else {
+			fprintf(stderr, "    %s sabotaged under runc: %s: %s\n    observed: %s\n",
+				c->name, check_status_name(r.status), r.reason, r.observed);
+		}
+		check_result_free(&r);
+	}
+}
+
+/* The dispatcher works (pass) or libxdp's fallback is named (skip), never
+ * a pass on one program; head-of-line reports its figures. */
+OLAB_TEST(checks_libxdp_and_head_of_line)
+{
+	struct check_result r;
+	json_t *hol;
+
+	check_run(check_by_name("xdp-multiprog-libxdp"), NULL, &r);
+	if (r.status == CHECK_SKIP) {
+		ASSERT_STRCONTAINS(r.reason, "libxdp fell back to a single program: "
+				   "dispatcher load failed: ", "names the fallback");
+		ASSERT_STRCONTAINS(r.observed, "legacy=yes programs=1", "one legacy program");
+	} else {
+		ASSERT_EQ(r.status, CHECK_PASS, r.reason);
+	}
+	check_result_free(&r);
+
+	check_run(check_by_name("head-of-line"), NULL, &r);
+	if (r.status != CHECK_SKIP && ASSERT_EQ(r.status, CHECK_PASS, r.reason)) {
+		hol = json_object_get(r.counters, "head_of_line");
+		ASSERT_TRUE(json_is_integer(json_object_get(hol, "added_us")), "added_us");
+		ASSERT_TRUE(json_is_integer(json_object_get(hol, "bound_us")), "bound_us");
+		ASSERT_GT(json_integer_value(json_object_get(hol, "slow_us")), 0, "slow_us");
+		ASSERT_LE(json_integer_value(json_object_get(hol, "added_us")),
+			  json_integer_value(json_object_get(hol, "bound_us")), "within the bound");
+	}
+	check_result_free(&r);
 }
