@@ -1,5 +1,6 @@
 /* `offloadlab bench`: the hook benchmarks (one file per bench: cmd/bench_*.c). */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,11 +142,19 @@ static void add_runtime_ratios(struct bench_ctx *ctx, size_t from, size_t to)
 			ta = json_object_get(a, "trials");
 			tb = json_object_get(b, "trials");
 			n = json_array_size(ta) < json_array_size(tb) ? json_array_size(ta) : json_array_size(tb);
-			if (!n || n > ARRAY_SIZE(r))
+			/* Only rates and latencies have a meaningful ratio. */
+			if (!n || n > ARRAY_SIZE(r) ||
+			    strstr(json_string_value(json_object_get(a, "metric")), "cost"))
 				break;
-			for (size_t k = 0; k < n; k++)
-				r[k] = json_number_value(json_array_get(tb, k)) /
-				       json_number_value(json_array_get(ta, k));
+			for (size_t k = 0; k < n; k++) {
+				double den = json_number_value(json_array_get(ta, k));
+
+				r[k] = den > 0 ? json_number_value(json_array_get(tb, k)) / den : 0;
+				if (!(den > 0) || !isfinite(r[k]))
+					n = 0;
+			}
+			if (!n)
+				break;
 			snprintf(metric, sizeof(metric), "%s_runc_over_netns",
 				 json_string_value(json_object_get(a, "metric")));
 			bench_add(ctx, json_string_value(json_object_get(a, "variant")), metric, "ratio",

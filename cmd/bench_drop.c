@@ -73,12 +73,16 @@ static int drop_trial(struct bench_ctx *ctx, const struct topo *t, struct hook_i
 	if (hi)
 		counters_snap(hook_counters(hi), &before);
 	bench_app_read(app, &abefore);
-	link_get_rx_stats(&t->dut, t->if_dut, &rx0, NULL);
+	err = link_get_rx_stats(&t->dut, t->if_dut, &rx0, NULL);
+	if (err)
+		goto out;
 	err = bench_measure(t, tcp ? GEN_MODE_TCP : GEN_MODE_LIVE, size, duration_ms, drop_snap, s,
 			    r, &win_ns);
 	if (err)
 		goto out;
-	link_get_rx_stats(&t->dut, t->if_dut, &rx1, NULL);
+	err = link_get_rx_stats(&t->dut, t->if_dut, &rx1, NULL);
+	if (err)
+		goto out;
 	out->arrived = rx1 - rx0;
 	out->sent = r->sent;
 	out->app_packets = s->a[2].packets - abefore.packets;

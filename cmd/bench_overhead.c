@@ -40,6 +40,8 @@ struct phase_snaps {
 	bool tcp;
 	uint64_t rx[3];          /* rx_packets of the DUT veth: frames its NAPI took in */
 	int64_t napi_ns[3];      /* CPU time of the DUT veth's NAPI kthread */
+	uint64_t rx_before;      /* before the traffic started */
+	bool failed;             /* a counter could not be read */
 	struct app_stats a[3];
 	struct bpf_prog_info info[3];
 };
@@ -53,11 +55,13 @@ static void phase_snap(void *arg, int when)
 		bench_app_read(s->app, &s->a[when]);
 	else
 	{
-		link_get_rx_stats(&s->t->dut, s->t->if_dut, &s->rx[when], NULL);
+		if (link_get_rx_stats(&s->t->dut, s->t->if_dut, &s->rx[when], NULL))
+			s->failed = true;
 		s->napi_ns[when] = link_napi_runtime_ns(s->t->if_dut);
 	}
-	if (s->hi && hook_prog_fd(s->hi) >= 0)
-		bpf_obj_get_info_by_fd(hook_prog_fd(s->hi), &s->info[when], &len);
+	if (s->hi && hook_prog_fd(s->hi) >= 0 &&
+	    bpf_obj_get_info_by_fd(hook_prog_fd(s->hi), &s->info[when], &len))
+		s->failed = true;
 }
 
 struct phase_out {
@@ -100,6 +104,10 @@ static int overhead_phase(struct bench_ctx *ctx, const struct topo *t, const str
 			goto out;
 		}
 	}
+	if (!tcp && link_get_rx_stats(&t->dut, t->if_dut, &s->rx_before, NULL)) {
+		err = -EIO;
+		goto out;
+	}
 	err = tcp ? bench_measure(t, GEN_MODE_TCP, size, ctx->cfg->duration_ms, phase_snap, s, r, &win)
 		  : bench_measure_raw(t, size, RAW_ETHERTYPE, ctx->cfg->duration_ms, phase_snap, s, r, &win);
 	if (err)
@@ -110,19 +118,32 @@ static int overhead_phase(struct bench_ctx *ctx, const struct topo *t, const str
 		out->saturated = true; /* closed loop: the app and rx share CPU 1 */
 	} else {
 		got = s->rx[1] - s->rx[0];
-		out->saturated = r->xmit_errors > 0 || r->sent > s->rx[2] - s->rx[0];
+		/* Saturated: the veth ring overflowed, so the receive CPU set the pace. */
+		out->saturated = r->xmit_errors > 0 || r->sent > s->rx[2] - s->rx_before;
 		out->delivered_all = true;
 		/* The receive kthread's own CPU time: immune to whatever else
-		 * shares CPU 1, and exact even below saturation. */
-		if (s->napi_ns[0] >= 0 && s->napi_ns[1] > s->napi_ns[0])
-			win = (uint64_t)(s->napi_ns[1] - s->napi_ns[0]);
+		 * shares CPU 1, and exact even below saturation.  Never mixed
+		 * with wall time: no reading, no phase. */
+		if (s->napi_ns[0] < 0 || s->napi_ns[1] <= s->napi_ns[0]) {
+			err = -EIO;
+			goto out;
+		}
+		win = (uint64_t)(s->napi_ns[1] - s->napi_ns[0]);
+	}
+	if (s->failed) {
+		err = -EIO;
+		goto out;
 	}
 	if (!got) {
 		err = -EIO; /* nothing arrived: not a measurement */
 		goto out;
 	}
 	out->ns_per_pkt = (double)win / (double)got;
-	if (stats && s->info[1].run_cnt > s->info[0].run_cnt)
+	if (stats && s->info[1].run_cnt <= s->info[0].run_cnt) {
+		err = -EIO; /* the program did not run: no bpf_stats figure */
+		goto out;
+	}
+	if (stats)
 		out->stats_ns = (double)(s->info[1].run_time_ns - s->info[0].run_time_ns) /
 				(double)(s->info[1].run_cnt - s->info[0].run_cnt);
 out:
@@ -218,13 +239,12 @@ static int overhead_run(struct bench_ctx *octx)
 				if (!err)
 					err = overhead_phase(ctx, &t, NULL, false, &pa);
 			}
+			if (!err)
+				err = overhead_phase(ctx, &t, h, true, &pc);
 			if (err != -EIO)
 				break;
-			pr_debug("overhead %s: nothing arrived in a phase; measuring the pair again\n",
-				 h->name);
+			pr_debug("overhead %s: a phase had no usable reading; measuring again\n", h->name);
 		}
-		if (!err)
-			err = overhead_phase(ctx, &t, h, true, &pc);
 		if (err)
 			break;
 		base[i] = pa.ns_per_pkt;

@@ -79,7 +79,8 @@ out:
 }
 
 /* Paired trials for one protocol: no program, then the hook's program. */
-static int pass_proto(struct bench_ctx *ctx, const struct topo *t, bool tcp, const char *variant)
+static int pass_proto(struct bench_ctx *ctx, const struct topo *t, enum bench_layout layout,
+		      bool tcp, const char *variant)
 {
 	const struct bench_cfg *cfg = ctx->cfg;
 	const struct hook_desc *h = ctx->hook;
@@ -125,7 +126,7 @@ static int pass_proto(struct bench_ctx *ctx, const struct topo *t, bool tcp, con
 			h->name, h->parser ? "; sk-skb-parser with SK_PASS stalls on this kernel "
 			"(tcp_bpf_strp_read_sock copied_seq bug, fix posted Nov 2025)" : "");
 	extra = json_pack("{s:o, s:s, s:s, s:b}",
-		"layout", bench_layout_json(LAYOUT_APP_OWN_CPU, t), "attach_mode", h->attach_mode,
+		"layout", bench_layout_json(layout, t), "attach_mode", h->attach_mode,
 		"traffic", tcp ? "TCP clients, 4 connections, fixed-size requests" : "live-frames UDP",
 		"delivered_all", all_delivered);
 	bench_add(ctx, variant, "pps", tcp ? "requests/s" : "packets/s",
@@ -160,13 +161,14 @@ static int pass_run(struct bench_ctx *ctx)
 
 		err = bench_topo_up(LAYOUT_RX_CPU1, &t);
 		if (!err)
-			err = pass_proto(ctx, &t, tcp, bench_layout_name(LAYOUT_RX_CPU1));
+			err = pass_proto(ctx, &t, LAYOUT_RX_CPU1, tcp, bench_layout_name(LAYOUT_RX_CPU1));
 		topo_down(&t);
 		if (err)
 			return err;
 		err = bench_topo_up(LAYOUT_APP_OWN_CPU, &t);
 		if (!err)
-			err = pass_proto(ctx, &t, tcp, bench_layout_name(LAYOUT_APP_OWN_CPU));
+			err = pass_proto(ctx, &t, LAYOUT_APP_OWN_CPU, tcp,
+					 bench_layout_name(LAYOUT_APP_OWN_CPU));
 		topo_down(&t);
 		return err;
 	}
@@ -174,9 +176,9 @@ static int pass_run(struct bench_ctx *ctx)
 	if (err)
 		return err;
 	/* TCP is the seed's figure (no variant); packet hooks also carry UDP. */
-	err = pass_proto(ctx, &t, true, NULL);
+	err = pass_proto(ctx, &t, LAYOUT_APP_OWN_CPU, true, NULL);
 	if (!err && h->kind == HOOK_PACKET)
-		err = pass_proto(ctx, &t, false, "udp");
+		err = pass_proto(ctx, &t, LAYOUT_APP_OWN_CPU, false, "udp");
 	topo_down(&t);
 	return err;
 }

@@ -106,7 +106,7 @@ static int set_opt(const struct opt_desc *o, const char *path, void *cfg, const 
 		return 0;
 	case OPT_CPUS:
 		err = parse_cpu_list(arg, &v);
-		if (!err && (v >> cpu_count()))
+		if (!err && cpu_count() < 64 && (v >> cpu_count()))
 			err = -ERANGE;
 		if (err)
 			return cli_usage_error(path, "--%s '%s' is not a CPU list of this machine (0..%d)",
@@ -290,9 +290,10 @@ int cli_dispatch(const struct olab_cmd *const *table, size_t n, const char *path
 	} else if (!cmd->args && first < argc) {
 		ret = cli_usage_error(sub_path, "unexpected argument '%s'", argv[first]);
 	} else if ((ret = cli_check_caps(sub_path, cmd->needs)) == 0) {
-		if (cmd->needs)
-			run_init();
-		ret = cmd->run(cfg, argc - first, argv + first);
+		if (cmd->needs && run_init())
+			ret = EXIT_FAIL;
+		else
+			ret = cmd->run(cfg, argc - first, argv + first);
 	}
 	free(cfg);
 	return ret;

@@ -226,11 +226,16 @@ static int measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint
 	bench_settle();
 	snap(arg, 2);
 	*window_ns = t1 - t0;
-	if (!tr.err && r->elapsed_ns < (LEAD_MS + window_ms) * 1000000ull) {
-		pr_warn("bench: the generator stopped before the measurement window ended\n");
-		return -EIO;
+	if (tr.err)
+		return tr.err;
+	/* Every sending thread must cover the whole window. */
+	for (unsigned i = 0; i < r->nthreads; i++) {
+		if (!r->thr[i].start_ns || r->thr[i].start_ns > t0 || r->thr[i].end_ns < t1) {
+			pr_warn("bench: the generator did not send through the whole measurement window\n");
+			return -EIO;
+		}
 	}
-	return tr.err;
+	return 0;
 }
 
 int bench_measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t window_ms,

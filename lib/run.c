@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "lib/util.h"
 
 struct cleanup_entry {
+	uint64_t seq;          /* registration order: newest runs first */
 	cleanup_fn fn;
 	char name[128];
 	long num;
@@ -20,6 +22,7 @@ struct cleanup_entry {
 
 static struct cleanup_entry *entries;
 static int n_entries, cap_entries;
+static uint64_t next_seq = 1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char prefix[24];
 static pid_t owner_pid;
@@ -29,8 +32,9 @@ volatile sig_atomic_t run_stop_signal;
 static void on_signal(int sig)
 {
 	if (run_stop_signal) {
-		/* Second signal: the main path did not unwind in time. */
-		if (pthread_mutex_trylock(&lock) == 0) {
+		/* Second signal: the main path did not unwind in time.  Only the
+		 * run itself cleans up, never a forked helper. */
+		if (getpid() == owner_pid && pthread_mutex_trylock(&lock) == 0) {
 			pthread_mutex_unlock(&lock);
 			cleanup_all();
 		}
@@ -69,14 +73,20 @@ int run_init(void)
 	signal(SIGPIPE, SIG_IGN);
 	atexit(at_exit);
 
-	if (mkdir_p(RUN_STATE_DIR, 0755) == 0) {
-		snprintf(path, sizeof(path), RUN_STATE_DIR "/%s.lock", prefix);
-		lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB) == 0)
-			cleanup_add(unlink_lock, path, 0, "run lock");
-		else
-			pr_debug("run lock %s: %s\n", path, strerror(errno));
+	/* Without its lock a run would look dead to `offloadlab clean`. */
+	snprintf(path, sizeof(path), RUN_STATE_DIR "/%s.lock", prefix);
+	if (mkdir_p(RUN_STATE_DIR, 0755) ||
+	    (lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
+	    flock(lock_fd, LOCK_EX | LOCK_NB)) {
+		int err = -errno;
+
+		pr_warn("offloadlab: cannot take the run lock %s: %s\n", path, strerror(errno));
+		if (lock_fd >= 0)
+			close(lock_fd);
+		lock_fd = -1;
+		return err ? err : -EIO;
 	}
+	cleanup_add(unlink_lock, path, 0, "run lock");
 	return 0;
 }
 
@@ -114,7 +124,7 @@ int cleanup_add(cleanup_fn fn, const char *name, long num, const char *what)
 		}
 		n_entries++;
 	}
-	entries[i] = (struct cleanup_entry){ .fn = fn, .num = num, .used = true };
+	entries[i] = (struct cleanup_entry){ .seq = next_seq++, .fn = fn, .num = num, .used = true };
 	snprintf(entries[i].name, sizeof(entries[i].name), "%s", name ? name : "");
 	snprintf(entries[i].what, sizeof(entries[i].what), "%s", what ? what : "");
 	h = i;
@@ -156,12 +166,29 @@ void cleanup_forget(int h)
 
 void cleanup_all(void)
 {
-	for (int h = n_entries - 1; h >= 0; h--)
+	for (;;) {
+		uint64_t best = 0;
+		int h = -1;
+
+		pthread_mutex_lock(&lock);
+		for (int i = 0; i < n_entries; i++)
+			if (entries[i].used && entries[i].seq > best) {
+				best = entries[i].seq;
+				h = i;
+			}
+		pthread_mutex_unlock(&lock);
+		if (h < 0)
+			break;
 		cleanup_run(h);
+	}
 }
 
 void cleanup_disown(void)
 {
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	run_stop_signal = 0;
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < n_entries; i++)
 		entries[i].used = false;

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "lib/log.h"
+#include "lib/run.h"
 #include "lib/util.h"
 #include "netns/cpu.h"
 #include "netns/link.h"
@@ -103,6 +104,7 @@ static int sysfs_op(const struct netns *ns, const char *relpath, const char *val
 		return err;
 	}
 	if (pid == 0) {
+		cleanup_disown();
 		close(p[0]);
 		child_op(p[1], ns, path, val);
 	}

@@ -43,8 +43,10 @@ int results_open(struct results *r, const char *root_dir, json_t *config)
 	strftime(r->run_id, sizeof(r->run_id), "run-%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
 	snprintf(r->run_id + strlen(r->run_id), sizeof(r->run_id) - strlen(r->run_id), "-%d",
 		 (int)getpid());
-	snprintf(r->dir, sizeof(r->dir), "%s/%s", root_dir, r->run_id);
-	err = mkdir_p(r->dir, 0755);
+	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/%s", root_dir, r->run_id) >= sizeof(r->dir))
+		err = -ENAMETOOLONG;
+	else
+		err = mkdir_p(r->dir, 0755);
 	if (!err && access(r->dir, W_OK))
 		err = -errno;
 	if (err) {
