@@ -89,6 +89,7 @@ SEC("xdp") int xdp_slot5(struct xdp_md *ctx) { return xdp_slot(ctx, 5); }
  * new link, as a container network plugin does. */
 __u32 redirect_ifindex;
 __u32 redirect_peer;
+__u32 redirect_mark;          /* set on the skb before redirecting, 0: leave */
 __u8 redirect_src_mac[6];
 __u8 redirect_dst_mac[6];
 __u64 redirect_packets;
@@ -99,6 +100,8 @@ int tc_redirect(struct __sk_buff *skb)
 	if (!flow_udp((void *)(long)skb->data, (void *)(long)skb->data_end) || !redirect_ifindex)
 		return TC_ACT_UNSPEC;
 	__sync_fetch_and_add(&redirect_packets, 1);
+	if (redirect_mark)
+		skb->mark = redirect_mark;
 	bpf_skb_store_bytes(skb, 0, redirect_dst_mac, 6, 0);
 	bpf_skb_store_bytes(skb, 6, redirect_src_mac, 6, 0);
 	if (redirect_peer)

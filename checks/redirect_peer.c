@@ -5,9 +5,12 @@
  * ingress: the host's netfilter (netdev ingress after tc, PREROUTING,
  * FORWARD, POSTROUTING) and the host end's egress (nft egress, tc egress)
  * never see it, while the container's own ingress, PREROUTING and INPUT
- * still do.  bpf_redirect() to the host end's egress also skips the host's
- * IP hooks and nft egress (skb->nf_skip_egress), but tc egress runs.  The
- * control phase lets the kernel forward and every host counter moves.
+ * still do, and the mark the tc program set survives into the container
+ * (the skb is scrubbed without crossing-namespace state).  bpf_redirect() to
+ * the host end's egress also skips the host's IP hooks and nft egress
+ * (skb->nf_skip_egress), but tc egress runs, and the veth crossing into the
+ * container's namespace clears the mark.  The control phase lets the kernel
+ * forward and every host counter moves.
  */
 #include <errno.h>
 #include <string.h>
@@ -48,6 +51,7 @@ static const struct check_nf_rule ctr_rules[] = {
 	{ "ctr_nf_ingress", CHECK_NFT, "netdev olab", NULL, "ingress" },
 	{ "ctr_prerouting", CHECK_NFT, "ip olab", NULL, "prerouting" },
 	{ "ctr_input", CHECK_NFT, "ip olab", NULL, "input" },
+	{ "ctr_input_marked", CHECK_NFT, "ip olab", NULL, "input_marked" },
 };
 #define NHOST ARRAY_SIZE(host_rules)
 #define NCTR  ARRAY_SIZE(ctr_rules)
@@ -151,8 +155,9 @@ static int setup(struct check_ctx *ctx)
 			"  chain pre { type filter hook prerouting priority raw;\n"
 			"    udp dport %d counter comment \"prerouting\"; }\n"
 			"  chain input { type filter hook input priority filter;\n"
-			"    udp dport %d counter comment \"input\"; }\n"
-			"}\n", p->if_ctr, PORT, PORT, PORT);
+			"    udp dport %d counter comment \"input\";\n"
+			"    meta mark 0x%x udp dport %d counter comment \"input_marked\"; }\n"
+			"}\n", p->if_ctr, PORT, PORT, PORT, CHECK_MARK, PORT);
 	return err;
 }
 
@@ -175,6 +180,7 @@ static int phase(struct check_ctx *ctx, const char *name, int redirect)
 	/* Sabotage: the redirecting program is left out (the kernel forwards). */
 	if (redirect >= 0 && !ctx->sabotage) {
 		p->skel->bss->redirect_peer = redirect;
+		p->skel->bss->redirect_mark = CHECK_MARK;
 		err = check_tc_attach(&in, bpf_program__fd(p->skel->progs.tc_redirect));
 		if (err)
 			return check_error(ctx, err, "%s: attach: %s", name, strerror(-err));
@@ -243,18 +249,19 @@ static void teardown(struct check_ctx *ctx)
 
 static const struct check redirect_peer = {
 	.name = "redirect-peer",
-	.summary = "bpf_redirect_peer into a container skips the host's hooks, not the container's",
+	.summary = "bpf_redirect_peer into a container skips the host's hooks, not the container's; skb->mark survives",
 	.features = CHECK_FEAT(FEAT_TC_CLSACT),
 	.expected = "redirect_peer: tc=all delivered=all " HOST_IP_ZERO " host_nf_egress=0 "
-		    "host_tc_egress=0 " CTR_ALL "; "
+		    "host_tc_egress=0 " CTR_ALL " ctr_input_marked=all; "
 		    "redirect_egress: tc=all delivered=all " HOST_IP_ZERO " host_nf_egress=0 "
-		    "host_tc_egress=all " CTR_ALL "; "
+		    "host_tc_egress=all " CTR_ALL " ctr_input_marked=0; "
 		    "kernel_forwarding: tc=0 delivered=all host_nf_ingress=all host_prerouting=all "
 		    "host_forward=all host_postrouting=all host_nf_egress=all host_tc_egress=all "
-		    CTR_ALL,
+		    CTR_ALL " ctr_input_marked=0",
 	.reference = "net/core/filter.c skb_do_redirect(): BPF_F_PEER switches skb->dev to the "
-		     "peer and re-runs __netif_receive_skb_core() there; nf_skip_egress() for "
-		     "tc-redirected skbs",
+		     "peer and re-runs __netif_receive_skb_core() there (skb_scrub_packet(skb, false) "
+		     "keeps the mark); nf_skip_egress() for tc-redirected skbs; __dev_forward_skb() "
+		     "scrubs the mark when the veth crosses namespaces",
 	.tools = "ip sysctl",
 	.runc = true,
 	.priv_size = sizeof(struct priv),
