@@ -250,6 +250,11 @@ void check_app_close(struct check_app *a);
 /* A connected TCP pair over 127.0.0.1:port inside ns (its lo must be up):
  * the client end and the accepted end.  0 or -errno. */
 int check_tcp_pair(const struct netns *ns, uint16_t port, int *client, int *server);
+
+/* The standard testbed and the check_pkt programs, filtering on UDP port. */
+struct topo;
+struct check_pkt;
+int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port);
 /* TCP's count of bytes received on fd (tcpi_bytes_received). */
 uint64_t check_tcp_bytes_received(int fd);
 /* Wait (bounded, without reading) until fd's TCP has received want bytes.

@@ -22,6 +22,8 @@
 #include <bpf/libbpf.h>
 #include <nftables/libnftables.h>
 #include "checks/check.h"
+#include "netns/topo.h"
+#include "check_pkt.skel.h"
 #include "lib/bpf_compat.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -679,4 +681,18 @@ int check_wait_u64(uint64_t (*fn)(void *), void *arg, uint64_t want, int timeout
 void check_settle(void)
 {
 	sleep_ns((uint64_t)SETTLE_MS * 1000000);
+}
+
+int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port)
+{
+	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
+	int err = topo_up(&o, t);
+
+	if (err)
+		return check_error(ctx, err, "testbed: %s", topo_last_error());
+	*skel = check_pkt__open_and_load();
+	if (!*skel)
+		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
+	(*skel)->bss->flow_port = port;
+	return 0;
 }

@@ -43,17 +43,12 @@ static int add_mark_table(struct check_ctx *ctx)
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	int err;
 
-	err = topo_up(&o, &p->t);
+	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
-	p->skel = check_pkt__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
-	p->skel->bss->flow_port = PORT;
+		return err;
 	err = check_nft(ctx, &p->t.gen,
 		"table netdev olab {\n"
 		"  chain egress { type filter hook egress device \"%s\" priority 0;\n"

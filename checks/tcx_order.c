@@ -66,17 +66,12 @@ static int add_link(struct priv *p, int fd)
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	int err;
 
-	err = topo_up(&o, &p->t);
+	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
-	p->skel = check_pkt__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
-	p->skel->bss->flow_port = PORT;
+		return err;
 	for (int s = 0; s < 8; s++) {
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);

@@ -29,18 +29,13 @@ struct priv {
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	int err;
 
 	p->app_fd = -1;
-	err = topo_up(&o, &p->t);
+	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
-	p->skel = check_pkt__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
-	p->skel->bss->flow_port = PORT;
+		return err;
 	p->skel->bss->verdict[1] = V_PASS;   /* cls_bpf: TC_ACT_OK */
 	p->app_fd = check_udp_sink(&p->t.dut, PORT);
 	if (p->app_fd < 0)

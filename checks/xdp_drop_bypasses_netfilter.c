@@ -48,19 +48,14 @@ struct priv {
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	const struct netns *dut;
 	int err;
 
-	err = topo_up(&o, &p->t);
+	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
+		return err;
 	dut = &p->t.dut;
-	p->skel = check_pkt__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
-	p->skel->bss->flow_port = PORT;
 	p->skel->bss->verdict[XDP_SLOT] = XDP_DROP;
 
 	/* ct state new: conntrack runs in this namespace only when a rule needs it. */

@@ -44,18 +44,13 @@ static uint32_t prog_id(int fd)
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	int err;
 
 	p->link_fd = -1;
-	err = topo_up(&o, &p->t);
+	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
-	p->skel = check_pkt__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
-	p->skel->bss->flow_port = PORT;
+		return err;
 	p->skel->bss->verdict[SLOT_A] = XDP_PASS;
 	p->skel->bss->verdict[SLOT_B] = XDP_PASS;
 	p->fd_a = bpf_program__fd(p->skel->progs.xdp_slot4);

@@ -270,58 +270,56 @@ int pin_pid_cpu(pid_t pid, int cpu)
 }
 
 /* Threaded NAPI kthreads are named "napi/<ifname>-<napi id>" (full name in
- * /proc/PID/comm).  Pin every one of ifname's to cpu; the number pinned or -errno. */
-int link_pin_napi_threads(const char *ifname, int cpu)
+ * /proc/PID/comm): call fn for each of ifname's; how many, or -errno. */
+static int for_each_napi_thread(const char *ifname, int (*fn)(pid_t pid, void *arg), void *arg)
 {
 	char want[IFNAME_LEN + 8], path[300], comm[64];
 	struct dirent *de;
-	int n = 0, err = 0;
+	int n = 0, err = 0, scanned = 0;
 	DIR *d;
 
 	snprintf(want, sizeof(want), "napi/%s-", ifname);
 	d = opendir("/proc");
 	if (!d)
 		return -errno;
-	while ((de = readdir(d))) {
+	while (!err && (de = readdir(d)) && scanned++ < 1000000) {
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
 		if (read_file(path, comm, sizeof(comm)) || strncmp(comm, want, strlen(want)))
 			continue;
-		err = pin_pid_cpu(atoi(de->d_name), cpu);
-		if (err)
-			break;
+		err = fn(atoi(de->d_name), arg);
 		n++;
 	}
 	closedir(d);
 	return err ? err : n;
 }
 
+static int pin_one(pid_t pid, void *arg)
+{
+	return pin_pid_cpu(pid, *(int *)arg);
+}
+
+int link_pin_napi_threads(const char *ifname, int cpu)
+{
+	return for_each_napi_thread(ifname, pin_one, &cpu);
+}
+
+static int add_runtime(pid_t pid, void *arg)
+{
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	if (!read_file(path, buf, sizeof(buf)))
+		*(int64_t *)arg += strtoll(buf, NULL, 10);
+	return 0;
+}
+
 /* CPU time (ns, /proc/PID/schedstat) used so far by ifname's NAPI kthreads. */
 int64_t link_napi_runtime_ns(const char *ifname)
 {
-	char want[IFNAME_LEN + 8], path[300], buf[128];
-	struct dirent *de;
 	int64_t sum = 0;
-	int n = 0;
-	DIR *d;
+	int n = for_each_napi_thread(ifname, add_runtime, &sum);
 
-	snprintf(want, sizeof(want), "napi/%s-", ifname);
-	d = opendir("/proc");
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		if (read_file(path, buf, sizeof(buf)) || strncmp(buf, want, strlen(want)))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
-		if (read_file(path, buf, sizeof(buf)))
-			continue;
-		sum += strtoll(buf, NULL, 10);
-		n++;
-	}
-	closedir(d);
-	return n ? sum : -ESRCH;
+	return n < 0 ? n : n ? sum : -ESRCH;
 }
