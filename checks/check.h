@@ -251,6 +251,18 @@ void check_app_close(struct check_app *a);
  * the client end and the accepted end.  0 or -errno. */
 int check_tcp_pair(const struct netns *ns, uint16_t port, int *client, int *server);
 
+/* A second veth pair from `from` to a new namespace "<prefix>-<ns_suffix>":
+ * ends "<prefix><near_sfx>" (net.1/24) and "<prefix><far_sfx>" (net.2/24),
+ * up, with static neighbours.  The namespace goes with netns_destroy(&l->ns). */
+struct check_link {
+	struct netns ns;
+	char if_near[16], if_far[16];
+	int ifindex_near, ifindex_far;
+	uint8_t mac_near[6], mac_far[6];
+};
+int check_link_add(struct check_ctx *ctx, const struct netns *from, const char *ns_suffix,
+		   const char *near_sfx, const char *far_sfx, const char *net, struct check_link *l);
+
 /* The standard testbed and the check_pkt programs, filtering on UDP port. */
 struct topo;
 struct check_pkt;

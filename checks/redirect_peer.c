@@ -31,10 +31,7 @@
 
 struct priv {
 	struct topo t;             /* gen = outside, dut = host */
-	struct netns ctr;
-	char if_host[IFNAME_LEN], if_ctr[IFNAME_LEN];
-	int ifindex_host, ifindex_ctr;
-	uint8_t mac_host[6], mac_ctr[6];
+	struct check_link link;    /* host end <-> ctr namespace */
 	struct check_pkt *skel;
 	struct check_tc_att egress;
 	struct check_app sink;
@@ -67,37 +64,9 @@ static int build(struct check_ctx *ctx)
 	if (err)
 		return check_error(ctx, err, "testbed: %s", topo_last_error());
 	host = &p->t.dut;
-	err = netns_create("ctr", &p->ctr);
-	if (!err)
-		err = run_name(p->if_host, sizeof(p->if_host), "h0");
-	if (!err)
-		err = run_name(p->if_ctr, sizeof(p->if_ctr), "c0");
-	if (!err)
-		err = veth_create(host, p->if_host, &p->ctr, p->if_ctr, 1500);
-	if (!err)
-		err = link_set_up(host, p->if_host);
-	if (!err)
-		err = link_set_up(&p->ctr, p->if_ctr);
-	if (!err)
-		err = link_set_up(&p->ctr, "lo");
-	if (!err)
-		err = addr_add(host, p->if_host, CTR_NET ".1/24");
-	if (!err)
-		err = addr_add(&p->ctr, p->if_ctr, CTR_NET ".2/24");
-	if (!err)
-		err = link_get_mac(host, p->if_host, p->mac_host);
-	if (!err)
-		err = link_get_mac(&p->ctr, p->if_ctr, p->mac_ctr);
-	if (!err)
-		err = neigh_add(host, p->if_host, CTR_NET ".2", p->mac_ctr);
-	if (!err)
-		err = neigh_add(&p->ctr, p->if_ctr, CTR_NET ".1", p->mac_host);
-	if (!err)
-		err = addr_wait_local(&p->ctr, CTR_NET ".2", 2000);
+	err = check_link_add(ctx, host, "ctr", "h0", "c0", CTR_NET, &p->link);
 	if (err)
-		return check_error(ctx, err, "container link: %s", strerror(-err));
-	p->ifindex_host = link_ifindex(host, p->if_host);
-	p->ifindex_ctr = link_ifindex(&p->ctr, p->if_ctr);
+		return err;
 	err = check_tool(ctx, &p->t.gen, "ip route add " CTR_NET ".0/24 via %s", p->t.ip4_dut);
 	if (!err)
 		err = check_tool(ctx, host, "sysctl -qw net.ipv4.ip_forward=1");
@@ -118,14 +87,14 @@ static int setup(struct check_ctx *ctx)
 		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
 	p->skel->bss->flow_port = PORT;
 	p->skel->bss->verdict[0] = TC_OK;
-	p->skel->bss->redirect_ifindex = p->ifindex_host;
-	memcpy((void *)p->skel->bss->redirect_src_mac, p->mac_host, 6);
-	memcpy((void *)p->skel->bss->redirect_dst_mac, p->mac_ctr, 6);
-	err = check_app_udp(ctx, &p->sink, &p->ctr, PORT, "sink", false);
+	p->skel->bss->redirect_ifindex = p->link.ifindex_near;
+	memcpy((void *)p->skel->bss->redirect_src_mac, p->link.mac_near, 6);
+	memcpy((void *)p->skel->bss->redirect_dst_mac, p->link.mac_far, 6);
+	err = check_app_udp(ctx, &p->sink, &p->link.ns, PORT, "sink", false);
 	if (err)
 		return err;
 	/* tc egress on the host end of the container veth, counting */
-	p->egress = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->ifindex_host,
+	p->egress = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->link.ifindex_near,
 					   .egress = true, .mode = CHECK_CLSACT };
 	err = check_tc_attach(&p->egress, bpf_program__fd(p->skel->progs.tc_slot0));
 	if (err)
@@ -144,9 +113,9 @@ static int setup(struct check_ctx *ctx)
 		"    udp dport %d counter comment \"forward\"; }\n"
 		"  chain post { type filter hook postrouting priority mangle;\n"
 		"    udp dport %d counter comment \"postrouting\"; }\n"
-		"}\n", p->t.if_dut, PORT, p->if_host, PORT, PORT, PORT, PORT);
+		"}\n", p->t.if_dut, PORT, p->link.if_near, PORT, PORT, PORT, PORT);
 	if (!err)
-		err = check_nft(ctx, &p->ctr,
+		err = check_nft(ctx, &p->link.ns,
 			"table netdev olab {\n"
 			"  chain ingress { type filter hook ingress device \"%s\" priority 0;\n"
 			"    udp dport %d counter comment \"ingress\"; }\n"
@@ -157,7 +126,7 @@ static int setup(struct check_ctx *ctx)
 			"  chain input { type filter hook input priority filter;\n"
 			"    udp dport %d counter comment \"input\";\n"
 			"    meta mark 0x%x udp dport %d counter comment \"input_marked\"; }\n"
-			"}\n", p->if_ctr, PORT, PORT, PORT, CHECK_MARK, PORT);
+			"}\n", p->link.if_far, PORT, PORT, PORT, CHECK_MARK, PORT);
 	return err;
 }
 
@@ -174,7 +143,7 @@ static int phase(struct check_ctx *ctx, const char *name, int redirect)
 
 	err = check_nf_read(&p->t.dut, host_rules, NHOST, hb);
 	if (!err)
-		err = check_nf_read(&p->ctr, ctr_rules, NCTR, cb);
+		err = check_nf_read(&p->link.ns, ctr_rules, NCTR, cb);
 	if (err)
 		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
 	/* Sabotage: the redirecting program is left out (the kernel forwards). */
@@ -194,7 +163,7 @@ static int phase(struct check_ctx *ctx, const char *name, int redirect)
 	got = check_app_take(&p->sink);
 	err = check_nf_read(&p->t.dut, host_rules, NHOST, ha);
 	if (!err)
-		err = check_nf_read(&p->ctr, ctr_rules, NCTR, ca);
+		err = check_nf_read(&p->link.ns, ctr_rules, NCTR, ca);
 	if (err)
 		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
 
@@ -239,7 +208,7 @@ static void teardown(struct check_ctx *ctx)
 
 	check_tc_detach(&p->egress);
 	check_app_close(&p->sink);
-	netns_destroy(&p->ctr);
+	netns_destroy(&p->link.ns);
 	topo_down(&p->t);
 	check_pkt__destroy(p->skel);
 }

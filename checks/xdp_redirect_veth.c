@@ -32,10 +32,7 @@
 
 struct priv {
 	struct topo t;            /* gen = src, dut = router */
-	struct netns dst;
-	char if_out[IFNAME_LEN], if_dst[IFNAME_LEN];
-	int ifindex_out, ifindex_dst;
-	uint8_t mac_out[6], mac_dst[6];
+	struct check_link link;    /* out end <-> dst namespace */
 	struct check_pkt *skel;
 	int sink;
 	bool dst_xdp;
@@ -65,41 +62,13 @@ static int build(struct check_ctx *ctx)
 	if (err)
 		return check_error(ctx, err, "testbed: %s", topo_last_error());
 	fwd = &p->t.dut;
-	err = netns_create("dst", &p->dst);
-	if (!err)
-		err = run_name(p->if_out, sizeof(p->if_out), "r0");
-	if (!err)
-		err = run_name(p->if_dst, sizeof(p->if_dst), "s0");
-	if (!err)
-		err = veth_create(fwd, p->if_out, &p->dst, p->if_dst, 1500);
-	if (!err)
-		err = link_set_up(fwd, p->if_out);
-	if (!err)
-		err = link_set_up(&p->dst, p->if_dst);
-	if (!err)
-		err = link_set_up(&p->dst, "lo");
-	if (!err)
-		err = addr_add(fwd, p->if_out, DST_NET ".1/24");
-	if (!err)
-		err = addr_add(&p->dst, p->if_dst, DST_NET ".2/24");
-	if (!err)
-		err = link_get_mac(fwd, p->if_out, p->mac_out);
-	if (!err)
-		err = link_get_mac(&p->dst, p->if_dst, p->mac_dst);
-	if (!err)
-		err = neigh_add(fwd, p->if_out, DST_NET ".2", p->mac_dst);
-	if (!err)
-		err = neigh_add(&p->dst, p->if_dst, DST_NET ".1", p->mac_out);
-	if (!err)
-		err = addr_wait_local(&p->dst, DST_NET ".2", 2000);
+	err = check_link_add(ctx, fwd, "dst", "r0", "s0", DST_NET, &p->link);
 	if (err)
-		return check_error(ctx, err, "second link: %s", strerror(-err));
-	p->ifindex_out = link_ifindex(fwd, p->if_out);
-	p->ifindex_dst = link_ifindex(&p->dst, p->if_dst);
+		return err;
 	/* routes both ways through the router, which forwards */
 	err = check_tool(ctx, &p->t.gen, "ip route add " DST_NET ".0/24 via %s", p->t.ip4_dut);
 	if (!err)
-		err = check_tool(ctx, &p->dst, "ip route add 198.18.0.0/24 via " DST_NET ".1");
+		err = check_tool(ctx, &p->link.ns, "ip route add 198.18.0.0/24 via " DST_NET ".1");
 	if (!err)
 		err = check_tool(ctx, fwd, "sysctl -qw net.ipv4.ip_forward=1");
 	/* native XDP_TX/REDIRECT frames need full checksums */
@@ -122,16 +91,16 @@ static int setup(struct check_ctx *ctx)
 		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
 	p->skel->bss->flow_port = PORT;
 	p->skel->bss->verdict[CHECK_XDP_SLOT0] = XDP_PASS;
-	p->skel->bss->fwd_ifindex = p->ifindex_out;
-	memcpy((void *)p->skel->bss->fwd_src_mac, p->mac_out, 6);
-	memcpy((void *)p->skel->bss->fwd_dst_mac, p->mac_dst, 6);
+	p->skel->bss->fwd_ifindex = p->link.ifindex_near;
+	memcpy((void *)p->skel->bss->fwd_src_mac, p->link.mac_near, 6);
+	memcpy((void *)p->skel->bss->fwd_dst_mac, p->link.mac_far, 6);
 	/* a veth takes redirected frames only when its peer runs XDP */
-	err = check_xdp_set(&p->dst, p->ifindex_dst, bpf_program__fd(p->skel->progs.xdp_slot4),
+	err = check_xdp_set(&p->link.ns, p->link.ifindex_far, bpf_program__fd(p->skel->progs.xdp_slot4),
 			    XDP_FLAGS_DRV_MODE);
 	if (err)
 		return check_error(ctx, err, "XDP on the destination: %s", strerror(-err));
 	p->dst_xdp = true;
-	p->sink = check_udp_sink(&p->dst, PORT);
+	p->sink = check_udp_sink(&p->link.ns, PORT);
 	if (p->sink < 0)
 		return check_error(ctx, p->sink, "receiver: %s", strerror(-p->sink));
 	setsockopt(p->sink, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
@@ -147,7 +116,7 @@ static int setup(struct check_ctx *ctx)
 		"table netdev olab {\n"
 		"  chain egress { type filter hook egress device \"%s\" priority 0;\n"
 		"    udp dport %d counter comment \"egress\"; }\n"
-		"}\n", PORT, PORT, PORT, p->if_out, PORT);
+		"}\n", PORT, PORT, PORT, p->link.if_near, PORT);
 }
 
 /* Datagrams waiting at dst, and the TTL the last one arrived with. */
@@ -198,17 +167,17 @@ static int dst_set(struct check_ctx *ctx, enum dst_rx rx)
 	int err = 0;
 
 	if (rx == DST_XDP && !p->dst_xdp) {
-		err = check_xdp_set(&p->dst, p->ifindex_dst,
+		err = check_xdp_set(&p->link.ns, p->link.ifindex_far,
 				    bpf_program__fd(p->skel->progs.xdp_slot4), XDP_FLAGS_DRV_MODE);
 		p->dst_xdp = !err;
 	} else if (rx != DST_XDP && p->dst_xdp) {
-		err = check_xdp_set(&p->dst, p->ifindex_dst, -1, XDP_FLAGS_DRV_MODE);
+		err = check_xdp_set(&p->link.ns, p->link.ifindex_far, -1, XDP_FLAGS_DRV_MODE);
 		p->dst_xdp = false;
 	}
 	if (!err)
-		err = link_set_offloads(&p->dst, p->if_dst, 0, -1, -1);
+		err = link_set_offloads(&p->link.ns, p->link.if_far, 0, -1, -1);
 	if (!err && rx == DST_GRO)
-		err = link_set_offloads(&p->dst, p->if_dst, 1, -1, -1);
+		err = link_set_offloads(&p->link.ns, p->link.if_far, 1, -1, -1);
 	return err ? check_error(ctx, err, "destination receive mode: %s", strerror(-err)) : 0;
 }
 
@@ -223,13 +192,13 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, enum ds
 
 	err = dst_set(ctx, rx);
 	if (!err && input_drop)
-		err = check_nft(ctx, &p->dst,
+		err = check_nft(ctx, &p->link.ns,
 			"table ip olabdst {\n"
 			"  chain input { type filter hook input priority filter;\n"
 			"    udp dport %d counter drop comment \"input\"; }\n"
 			"}\n", PORT);
 	if (!err && input_drop)
-		err = check_nf_read(&p->dst, &dst_input, 1, &in0);
+		err = check_nf_read(&p->link.ns, &dst_input, 1, &in0);
 	if (err)
 		return err;
 	err = check_nf_read(&p->t.dut, rules, NRULES, before);
@@ -251,8 +220,8 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, enum ds
 		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
 	got = receive(p, &ttl);
 	if (input_drop) {
-		check_nf_read(&p->dst, &dst_input, 1, &in1);
-		check_tool(ctx, &p->dst, "nft delete table ip olabdst");
+		check_nf_read(&p->link.ns, &dst_input, 1, &in1);
+		check_tool(ctx, &p->link.ns, "nft delete table ip olabdst");
 	}
 	err = check_nf_read(&p->t.dut, rules, NRULES, after);
 	if (err)
@@ -305,7 +274,7 @@ static void teardown(struct check_ctx *ctx)
 
 	if (p->sink >= 0)
 		close(p->sink);
-	netns_destroy(&p->dst);
+	netns_destroy(&p->link.ns);
 	topo_down(&p->t);
 	check_pkt__destroy(p->skel);
 }
