@@ -132,6 +132,16 @@ static bool our_ns(const struct netns *ns)
 	return ns && ns->fd >= 0 && !strncmp(ns->name, RUN_PREFIX_BASE, strlen(RUN_PREFIX_BASE));
 }
 
+/* Enter one of the run's namespaces; NULL with errno EINVAL for any other. */
+static struct nstoken *enter_ours(const struct netns *ns)
+{
+	if (!our_ns(ns)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return netns_enter(ns);
+}
+
 int check_exec(const struct netns *ns, char *out, size_t len, const char *const *argv)
 {
 	uint64_t deadline = now_ns() + (uint64_t)EXEC_TIMEOUT_MS * 1000000;
@@ -246,9 +256,7 @@ static int nft_run(const struct netns *ns, const char *cmd, bool json, char *out
 	const char *s;
 	int err;
 
-	if (!our_ns(ns))
-		return -EINVAL;
-	tok = netns_enter(ns);
+	tok = enter_ours(ns);
 	if (!tok)
 		return -errno;
 	nft = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -432,9 +440,7 @@ int check_xdp_set(const struct netns *ns, int ifindex, int prog_fd, uint32_t fla
 	struct nstoken *tok;
 	int err;
 
-	if (!our_ns(ns))
-		return -EINVAL;
-	tok = netns_enter(ns);
+	tok = enter_ours(ns);
 	if (!tok)
 		return -errno;
 	err = prog_fd >= 0 ? bpf_xdp_attach(ifindex, prog_fd, flags, NULL)
@@ -451,9 +457,7 @@ int check_tc_add(const struct netns *ns, int ifindex, bool egress, int prog_fd, 
 	struct nstoken *tok;
 	int err;
 
-	if (!our_ns(ns))
-		return -EINVAL;
-	tok = netns_enter(ns);
+	tok = enter_ours(ns);
 	if (!tok)
 		return -errno;
 	err = bpf_tc_hook_create(&hook);
@@ -471,9 +475,7 @@ int check_tc_del(const struct netns *ns, int ifindex, bool egress, uint32_t prio
 	struct nstoken *tok;
 	int err;
 
-	if (!our_ns(ns))
-		return -EINVAL;
-	tok = netns_enter(ns);
+	tok = enter_ours(ns);
 	if (!tok)
 		return -errno;
 	err = bpf_tc_detach(&hook, &o);
@@ -487,9 +489,7 @@ int check_tcx_link(const struct netns *ns, int ifindex, bool egress, int prog_fd
 	struct nstoken *tok;
 	int fd;
 
-	if (!our_ns(ns))
-		return -EINVAL;
-	tok = netns_enter(ns);
+	tok = enter_ours(ns);
 	if (!tok)
 		return -errno;
 	fd = tcx_link_create(prog_fd, ifindex, egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, flags,
