@@ -23,7 +23,6 @@ VERSION  := 0.1.0
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
 BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(B) -I$(B)/skel \
-	-DOLAB_VERSION='"$(VERSION)"' -DOLAB_GIT_REV='"$(GIT_REV)"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -43,7 +42,7 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
 .SECONDARY:
-.PHONY: all deps run test test-unit install clean-build check-root
+.PHONY: all deps run test test-unit install clean-build check-root FORCE
 all: deps $(B)/offloadlab
 
 # Fast no-op when every package is present; installs the missing ones as root.
@@ -56,6 +55,15 @@ deps:
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install packages" >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+# The version and commit every result records: rewritten only when they change,
+# and everything that prints them depends on it.
+$(B)/version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define OLAB_VERSION "%s"\n#define OLAB_GIT_REV "%s"\n' '$(VERSION)' '$(GIT_REV)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(B)/obj/cmd/main.o $(B)/obj/results/results.o $(B)/san/results/results.o: $(B)/version.h
+FORCE:
 
 $(B)/vmlinux.h:
 	@mkdir -p $(@D)

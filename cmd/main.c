@@ -5,6 +5,7 @@
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "version.h"
 
 extern const struct olab_cmd *const __start_olab_cmds[];
 extern const struct olab_cmd *const __stop_olab_cmds[];

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "lib/log.h"
 #include "lib/util.h"
+#include "version.h"
 #include "results/results.h"
 
 extern const char reference_json[];
