@@ -109,7 +109,10 @@ ip -n "$GEN" neigh replace 198.18.0.2 lladdr "$(ip -n "$DUT" -j link show "$IFD"
 	sed 's/.*"address":"\([^"]*\)".*/\1/')" dev "$IFG" nud permanent
 ip -n "$DUT" neigh replace 198.18.0.1 lladdr "$(ip -n "$GEN" -j link show "$IFG" |
 	sed 's/.*"address":"\([^"]*\)".*/\1/')" dev "$IFD" nud permanent
-ip -n "$DUT" link set dev "$IFD" xdp obj "$TMP/drop_udp.o" sec xdp || die "cannot attach XDP"
+# iproute2 mounts bpffs on /sys/fs/bpf when it loads an object: in a private
+# mount namespace, so the root mount namespace is left as it was.
+unshare --mount --propagation private \
+	ip -n "$DUT" link set dev "$IFD" xdp obj "$TMP/drop_udp.o" sec xdp || die "cannot attach XDP"
 
 rx_packets() {
 	ip -n "$DUT" -s -j link show dev "$IFD" |
