@@ -32,6 +32,7 @@ root_snapshot() {
 	echo "## iptables-legacy"; iptables-legacy-save 2>/dev/null | grep -v '^#'
 	echo "## bpf net"; bpftool net show 2>/dev/null
 	echo "## bpffs"; ls -1 /sys/fs/bpf 2>/dev/null | without_live_runs
+	echo "## mounts on /sys/fs/bpf"; findmnt -rn -o TARGET,FSTYPE 2>/dev/null | grep "^/sys/fs/bpf"
 	echo "## cgroup"; ls -1 /sys/fs/cgroup/unified 2>/dev/null | grep -i olab | without_live_runs
 }
 
