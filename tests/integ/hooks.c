@@ -696,6 +696,10 @@ OLAB_TEST(hooks_baselines)
 			goto cleanup;
 		ASSERT_EQ(udp_closed_loop(r, k == 1), UDP_N, app_kind_name(ao.kind));
 		close(r->fd);
+		/* The app counts a reply after sending it: the client may see the
+		 * reply first, so wait (bounded) for the counters to catch up. */
+		app_wait_count(app, k ? offsetof(struct app_stats, sent_packets)
+				      : offsetof(struct app_stats, packets), UDP_N, WAIT_MS);
 		app_read(app, &st);
 		ASSERT_EQ(st.packets, UDP_N, "app packets");
 		ASSERT_EQ(st.bytes, (uint64_t)UDP_N * UDP_SIZE, "app bytes");
