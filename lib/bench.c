@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include "lib/bench.h"
 #include "lib/log.h"
+#include "lib/run.h"
 #include "lib/util.h"
 #include "containers/container.h"
 #include "netns/cpu.h"
@@ -69,9 +70,9 @@ json_t *bench_layout_json(enum bench_layout l, const struct topo *t)
 			 "dut_if", t->if_dut, "app_cpu", 1, "gen_tx_csum_offload", 0);
 }
 
-/* dport above 0xffff: raw frames of EtherType dport >> 16 (see bench_measure_raw). */
+/* dport above 0xffff: raw frames of EtherType dport >> 16 (bench_traffic_start). */
 static int send_port(const struct topo *t, enum gen_mode mode, uint64_t size, uint32_t dport,
-		     uint64_t duration_ms, struct gen_result *r)
+		     uint64_t duration_ms, const volatile int *stop, struct gen_result *r)
 {
 	struct gen_cfg c;
 
@@ -84,13 +85,14 @@ static int send_port(const struct topo *t, enum gen_mode mode, uint64_t size, ui
 	c.nflows = mode == GEN_MODE_TCP ? 4 : 1;
 	c.dport = dport & 0xffff;
 	c.ethertype = dport >> 16;
+	c.stop = stop;
 	return gen_run(t, mode, &c, r);
 }
 
 int bench_send(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t duration_ms,
 	       struct gen_result *r)
 {
-	return send_port(t, mode, size, GEN_DPORT, duration_ms, r);
+	return send_port(t, mode, size, GEN_DPORT, duration_ms, NULL, r);
 }
 
 struct bench_app {
@@ -183,52 +185,38 @@ bool bench_hook_is_tcp(const struct hook_desc *h)
 	return h->proto && !strcmp(h->proto, "tcp");
 }
 
-struct traffic {
+struct bench_traffic {
 	const struct topo *t;
 	enum gen_mode mode;
 	uint32_t dport;
 	uint64_t size, ms;
 	struct gen_result *r;
+	volatile int stop;
 	int err;
+	pthread_t th;
 };
 
 static void *traffic_main(void *arg)
 {
-	struct traffic *tr = arg;
+	struct bench_traffic *tr = arg;
 
-	tr->err = send_port(tr->t, tr->mode, tr->size, tr->dport, tr->ms, tr->r);
+	tr->err = send_port(tr->t, tr->mode, tr->size, tr->dport, tr->ms, &tr->stop, tr->r);
 	return NULL;
 }
 
-#define LEAD_MS 100 /* program load, connections, queues filling */
-#define TAIL_MS 50
-
-static int measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint32_t dport,
-		   uint64_t window_ms, bench_snap_fn snap, void *arg, struct gen_result *r,
-		   uint64_t *window_ns)
+static int traffic_start(struct bench_traffic *tr)
 {
-	struct traffic tr = { .t = t, .mode = mode, .size = size, .r = r, .dport = dport,
-			      .ms = LEAD_MS + window_ms + TAIL_MS };
-	uint64_t t0, t1;
-	pthread_t th;
-	int err;
+	return -pthread_create(&tr->th, NULL, traffic_main, tr);
+}
 
-	err = pthread_create(&th, NULL, traffic_main, &tr);
-	if (err)
-		return -err;
-	sleep_ns(LEAD_MS * 1000000ull);
-	t0 = now_ns();
-	snap(arg, 0);
-	sleep_ns(window_ms * 1000000ull);
-	snap(arg, 1);
-	t1 = now_ns();
-	pthread_join(th, NULL);
-	bench_settle();
-	snap(arg, 2);
-	*window_ns = t1 - t0;
-	if (tr.err)
-		return tr.err;
-	/* Every sending thread must cover the whole window. */
+/* Wait for the generator; 0 when every sending thread covered [t0, t1]. */
+static int traffic_join(struct bench_traffic *tr, uint64_t t0, uint64_t t1)
+{
+	const struct gen_result *r = tr->r;
+
+	pthread_join(tr->th, NULL);
+	if (tr->err || !t1)
+		return tr->err;
 	for (unsigned i = 0; i < r->nthreads; i++) {
 		if (!r->thr[i].start_ns || r->thr[i].start_ns > t0 || r->thr[i].end_ns < t1) {
 			pr_warn("bench: the generator did not send through the whole measurement window\n");
@@ -238,21 +226,66 @@ static int measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint
 	return 0;
 }
 
+int bench_traffic_start(const struct topo *t, uint64_t size, uint16_t ethertype, uint64_t max_ms,
+			struct gen_result *r, struct bench_traffic **out)
+{
+	struct bench_traffic *tr = calloc(1, sizeof(*tr));
+	int err;
+
+	*out = NULL;
+	if (!tr)
+		return -ENOMEM;
+	*tr = (struct bench_traffic){ .t = t, .mode = GEN_MODE_LIVE, .size = size, .r = r,
+				      .dport = (uint32_t)ethertype << 16 | GEN_DPORT, .ms = max_ms };
+	err = traffic_start(tr);
+	if (err) {
+		free(tr);
+		return err;
+	}
+	*out = tr;
+	return 0;
+}
+
+int bench_traffic_stop(struct bench_traffic *tr, uint64_t t0, uint64_t t1)
+{
+	int err;
+
+	__atomic_store_n(&tr->stop, 1, __ATOMIC_RELEASE);
+	err = traffic_join(tr, t0, t1);
+	free(tr);
+	return err;
+}
+
+#define LEAD_MS 100 /* program load, connections, queues filling */
+#define TAIL_MS 50
+
+static int measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint32_t dport,
+		   uint64_t window_ms, bench_snap_fn snap, void *arg, struct gen_result *r,
+		   uint64_t *window_ns)
+{
+	struct bench_traffic tr = { .t = t, .mode = mode, .size = size, .r = r, .dport = dport,
+				    .ms = LEAD_MS + window_ms + TAIL_MS };
+	uint64_t t0, t1;
+	int err;
+
+	err = traffic_start(&tr);
+	if (err)
+		return err;
+	sleep_ns(LEAD_MS * 1000000ull);
+	t0 = now_ns();
+	snap(arg, 0);
+	run_sleep_ns(window_ms * 1000000ull);
+	snap(arg, 1);
+	t1 = now_ns();
+	err = traffic_join(&tr, t0, t1);
+	bench_settle();
+	snap(arg, 2);
+	*window_ns = t1 - t0;
+	return err;
+}
+
 int bench_measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t window_ms,
 		  bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns)
 {
 	return measure(t, mode, size, GEN_DPORT, window_ms, snap, arg, r, window_ns);
-}
-
-int bench_measure_port(const struct topo *t, uint64_t size, uint16_t dport, uint64_t window_ms,
-		       bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns)
-{
-	return measure(t, GEN_MODE_LIVE, size, dport, window_ms, snap, arg, r, window_ns);
-}
-
-int bench_measure_raw(const struct topo *t, uint64_t size, uint16_t ethertype, uint64_t window_ms,
-		      bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns)
-{
-	return measure(t, GEN_MODE_LIVE, size, (uint32_t)ethertype << 16 | GEN_DPORT, window_ms, snap,
-		       arg, r, window_ns);
 }

@@ -21,6 +21,7 @@ struct bench_cfg {
 	uint64_t duration_ms;  /* per trial */
 	uint64_t warmup_ms;
 	uint64_t trials;
+	bool trials_default;   /* trials came from the bench's defaults, not --trials */
 	int runtime;
 	const char *out;       /* results root folder */
 	bool quick;
@@ -51,8 +52,10 @@ struct bench {
 	/* Measure one hook: warm-up, trials, results_add().  0 or -errno. */
 	int (*run)(struct bench_ctx *ctx);
 	int order;
-	/* Its own defaults when the user gives no --trials / --duration (0: the common ones). */
-	uint64_t trials, duration_ms;
+	/* Its own defaults for a hook when the user gives no --trials /
+	 * --duration (leave 0: the common ones, 5 x 1 s; --quick 3 x 300 ms). */
+	void (*defaults)(const struct hook_desc *h, bool quick, uint64_t *trials,
+			 uint64_t *duration_ms);
 };
 
 #define DEFINE_BENCH(sym) \
@@ -94,15 +97,17 @@ int bench_send(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t
  * then the traffic ends and snap(arg, 2) reads the totals.
  */
 typedef void (*bench_snap_fn)(void *arg, int when);
-/* The same, with live frames to dport instead of GEN_DPORT. */
-int bench_measure_port(const struct topo *t, uint64_t size, uint16_t dport, uint64_t window_ms,
-		       bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
-/* Live frames of an EtherType no protocol handles: the cheapest complete
- * receive path (dropped as rx_nohandler right after the tc hook). */
-int bench_measure_raw(const struct topo *t, uint64_t size, uint16_t ethertype, uint64_t window_ms,
-		      bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
 int bench_measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t window_ms,
 		  bench_snap_fn snap, void *arg, struct gen_result *r, uint64_t *window_ns);
+/*
+ * Live frames (of EtherType ethertype; 0: UDP to GEN_DPORT) from CPU 0 in the
+ * background until bench_traffic_stop(), at most max_ms.  Stopping returns
+ * 0 only when the generator sent all through [t0, t1] (CLOCK_MONOTONIC ns).
+ */
+struct bench_traffic;
+int bench_traffic_start(const struct topo *t, uint64_t size, uint16_t ethertype, uint64_t max_ms,
+			struct gen_result *r, struct bench_traffic **out);
+int bench_traffic_stop(struct bench_traffic *tr, uint64_t t0, uint64_t t1);
 /*
  * The app of a cell, in the DUT namespace directly (--runtime netns) or in a
  * runc container joined to it (--runtime runc, capabilities bpf,net_admin).

@@ -533,7 +533,7 @@ static void thr_loop(struct gen_thr *th)
 			th->interrupted = true;
 			break;
 		}
-		if (now >= dur_end)
+		if (now >= dur_end || (c->stop && __atomic_load_n(c->stop, __ATOMIC_ACQUIRE)))
 			break;
 		if (now >= end) {
 			th->timed_out = true;

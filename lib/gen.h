@@ -49,6 +49,7 @@ struct gen_cfg {
 	uint16_t ethertype;    /* live: 0 for IP; else this EtherType (frames no protocol takes) */
 	uint64_t timeout_ns;   /* hard limit on sending; 0: derived from count, rate, duration */
 	bool sink_pass;        /* XDP sink: count, then XDP_PASS to the stack instead of dropping */
+	const volatile int *stop; /* optional: sending ends (normally) once *stop is non-zero */
 };
 
 struct gen_thread_stats {

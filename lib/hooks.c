@@ -600,6 +600,30 @@ void hook_detach(struct hook_inst *hi)
 	inst_free(hi);
 }
 
+int hook_set_attached(struct hook_inst *hi, bool on)
+{
+	struct nstoken *tok;
+	int err;
+
+	if (!hi || hi->desc->kind != HOOK_PACKET)
+		return -EINVAL;
+	if (hi->attached == on)
+		return 0;
+	if (!on) {
+		inst_detach(hi);
+		return 0;
+	}
+	tok = enter_ns_name(hi->ns_name);
+	if (!tok)
+		return -errno;
+	err = hi->desc->attach(hi);
+	netns_leave(tok);
+	if (err)
+		return err;
+	hi->attached = true;
+	return 0;
+}
+
 const struct hook_desc *hook_inst_desc(const struct hook_inst *hi)
 {
 	return hi ? hi->desc : NULL;

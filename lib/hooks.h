@@ -80,6 +80,12 @@ int hook_attach_opts(const struct hook_desc *h, enum hook_action a, const struct
 /* Remove the attachment and free everything.  NULL is fine. */
 void hook_detach(struct hook_inst *hi);
 
+/*
+ * Packet hooks: take the loaded program off its attach point, or put it
+ * back, without reloading it (same program, same counters).  0 or -errno.
+ */
+int hook_set_attached(struct hook_inst *hi, bool on);
+
 const struct hook_desc *hook_inst_desc(const struct hook_inst *hi);
 enum hook_action hook_inst_action(const struct hook_inst *hi);
 /* Program fd (bpf_stats, BPF_PROG_TEST_RUN), -1 for baselines. */

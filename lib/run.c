@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 #include "lib/log.h"
 #include "lib/run.h"
@@ -229,4 +230,19 @@ bool run_owner_alive(pid_t pid)
 	alive = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
 	close(fd);
 	return alive;
+}
+
+bool run_sleep_ns(uint64_t ns)
+{
+	uint64_t end = now_ns() + ns;
+
+	for (uint64_t now = now_ns(); now < end; now = now_ns()) {
+		uint64_t left = end - now, chunk = left < 20000000ull ? left : 20000000ull;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)chunk };
+
+		if (run_stopping())
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return !run_stopping();
 }

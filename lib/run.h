@@ -8,6 +8,7 @@
 #ifndef OLAB_RUN_H
 #define OLAB_RUN_H
 #include <signal.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -36,6 +37,9 @@ void cleanup_disown(void);
 /* Set by SIGINT/SIGTERM/SIGHUP; long loops poll it and unwind. */
 extern volatile sig_atomic_t run_stop_signal;
 static inline bool run_stopping(void) { return run_stop_signal != 0; }
+/* Sleep ns, or less when a stop signal comes (checked at least every 20 ms):
+ * false when stopped early. */
+bool run_sleep_ns(uint64_t ns);
 
 /* Parse "olab<pid>" at the start of s; return pid or 0. */
 pid_t run_prefix_pid(const char *s);

@@ -86,3 +86,83 @@ int summarize(const double *x, size_t n, struct summary *s)
 	free(v);
 	return 0;
 }
+
+double median_abs_dev(const double *x, size_t n)
+{
+	double *v = malloc(n * sizeof(*v)), med, mad;
+
+	if (!n || !v) {
+		free(v);
+		return 0;
+	}
+	memcpy(v, x, n * sizeof(*v));
+	sort_doubles(v, n);
+	med = percentile_sorted(v, n, 50);
+	for (size_t i = 0; i < n; i++)
+		v[i] = fabs(v[i] - med);
+	sort_doubles(v, n);
+	mad = percentile_sorted(v, n, 50);
+	free(v);
+	return mad;
+}
+
+/* Otsu's cut of sorted v[lo, hi): the k maximising the variance between
+ * v[lo, k) and v[k, hi); 0 when there is no range. */
+static size_t otsu_cut(const double *v, size_t lo, size_t hi)
+{
+	double total = 0, left = 0, best = -1;
+	size_t cut = 0;
+
+	for (size_t i = lo; i < hi; i++)
+		total += v[i];
+	for (size_t k = lo + 1; k < hi; k++) {
+		double n0 = (double)(k - lo), n1 = (double)(hi - k), m0, m1, between;
+
+		left += v[k - 1];
+		m0 = left / n0;
+		m1 = (total - left) / n1;
+		between = n0 * n1 * (m1 - m0) * (m1 - m0);
+		if (between > best) {
+			best = between;
+			cut = k;
+		}
+	}
+	return cut;
+}
+
+size_t regime_split(const double *x, size_t n, double *threshold)
+{
+	double *v = n ? malloc(n * sizeof(*v)) : NULL;
+	size_t lo = 0, hi = n, cut = 0;
+
+	*threshold = 0;
+	if (!v)
+		return n;
+	memcpy(v, x, n * sizeof(*v));
+	sort_doubles(v, n);
+	*threshold = v[n - 1];
+	/* A cut that leaves a group too small to be a state has found
+	 * outliers: set them aside and cut the rest again. */
+	while (hi - lo >= 2 * REGIME_MIN_TRIALS) {
+		cut = otsu_cut(v, lo, hi);
+		if (cut - lo < REGIME_MIN_TRIALS)
+			lo = cut;
+		else if (hi - cut < REGIME_MIN_TRIALS)
+			hi = cut;
+		else
+			break;
+		cut = 0;
+	}
+	if (cut) {
+		double m0 = percentile_sorted(v + lo, cut - lo, 50);
+		double m1 = percentile_sorted(v + cut, hi - cut, 50);
+		double spread = 1.4826 * median_abs_dev(v + lo, cut - lo);
+
+		if (m1 - m0 >= REGIME_MIN_STEP * fabs(m0) && m1 - m0 >= 8 * spread)
+			*threshold = v[cut - 1];
+		else
+			cut = 0;
+	}
+	free(v);
+	return cut ? cut : n;
+}

@@ -21,4 +21,21 @@ size_t median_ci_rank(size_t n, double level, double *coverage);
 double percentile_sorted(const double *sorted, size_t n, double p);
 void sort_doubles(double *x, size_t n);
 
+/*
+ * Two states of the machine in one series?  x[0..n) are per-trial costs of
+ * the same path.  Take the cut that best separates them (Otsu: most
+ * variance between the two groups; groups smaller than REGIME_MIN_TRIALS
+ * at either end are outliers, set aside before cutting again); keep it
+ * only when the upper median stands above the lower one by at
+ * least REGIME_MIN_STEP of it and by 8 robust SDs (1.4826 MAD) of the lower
+ * group, which one wide, unimodal spread never does.  Returns how many
+ * trials are in the lower state (n: one state) and *threshold, the largest
+ * of them (x <= threshold: lower state).
+ */
+#define REGIME_MIN_TRIALS 3
+#define REGIME_MIN_STEP 0.10
+size_t regime_split(const double *x, size_t n, double *threshold);
+/* Median of |x - median|. */
+double median_abs_dev(const double *x, size_t n);
+
 #endif

@@ -305,21 +305,34 @@ int link_pin_napi_threads(const char *ifname, int cpu)
 	return for_each_napi_thread(ifname, pin_one, &cpu);
 }
 
-static int add_runtime(pid_t pid, void *arg)
+int64_t task_cpu_ns(pid_t pid)
 {
 	char path[64], buf[128];
+	int err;
 
 	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	if (!read_file(path, buf, sizeof(buf)))
-		*(int64_t *)arg += strtoll(buf, NULL, 10);
+	err = read_file(path, buf, sizeof(buf));
+	return err ? err : strtoll(buf, NULL, 10);
+}
+
+struct pid_list {
+	pid_t *pids;
+	int n, max;
+};
+
+static int add_pid(pid_t pid, void *arg)
+{
+	struct pid_list *l = arg;
+
+	if (l->n < l->max)
+		l->pids[l->n++] = pid;
 	return 0;
 }
 
-/* CPU time (ns, /proc/PID/schedstat) used so far by ifname's NAPI kthreads. */
-int64_t link_napi_runtime_ns(const char *ifname)
+int link_napi_threads(const char *ifname, pid_t *pids, int max)
 {
-	int64_t sum = 0;
-	int n = for_each_napi_thread(ifname, add_runtime, &sum);
+	struct pid_list l = { .pids = pids, .max = max };
+	int n = for_each_napi_thread(ifname, add_pid, &l);
 
-	return n < 0 ? n : n ? sum : -ESRCH;
+	return n < 0 ? n : l.n;
 }

@@ -21,8 +21,12 @@ int link_set_rps(const struct netns *ns, const char *ifname, uint64_t cpumask);
 int link_get_rps(const struct netns *ns, const char *ifname, uint64_t *cpumask);
 /* Pin the threaded-NAPI kthreads of ifname (any namespace) to cpu: how many, or -errno. */
 int link_pin_napi_threads(const char *ifname, int cpu);
-/* CPU time in ns that ifname's NAPI kthreads have used (schedstat), or -errno. */
-int64_t link_napi_runtime_ns(const char *ifname);
+/* The pids of ifname's NAPI kthreads, at most max: how many, or -errno. */
+int link_napi_threads(const char *ifname, pid_t *pids, int max);
+/* CPU time in ns a task has used (/proc/PID/schedstat), or -errno.  For a
+ * task running on another CPU it lags by up to a scheduler tick (its CPU
+ * clock, read from another process, is no better). */
+int64_t task_cpu_ns(pid_t pid);
 
 int pin_thread_cpu(int cpu);             /* calling thread */
 int pin_pid_cpu(pid_t pid, int cpu);

@@ -528,27 +528,63 @@ int link_set_tx_csum(const struct netns *ns, const char *ifname, bool on)
 	return err;
 }
 
+struct link_stats_reader {
+	struct nl_sock *sk;
+	char ifname[IF_NAMESIZE];
+};
+
+int link_stats_open(const struct netns *ns, const char *ifname, struct link_stats_reader **out)
+{
+	struct link_stats_reader *r;
+	int err;
+
+	*out = NULL;
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	snprintf(r->ifname, sizeof(r->ifname), "%s", ifname);
+	err = nl_open(ns, &r->sk);
+	if (err) {
+		free(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+int link_stats_read(struct link_stats_reader *r, uint64_t *packets, uint64_t *nohandler)
+{
+	struct rtnl_link *link = NULL;
+	int err = link_get(r->sk, r->ifname, &link);
+
+	if (err)
+		return err;
+	if (packets)
+		*packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
+	if (nohandler)
+		*nohandler = rtnl_link_get_stat(link, RTNL_LINK_RX_NOHANDLER);
+	rtnl_link_put(link);
+	return 0;
+}
+
+void link_stats_close(struct link_stats_reader *r)
+{
+	if (!r)
+		return;
+	nl_socket_free(r->sk);
+	free(r);
+}
+
 int link_get_rx_stats(const struct netns *ns, const char *ifname, uint64_t *packets,
 		      uint64_t *nohandler)
 {
-	struct rtnl_link *link = NULL;
-	struct nl_sock *sk = NULL;
-	int err;
+	struct link_stats_reader *r;
+	int err = link_stats_open(ns, ifname, &r);
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	err = nl_open(ns, &sk);
 	if (!err)
-		err = link_get(sk, ifname, &link);
-	if (!err) {
-		if (packets)
-			*packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
-		if (nohandler)
-			*nohandler = rtnl_link_get_stat(link, RTNL_LINK_RX_NOHANDLER);
-	}
-	if (link)
-		rtnl_link_put(link);
-	if (sk)
-		nl_socket_free(sk);
+		err = link_stats_read(r, packets, nohandler);
+	link_stats_close(r);
 	return err;
 }

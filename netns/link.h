@@ -39,5 +39,10 @@ int link_set_tx_csum(const struct netns *ns, const char *ifname, bool on);
 /* Received packets, and those dropped for want of a protocol handler. */
 int link_get_rx_stats(const struct netns *ns, const char *ifname, uint64_t *packets,
 		      uint64_t *nohandler);
+/* The same, many times and fast: one netlink socket kept open in ns. */
+struct link_stats_reader;
+int link_stats_open(const struct netns *ns, const char *ifname, struct link_stats_reader **out);
+int link_stats_read(struct link_stats_reader *r, uint64_t *packets, uint64_t *nohandler);
+void link_stats_close(struct link_stats_reader *r);
 
 #endif

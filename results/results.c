@@ -78,6 +78,13 @@ json_t *results_add(struct results *r, const struct result *res)
 		json_decref(res->extra);
 		return NULL;
 	}
+	if (!res->n) {
+		/* Not measured (unsupported, skipped): no figure, not a zero. */
+		const char *keys[] = { "median", "ci95", "ci_coverage", "mean", "stddev" };
+
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			json_object_set_new(o, keys[k], json_null());
+	}
 	if (res->extra)
 		json_object_update(o, res->extra);
 	json_decref(res->extra);
@@ -205,6 +212,10 @@ void results_print_table(const struct results *r, FILE *f)
 		fmt_num(lo, sizeof(lo), json_real_value(json_array_get(ci, 0)));
 		fmt_num(hi, sizeof(hi), json_real_value(json_array_get(ci, 1)));
 		snprintf(cis, sizeof(cis), "[%s, %s]", lo, hi);
+		if (!json_is_array(ci)) { /* not measured */
+			snprintf(med, sizeof(med), "n/a");
+			cis[0] = '\0';
+		}
 		fprintf(f, "%-9s %-15s %-18s %-7s %-16s %10s %-23s %s\n", jstr(o, "bench"), jstr(o, "hook"),
 			jstr(o, "variant") ? jstr(o, "variant") : "",
 			jstr(o, "runtime") ? jstr(o, "runtime") : "", jstr(o, "metric"), med, cis,

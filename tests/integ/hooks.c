@@ -324,6 +324,63 @@ cleanup:
 	free(r);
 }
 
+/* hook_set_attached: the loaded program comes off its attach point and goes
+ * back (bench overhead toggles it every window), same program, same counters. */
+static void toggle_case(const struct hook_desc *h, struct topo *t)
+{
+	struct app_opts ao = { .kind = APP_UDP_SINK, .port = PORT, .cpu = -1, .rcvbuf = 4 << 20 };
+	struct udp_run *r = calloc(1, sizeof(*r));
+	struct hook_inst *hi = NULL;
+	struct app *app = NULL;
+	struct app_stats st;
+	uint32_t id, ids[4], cnt;
+	char what[256];
+
+	if (!ASSERT_OK_PTR(r, "calloc"))
+		return;
+	r->fd = -1;
+	fprintf(stderr, "  %s/toggle\n", h->name);
+	if (!ASSERT_OK(app_start(&ao, &t->dut, &app), "udp sink start") ||
+	    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "udp sink ready") ||
+	    !ASSERT_OK(hook_attach(h, HOOK_DROP, &t->dut, t->if_dut, PORT, &hi), "hook_attach"))
+		goto cleanup;
+	id = hook_prog_id(hi);
+	r->hi = hi;
+	r->app = app;
+	r->fd = gen_socket(t, SOCK_DGRAM);
+	if (!ASSERT_GE(r->fd, 0, "gen socket"))
+		goto cleanup;
+	/* Off, on, off first: repeated toggles (tc makes clsact anew each time). */
+	for (int k = 0; k < 3; k++) {
+		bool on = k == 1;
+
+		if (!ASSERT_OK(hook_set_attached(hi, on), on ? "put it back" : "take it off"))
+			goto cleanup;
+		ASSERT_EQ(direct_attached(h, t, what, sizeof(what)), on, what);
+	}
+	r->act = HOOK_COUNT_PASS; /* progress: what the app got */
+	ASSERT_EQ(udp_closed_loop(r, false), UDP_N, "off: the app gets every datagram");
+	ASSERT_EQ(hook_counters_sum(hi).packets, 0, "off: the program saw nothing");
+	if (!ASSERT_OK(hook_set_attached(hi, true), "put it back"))
+		goto cleanup;
+	ASSERT_OK(hook_set_attached(hi, true), "on twice is a no-op");
+	cnt = 4;
+	ASSERT_OK(hook_query(h, &t->dut, t->if_dut, ids, &cnt), "hook_query");
+	ASSERT_TRUE(cnt == 1 && ids[0] == id, "the same program is back");
+	r->act = HOOK_DROP; /* progress: what the program counted */
+	ASSERT_EQ(udp_closed_loop(r, false), UDP_N, "on: every datagram reaches the program");
+	ASSERT_EQ(hook_counters_sum(hi).dropped, UDP_N, "on: it drops them all");
+	app_read(app, &st);
+	ASSERT_EQ(st.packets, UDP_N, "on: the app got nothing more");
+cleanup:
+	if (r->fd >= 0)
+		close(r->fd);
+	hook_detach(hi);
+	ASSERT_EQ(direct_attached(h, t, what, sizeof(what)), 0, what);
+	app_free(app);
+	free(r);
+}
+
 static void packet_hook(const char *name)
 {
 	const struct hook_desc *h = hook_by_name(name);
@@ -352,6 +409,7 @@ static void packet_hook(const char *name)
 		goto cleanup;
 	for (int a = 0; a < HOOK_ACTION__COUNT; a++)
 		packet_case(h, a, &t, root_before);
+	toggle_case(h, &t);
 cleanup:
 	hook_detach(peer);
 	topo_down(&t);

@@ -59,3 +59,30 @@ OLAB_TEST(stats_percentile)
 	ASSERT_DBL_NEAR(percentile_sorted(v, 5, 100), 50, 1e-12, "p100");
 	ASSERT_TRUE(isnan(percentile_sorted(v, 0, 50)), "empty is NaN");
 }
+
+OLAB_TEST(stats_regime_split)
+{
+	/* Per-trial path costs seen here: a fast state (~365 ns) and a slow one
+	 * (~500 ns, wider), interleaved in time. */
+	double two[] = { 366, 512, 369, 361, 500, 364, 488, 371, 365, 521, 360, 367, 495, 363, 549 };
+	double one[40], outlier[] = { 365, 366, 364, 367, 363, 365, 788, 366, 364, 365 };
+	double few[] = { 365, 366, 364, 367, 363, 500, 510 };
+	double thr;
+	size_t k;
+
+	k = regime_split(two, 15, &thr);
+	ASSERT_EQ(k, 9, "fast trials found");
+	ASSERT_DBL_NEAR(thr, 371, 1e-9, "threshold: the slowest fast trial");
+	/* One wide, unimodal spread (uniform 450..645): no regimes. */
+	for (int i = 0; i < 40; i++)
+		one[i] = 450 + 5 * ((i * 17) % 40);
+	ASSERT_EQ(regime_split(one, 40, &thr), 40, "uniform: one state");
+	ASSERT_EQ(regime_split(outlier, 10, &thr), 10, "one outlier is not a state");
+	ASSERT_EQ(regime_split(few, 7, &thr), 7, "two trials are not a state");
+	ASSERT_EQ(regime_split(two, 0, &thr), 0, "empty");
+	/* Two states plus far outliers at both ends (a trial across a switch). */
+	double both[] = { 366, 512, 369, 361, 500, 364, 488, 371, 365, 521, 360, 367, 495, 1500, 40 };
+	k = regime_split(both, 15, &thr);
+	ASSERT_EQ(k, 9, "8 fast trials and the low outlier, found past the outliers");
+	ASSERT_DBL_NEAR(thr, 371, 1e-9, "threshold past the outliers");
+}
