@@ -150,6 +150,15 @@ static double fig_value(json_t *f, const char *key)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* The no-program path cost of the state a figure was measured in (bench
+ * overhead's "regimes"), NaN for figures that carry none. */
+static double state_cost(json_t *fig)
+{
+	return fig_value(fig ? json_object_get(fig, "regimes") : NULL, "quiet_no_program_ns");
+}
+
+#define STATE_TOLERANCE 0.10
+
 json_t *results_reference_json(const struct results *r)
 {
 	json_t *ref = reference_load(), *out = json_array(), *ratios, *rt;
@@ -166,9 +175,21 @@ json_t *results_reference_json(const struct results *r)
 		double here = fig_value(mn, "median") / fig_value(md, "median");
 		json_t *o = json_pack("{s:s}", "name", jstr(rt, "name"));
 
+		double sn = state_cost(mn), sd = state_cost(md);
+
+		/* Figures from different states of the machine do not divide. */
+		if (isfinite(sn) && isfinite(sd) && fabs(sn - sd) > STATE_TOLERANCE * fmin(sn, sd)) {
+			char note[160];
+
+			snprintf(note, sizeof(note),
+				 "measured in different states of the machine (no-program path %.0f vs %.0f ns per frame)",
+				 sn, sd);
+			json_object_set_new(o, "note", json_string(note));
+			here = NAN;
+		}
 		json_object_set_new(o, "seed", isfinite(seed) ? json_real(seed) : json_null());
 		json_object_set_new(o, "here", isfinite(here) ? json_real(here) : json_null());
-		if (mn && md) {
+		if (mn && md && isfinite(here)) {
 			json_t *cn = json_object_get(mn, "ci95"), *cd = json_object_get(md, "ci95");
 			double lo = json_real_value(json_array_get(cn, 0)) /
 				    json_real_value(json_array_get(cd, 1));
@@ -259,11 +280,12 @@ void results_print_reference(const struct results *r, FILE *f)
 		double seed = fig_value(o, "seed"), here = fig_value(o, "here");
 		char s[24], h[24];
 
-		if (isnan(here))
+		if (isnan(here) && !jstr(o, "note"))
 			continue;
 		snprintf(s, sizeof(s), isnan(seed) ? "-" : "%.3f", seed);
-		snprintf(h, sizeof(h), "%.3f", here);
-		fprintf(f, "%-58s %10s %10s\n", jstr(o, "name"), s, h);
+		snprintf(h, sizeof(h), isnan(here) ? "n/a" : "%.3f", here);
+		fprintf(f, "%-58s %10s %10s%s%s\n", jstr(o, "name"), s, h, isnan(here) ? "  " : "",
+			isnan(here) ? jstr(o, "note") : "");
 	}
 	json_decref(refs);
 }
