@@ -280,6 +280,25 @@ static int window_measure(struct rx_clock *c, uint64_t ms, int prog_fd, struct w
 	return 0;
 }
 
+#define FRAMES_WAIT_MS 5000
+
+/* Frames arriving: the generator is sending (a slow start, e.g. under
+ * valgrind, would otherwise leave the first window uncovered). */
+static int wait_frames(struct rx_clock *c)
+{
+	struct rx_reading a, b;
+	uint64_t end = now_ns() + FRAMES_WAIT_MS * 1000000ull;
+	int err = rx_read(c, &a);
+
+	while (!err && now_ns() < end && !run_stopping()) {
+		sleep_ns(10000000);
+		err = rx_read(c, &b);
+		if (!err && b.rx > a.rx)
+			return 0;
+	}
+	return err ? err : -EIO;
+}
+
 /* Put the program on (or take it off), let queued frames drain, measure. */
 static int toggled_window(struct hook_inst *hi, struct rx_clock *c, uint64_t ms, int on,
 			  struct window *w)
@@ -397,6 +416,7 @@ static int overhead_packet(struct bench_ctx *ctx, const struct topo *t, size_t n
 	if (err)
 		goto out;
 	sleep_ns(LEAD_MS * 1000000ull);
+	err = wait_frames(&clk);
 	t_first = now_ns();
 	/* Warm-up: one window each way, not kept. */
 	for (int on = 0; !err && on < 2; on++)
