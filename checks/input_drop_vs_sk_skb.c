@@ -171,8 +171,7 @@ static const struct check input_drop_vs_sk_skb = {
 		    "rule_removed: verdict=ran delivered=all",
 	.reference = "net/ipv4/ip_input.c ip_local_deliver(): NF_INET_LOCAL_IN before "
 		     "tcp_v4_rcv(); sk_psock_strp/verdict run from the socket's data_ready",
-	.runc_skip = "runc runtime: the host puts the app's TCP socket in its sockmap; olab-app "
-		     "cannot pass its socket out, nor reach the map (no bpffs, get-fd-by-id EPERM)",
+	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	.priv_size = sizeof(struct priv),
 	.setup = setup,
 	.run = run,

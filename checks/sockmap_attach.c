@@ -131,8 +131,7 @@ static const struct check sockmap_attach = {
 		    "second_map_no_programs: err=ok; second_map_with_programs: err=EBUSY",
 	.reference = "net/core/sock_map.c sock_map_prog_link_lookup() (stream vs skb verdict "
 		     "EBUSY), sock_map_link() (a psock with programs EBUSY)",
-	.runc_skip = "runc runtime: the host puts the app's TCP socket in its sockmap; olab-app "
-		     "cannot pass its socket out, nor reach the map (no bpffs, get-fd-by-id EPERM)",
+	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	.priv_size = sizeof(struct priv),
 	.setup = setup,
 	.run = run,

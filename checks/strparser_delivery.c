@@ -418,8 +418,7 @@ static const struct check strparser_delivery = {
 		    "burst_no_parser: delivered=all",
 	.reference = "net/core/skmsg.c sk_psock_strp_*, net/ipv4/tcp_bpf.c tcp_bpf_recvmsg_parser(), "
 		     "tcp_bpf_ioctl()",
-	.runc_skip = "runc runtime: the host puts the app's TCP socket in its sockmap; olab-app "
-		     "cannot pass its socket out, nor reach the map (no bpffs, get-fd-by-id EPERM)",
+	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	.priv_size = sizeof(struct priv),
 	.setup = setup,
 	.run = run,

@@ -89,8 +89,8 @@ int container_run_app(const struct ctr_app_opts *o, struct ctr_app **out)
 		ctr_set_err("bad app options");
 		return -EINVAL;
 	}
-	if (o->app.hook) {
-		ctr_set_err("stream hooks are not available to apps in containers");
+	if (o->app.hook && hook_sockmap_fd(o->app.hook) < 0) {
+		ctr_set_err("only a stream hook's sockhash can be handed to an app in a container");
 		return -EOPNOTSUPP;
 	}
 	argv[n++] = CTR_APP;
@@ -127,6 +127,10 @@ int container_run_app(const struct ctr_app_opts *o, struct ctr_app **out)
 		argv[n++] = "--timeout-ms";
 		argv[n++] = tmo;
 	}
+	if (o->app.hook) {
+		argv[n++] = "--sockmap-fd"; /* runc --preserve-fds 1: it is fd 3 in there */
+		argv[n++] = "3";
+	}
 	argv[n++] = "--stats";
 	argv[n++] = CTR_SHARE_DIR "/" STATS_FILE;
 	argv[n] = NULL;
@@ -136,7 +140,8 @@ int container_run_app(const struct ctr_app_opts *o, struct ctr_app **out)
 		return -ENOMEM;
 	a->kind = o->app.kind;
 	a->exit_code = -1;
-	co = (struct ctr_opts){ .name = o->name, .ns = o->ns, .caps = o->caps, .argv = argv };
+	co = (struct ctr_opts){ .name = o->name, .ns = o->ns, .caps = o->caps, .argv = argv,
+				.pass_fd = o->app.hook ? hook_sockmap_fd(o->app.hook) : -1 };
 	err = ctr_start(&co, &a->ctr);
 	if (err) {
 		free(a);

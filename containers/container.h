@@ -63,6 +63,7 @@ struct ctr_opts {
 	const struct netns *ns;    /* join this network namespace (required) */
 	uint64_t caps;             /* capability mask (ctr_caps_parse) */
 	const char *const *argv;   /* NULL-terminated; argv[0] inside the container */
+	int pass_fd;               /* > 2: handed to the container as its fd 3 */
 };
 
 struct ctr {
@@ -122,7 +123,8 @@ struct ctr_app_opts {
 	const struct netns *ns;
 	uint64_t caps;
 	struct app_opts app;       /* kind, family, port, cpu, req_size, verify, rcvbuf,
-				    * max_conns, timeout_ms; hook must be NULL */
+				    * max_conns, timeout_ms; hook: a stream hook, whose
+				    * sockhash the app is handed (needs CAP_BPF) */
 };
 
 struct ctr_app {

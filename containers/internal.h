@@ -25,6 +25,7 @@ const char *ctr_runc_path(void);
  */
 struct runc_io {
 	int out_fd, err_fd;
+	int pass_fd;               /* > 2: becomes fd 3 of runc (--preserve-fds 1); else none */
 	char *out, *err;
 	size_t out_len, err_len;
 };

@@ -37,7 +37,14 @@ static void child_exec(const char *runc, const char **argv, struct runc_io *io, 
 
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
-	close_range(3, ~0U, 0);
+	if (io->pass_fd > 2) {
+		/* dup2 onto itself keeps FD_CLOEXEC: clear it by hand. */
+		if ((io->pass_fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(io->pass_fd, 3)) < 0)
+			_exit(126);
+		close_range(4, ~0U, 0);
+	} else {
+		close_range(3, ~0U, 0);
+	}
 	execv(runc, (char *const *)argv);
 	_exit(127);
 }
@@ -339,9 +346,9 @@ static int state_of(const char *root, const char *id, char *buf, size_t len, pid
 int ctr_start(const struct ctr_opts *o, struct ctr **out)
 {
 	char run_dir[256], root[300], msg[CTR_ERR_LEN];
-	const char *create[] = { "create", "--bundle", NULL, NULL, NULL };
+	const char *create[] = { "create", "--bundle", NULL, NULL, NULL, NULL, NULL };
 	const char *start[] = { "start", NULL, NULL };
-	struct runc_io io = { .out_fd = -1, .err_fd = -1 };
+	struct runc_io io = { .out_fd = -1, .err_fd = -1, .pass_fd = -1 };
 	struct ctr *c;
 	int err;
 
@@ -398,7 +405,14 @@ int ctr_start(const struct ctr_opts *o, struct ctr **out)
 		goto fail;
 	}
 	create[2] = c->bundle;
-	create[3] = c->id;
+	if (o->pass_fd > 2) {
+		create[3] = "--preserve-fds";
+		create[4] = "1";
+		create[5] = c->id;
+		io.pass_fd = o->pass_fd;
+	} else {
+		create[3] = c->id;
+	}
 	err = ctr_runc(root, &io, START_TIMEOUT_MS, create);
 	if (err) {
 		char log[4096];

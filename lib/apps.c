@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
+#include "bpf/hooks.h"
 #include "lib/apps.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -578,4 +580,15 @@ void app_free(struct app *a)
 		app_stop(a, 1000);
 	munmap(a->st, sizeof(*a->st));
 	free(a);
+}
+
+int app_sockhash_add(int map_fd, int sock_fd)
+{
+	hook_sock_key_t key;
+	socklen_t len = sizeof(key);
+	__u64 val = (__u64)sock_fd;
+
+	if (getsockopt(sock_fd, SOL_SOCKET, SO_COOKIE, &key, &len))
+		return -errno;
+	return bpf_map_update_elem(map_fd, &key, &val, BPF_NOEXIST) ? -errno : 0;
 }

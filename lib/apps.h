@@ -36,6 +36,11 @@ enum app_kind {
 #define APP_DEFAULT_TIMEOUT_MS (15 * 60 * 1000)
 #define APP_DEFAULT_MAX_CONNS  256
 
+/* Put a connected socket in a stream hook's sockhash (key: its SO_COOKIE,
+ * as bpf/hooks.h); used by hook_sock_add() and by apps in containers, which
+ * are handed the map's fd.  0 or -errno. */
+int app_sockhash_add(int map_fd, int sock_fd);
+
 struct app_opts {
 	enum app_kind kind;
 	int family;              /* AF_INET (also when 0) or AF_INET6 */

@@ -121,11 +121,7 @@ int bench_app_start(const struct bench_ctx *ctx, const struct topo *t, enum app_
 	if (ctx && ctx->cfg && ctx->cfg->runtime == RUNTIME_RUNC) {
 		struct ctr_app_opts co = { .name = "bench-app", .ns = &t->dut, .app = o };
 
-		if (hook && hook_sockmap_fd(hook) >= 0) {
-			free(a);
-			return -EOPNOTSUPP;
-		}
-		co.app.hook = NULL;
+		co.app.hook = hook && hook_sockmap_fd(hook) >= 0 ? hook : NULL;
 		err = ctr_caps_parse("bpf,net_admin", &co.caps, NULL, 0);
 		if (!err)
 			err = container_run_app(&co, &a->ctr);

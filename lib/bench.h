@@ -111,9 +111,8 @@ int bench_traffic_stop(struct bench_traffic *tr, uint64_t t0, uint64_t t1);
 /*
  * The app of a cell, in the DUT namespace directly (--runtime netns) or in a
  * runc container joined to it (--runtime runc, capabilities bpf,net_admin).
- * A stream hook's sockets go into its map (netns runtime only: a container
- * cannot be handed the sockmap yet, which gives -EOPNOTSUPP).  ctx may be
- * NULL (tests): the netns runtime.
+ * A stream hook's sockets go into its map (a container is handed the map's
+ * fd).  ctx may be NULL (tests): the netns runtime.
  */
 struct bench_app;
 int bench_app_start(const struct bench_ctx *ctx, const struct topo *t, enum app_kind kind, int cpu,

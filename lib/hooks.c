@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include "lib/bpf_compat.h"
 #include "lib/features.h"
+#include "lib/apps.h"
 #include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -658,15 +659,9 @@ int hook_sockmap_fd(struct hook_inst *hi)
 
 int hook_sock_add(struct hook_inst *hi, int sock_fd)
 {
-	hook_sock_key_t key;
-	socklen_t len = sizeof(key);
-	__u64 val = (__u64)sock_fd;
-
 	if (!hi || hi->map_fd < 0)
 		return 0;
-	if (getsockopt(sock_fd, SOL_SOCKET, SO_COOKIE, &key, &len))
-		return -errno;
-	return bpf_map_update_elem(hi->map_fd, &key, &val, BPF_NOEXIST);
+	return app_sockhash_add(hi->map_fd, sock_fd);
 }
 
 const volatile struct cpu_counters *hook_counters(struct hook_inst *hi)

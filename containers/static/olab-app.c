@@ -4,6 +4,7 @@
  *
  *   olab-app KIND --port N [--family 4|6] [--cpu N] [--req-size N] [--verify]
  *            [--rcvbuf N] [--max-conns N] [--timeout-ms N] [--stats FILE]
+ *            [--sockmap-fd FD]
  *
  * The app runs in a child (app_start); this process copies its live
  * statistics into FILE (struct ctr_app_shared, mmapped by the host too) every
@@ -35,15 +36,22 @@ static void on_stop(int sig)
 	stop_sig = sig;
 }
 
-/* Stream hooks are not wired inside containers: sockets stay plain. */
+/* In here a stream hook is only its sockhash, handed in by fd (--sockmap-fd);
+ * lib/apps.c puts each accepted socket in it. */
+struct hook_inst {
+	int map_fd;
+};
+
+static struct hook_inst handed_map = { .map_fd = -1 };
+
 int hook_sockmap_fd(struct hook_inst *hi)
 {
-	return -1;
+	return hi ? hi->map_fd : -1;
 }
 
 int hook_sock_add(struct hook_inst *hi, int sock_fd)
 {
-	return -EOPNOTSUPP;
+	return hi && hi->map_fd >= 0 ? app_sockhash_add(hi->map_fd, sock_fd) : 0;
 }
 
 static struct ctr_app_shared *map_stats(const char *path)
@@ -94,7 +102,7 @@ static int usage(const char *msg)
 {
 	fprintf(stderr, "olab-app: %s\nusage: olab-app udp-sink|tcp-sink|udp-echo|tcp-echo --port N "
 		"[--family 4|6] [--cpu N] [--req-size N] [--verify] [--rcvbuf N] "
-		"[--max-conns N] [--timeout-ms N] [--stats FILE]\n", msg);
+		"[--max-conns N] [--timeout-ms N] [--stats FILE] [--sockmap-fd FD]\n", msg);
 	return 2;
 }
 
@@ -115,6 +123,7 @@ int main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "sockmap-fd", required_argument, NULL, 'M' },
 		{ 0 }
 	};
 	struct app_opts o = { .family = AF_INET, .cpu = -1 };
@@ -141,6 +150,11 @@ int main(int argc, char **argv)
 		case 'm': err = num(optarg, 1, 65536, &v); o.max_conns = (unsigned)v; break;
 		case 't': err = num(optarg, 1, 24 * 3600 * 1000, &v); o.timeout_ms = (unsigned)v; break;
 		case 's': stats = optarg; break;
+		case 'M':
+			err = num(optarg, 3, 1023, &v);
+			handed_map.map_fd = (int)v;
+			o.hook = &handed_map;
+			break;
 		default: return usage("unknown option");
 		}
 		if (err)
