@@ -215,7 +215,10 @@ static int traffic_join(struct bench_traffic *tr, uint64_t t0, uint64_t t1)
 		return tr->err;
 	for (unsigned i = 0; i < r->nthreads; i++) {
 		if (!r->thr[i].start_ns || r->thr[i].start_ns > t0 || r->thr[i].end_ns < t1) {
-			pr_warn("bench: the generator did not send through the whole measurement window\n");
+			pr_warn("bench: the generator did not send through the whole measurement window "
+				"(it sent %.3f..%.3f s, the window was %.3f..%.3f s%s)\n",
+				r->thr[i].start_ns / 1e9, r->thr[i].end_ns / 1e9, t0 / 1e9, t1 / 1e9,
+				r->timed_out ? "; it hit its time limit" : "");
 			return -EIO;
 		}
 	}

@@ -58,7 +58,7 @@ static int xdp_attach_flags(struct hook_inst *hi, __u32 mode)
 			      mode | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 }
 
-static void xdp_detach_flags(struct hook_inst *hi, __u32 mode)
+static int xdp_detach_flags(struct hook_inst *hi, __u32 mode)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = bpf_program__fd(hi->prog));
 	int err;
@@ -68,6 +68,7 @@ static void xdp_detach_flags(struct hook_inst *hi, __u32 mode)
 	if (err)
 		pr_warn("hooks: %s: cannot detach from %s: %s\n", hi->desc->name, hi->ifname,
 			strerror(-err));
+	return err;
 }
 
 static int xdp_query_mode(int ifindex, bool generic, uint32_t *ids, uint32_t *cnt)
@@ -91,9 +92,9 @@ static int xdp_native_attach(struct hook_inst *hi)
 	return xdp_attach_flags(hi, XDP_FLAGS_DRV_MODE);
 }
 
-static void xdp_native_detach(struct hook_inst *hi)
+static int xdp_native_detach(struct hook_inst *hi)
 {
-	xdp_detach_flags(hi, XDP_FLAGS_DRV_MODE);
+	return xdp_detach_flags(hi, XDP_FLAGS_DRV_MODE);
 }
 
 static int xdp_native_query(int ifindex, uint32_t *ids, uint32_t *cnt)
@@ -106,9 +107,9 @@ static int xdp_skb_attach(struct hook_inst *hi)
 	return xdp_attach_flags(hi, XDP_FLAGS_SKB_MODE);
 }
 
-static void xdp_skb_detach(struct hook_inst *hi)
+static int xdp_skb_detach(struct hook_inst *hi)
 {
-	xdp_detach_flags(hi, XDP_FLAGS_SKB_MODE);
+	return xdp_detach_flags(hi, XDP_FLAGS_SKB_MODE);
 }
 
 static int xdp_skb_query(int ifindex, uint32_t *ids, uint32_t *cnt)
@@ -139,23 +140,26 @@ static int tc_attach(struct hook_inst *hi)
 	return err;
 }
 
-static void tc_detach(struct hook_inst *hi)
+static int tc_detach(struct hook_inst *hi)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = hi->ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = TC_HANDLE, .priority = TC_PRIORITY);
-	int err;
+	int err, ret;
 
-	err = bpf_tc_detach(&hook, &o);
+	ret = err = bpf_tc_detach(&hook, &o);
 	if (err)
 		pr_warn("hooks: tc: cannot detach from %s: %s\n", hi->ifname, strerror(-err));
 	if (hi->qdisc_created) {
 		/* Both points: destroys the clsact qdisc itself. */
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		err = bpf_tc_hook_destroy(&hook);
-		if (err && err != -ENOENT)
+		if (err && err != -ENOENT) {
 			pr_warn("hooks: tc: cannot remove clsact from %s: %s\n", hi->ifname,
 				strerror(-err));
+			ret = ret ? ret : err;
+		}
 	}
+	return ret;
 }
 
 static int tc_query(int ifindex, uint32_t *ids, uint32_t *cnt)
@@ -190,18 +194,19 @@ static int tcx_attach(struct hook_inst *hi)
 	return 0;
 }
 
-static void tcx_detach(struct hook_inst *hi)
+static int tcx_detach(struct hook_inst *hi)
 {
 	int err;
 
 	if (hi->link_fd < 0)
-		return;
+		return 0;
 	/* Detach for real even if a forked child still holds the fd. */
 	err = bpf_link_detach(hi->link_fd);
 	if (err && err != -ENOLINK)
 		pr_warn("hooks: tcx: link detach on %s: %s\n", hi->ifname, strerror(-err));
 	close(hi->link_fd);
 	hi->link_fd = -1;
+	return err == -ENOLINK ? 0 : err;
 }
 
 static int tcx_ingress_query(int ifindex, uint32_t *ids, uint32_t *cnt)
@@ -227,11 +232,12 @@ static int sk_attach(struct hook_inst *hi)
 	return err;
 }
 
-static void sk_detach(struct hook_inst *hi)
+static int sk_detach(struct hook_inst *hi)
 {
-	int err;
+	int err, ret;
 
-	err = bpf_prog_detach2(bpf_program__fd(hi->prog), hi->map_fd, BPF_SK_SKB_STREAM_VERDICT);
+	ret = err = bpf_prog_detach2(bpf_program__fd(hi->prog), hi->map_fd,
+				     BPF_SK_SKB_STREAM_VERDICT);
 	if (err)
 		pr_warn("hooks: sockmap verdict detach: %s\n", strerror(-err));
 	if (hi->parser) {
@@ -239,7 +245,9 @@ static void sk_detach(struct hook_inst *hi)
 				       BPF_SK_SKB_STREAM_PARSER);
 		if (err)
 			pr_warn("hooks: sockmap parser detach: %s\n", strerror(-err));
+		ret = ret ? ret : err;
 	}
+	return ret;
 }
 
 /* ---- the table ------------------------------------------------------- */
@@ -423,10 +431,12 @@ static void inst_free(struct hook_inst *hi)
 	free(hi);
 }
 
-static void inst_detach(struct hook_inst *hi)
+/* 0, or the detach's error (then it stays marked attached). */
+static int inst_detach(struct hook_inst *hi)
 {
 	const struct hook_desc *h = hi->desc;
 	struct nstoken *tok;
+	int err = 0;
 
 	if (!hi->attached || !h->detach)
 		goto out;
@@ -438,15 +448,18 @@ static void inst_detach(struct hook_inst *hi)
 				 strerror(errno));
 			goto out;
 		}
-		h->detach(hi);
+		err = h->detach(hi);
 		netns_leave(tok);
 	} else {
-		h->detach(hi);
+		err = h->detach(hi);
 	}
+	if (err)
+		return err;
 	pr_debug("hooks: detached %s/%s%s%s\n", h->name, action_names[hi->action],
 		 hi->ifname[0] ? " from " : "", hi->ifname);
 out:
 	hi->attached = false;
+	return 0;
 }
 
 static void hook_cleanup(const char *name, long num)
@@ -610,10 +623,8 @@ int hook_set_attached(struct hook_inst *hi, bool on)
 		return -EINVAL;
 	if (hi->attached == on)
 		return 0;
-	if (!on) {
-		inst_detach(hi);
-		return 0;
-	}
+	if (!on)
+		return inst_detach(hi);
 	tok = enter_ns_name(hi->ns_name);
 	if (!tok)
 		return -errno;

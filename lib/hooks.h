@@ -42,7 +42,7 @@ struct hook_desc {
 	const char *family;        /* program names: "<family>_<action>", NULL: none */
 	bool parser;               /* also attach sk_parser */
 	int (*attach)(struct hook_inst *hi);
-	void (*detach)(struct hook_inst *hi);
+	int (*detach)(struct hook_inst *hi);      /* 0 or -errno (logged) */
 	/* Programs now attached where this hook attaches (ifindex in the
 	 * calling thread's namespace): ids into ids[*cnt], 0 or -errno. */
 	int (*query)(int ifindex, uint32_t *ids, uint32_t *cnt);

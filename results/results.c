@@ -177,7 +177,7 @@ json_t *results_reference_json(const struct results *r)
 
 		double sn = state_cost(mn), sd = state_cost(md);
 
-		/* Figures from different states of the machine do not divide. */
+		/* Two figures that both record their state: only within one state. */
 		if (isfinite(sn) && isfinite(sd) && fabs(sn - sd) > STATE_TOLERANCE * fmin(sn, sd)) {
 			char note[160];
 
