@@ -49,6 +49,7 @@ struct check_ctx {
 	const struct check *check;
 	enum check_runtime runtime;
 	bool sabotage;              /* break the setup on purpose: the check must fail */
+	int cpu_idle;               /* check_run_opts.cpu_idle */
 	void *priv;                 /* check->priv_size zeroed bytes */
 	uint64_t deadline_ns;       /* now_ns() value the check must finish by */
 	/* What the check may adjust in setup (e.g. a kernel-version dependent
@@ -84,6 +85,9 @@ struct check {
 	const char *runc_skip;
 	int order;                  /* position in the list */
 	int timeout_ms;             /* 0: CHECK_TIMEOUT_MS */
+	/* Compares timings: run with the CPUs held in POLL unless the user
+	 * says --cpu-idle default (lib/cpuidle.h). */
+	bool latency;
 };
 
 #define DEFINE_CHECK(sym) \
@@ -107,6 +111,7 @@ struct check_run_opts {
 	enum check_runtime runtime;
 	bool sabotage;              /* also true when OLAB_CHECK_SABOTAGE matches */
 	const char *expected;       /* override the expectation (tests), NULL: the check's */
+	int cpu_idle;               /* enum cpuidle_mode; CPUIDLE_UNSET: poll for latency checks */
 };
 
 struct check_result {
@@ -118,6 +123,7 @@ struct check_result {
 	char observed[CHECK_TEXT_LEN];
 	char reason[CHECK_REASON_LEN]; /* skip reason, xfail reference, or why it failed */
 	json_t *counters;           /* owned; check_result_free() */
+	json_t *cpu_idle;           /* owned: the mode it ran under (cpuidle_config_json) */
 	double seconds;
 };
 

@@ -26,6 +26,7 @@
 #include <libxml/xmlwriter.h>
 #include "checks/check.h"
 #include "lib/features.h"
+#include "lib/cpuidle.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -196,6 +197,7 @@ static void child_main(const struct check *c, struct check_ctx *ctx, int fd)
 		check_error(ctx, -ENOMEM, "out of memory");
 		goto report;
 	}
+	cpuidle_set(cpuidle_resolve(ctx->cpu_idle, c->latency ? CPUIDLE_POLL : CPUIDLE_DEFAULT));
 	err = c->setup ? c->setup(ctx) : 0;
 	if (err && !ctx->error[0] && !ctx->skip[0])
 		check_error(ctx, err, "setup: %s", strerror(-err));
@@ -210,10 +212,11 @@ report:
 	cleanup_all();
 	if (run_stopping() && !ctx->error[0])
 		check_error(ctx, -EINTR, "interrupted");
-	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O?}", "expected", ctx->expected,
+	out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O?, s:o}", "expected", ctx->expected,
 			"observed", ctx->observed, "xfail", ctx->xfail,
 			"xfail_phases", ctx->xfail_phases, "skip", ctx->skip,
-			"error", ctx->error, "counters", ctx->counters);
+			"error", ctx->error, "counters", ctx->counters,
+			"cpu_idle", cpuidle_config_json());
 	text = out ? json_dumps(out, JSON_COMPACT) : NULL;
 	if (text)
 		write_all(fd, text, strlen(text));
@@ -364,6 +367,7 @@ static void set_from_report(struct check_result *r, const char *text)
 	snprintf(skip, sizeof(skip), "%s", json_string_value(json_object_get(doc, "skip")) ?: "");
 	snprintf(error, sizeof(error), "%s", json_string_value(json_object_get(doc, "error")) ?: "");
 	r->counters = json_incref(json_object_get(doc, "counters"));
+	r->cpu_idle = json_incref(json_object_get(doc, "cpu_idle"));
 	json_decref(doc);
 
 	if (skip[0]) {
@@ -385,7 +389,7 @@ static void set_from_report(struct check_result *r, const char *text)
 
 int check_run(const struct check *c, const struct check_run_opts *o, struct check_result *r)
 {
-	struct check_run_opts none = { 0 };
+	struct check_run_opts none = { .cpu_idle = CPUIDLE_UNSET };
 	int timeout_ms = c->timeout_ms ? c->timeout_ms : CHECK_TIMEOUT_MS;
 	uint64_t t0 = now_ns();
 	char *buf = NULL;
@@ -418,7 +422,8 @@ int check_run(const struct check *c, const struct check_run_opts *o, struct chec
 		goto fail;
 	}
 	if (pid == 0) {
-		struct check_ctx ctx = { .check = c, .runtime = o->runtime, .sabotage = r->sabotage };
+		struct check_ctx ctx = { .check = c, .runtime = o->runtime, .sabotage = r->sabotage,
+					 .cpu_idle = o->cpu_idle };
 
 		close(pfd[0]);
 		cleanup_disown();
@@ -485,7 +490,8 @@ void check_result_free(struct check_result *r)
 	if (!r)
 		return;
 	json_decref(r->counters);
-	r->counters = NULL;
+	json_decref(r->cpu_idle);
+	r->counters = r->cpu_idle = NULL;
 }
 
 /* ---- outputs ---- */
@@ -510,6 +516,8 @@ json_t *check_results_json(const struct check_result *r, size_t n)
 
 		if (e && r[i].counters)
 			json_object_set(e, "counters", r[i].counters);
+		if (e && r[i].cpu_idle)
+			json_object_set(e, "cpu_idle", r[i].cpu_idle);
 		json_array_append_new(arr, e);
 		count[r[i].status]++;
 	}

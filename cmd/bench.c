@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "cmd/cmd.h"
 #include "containers/container.h"
+#include "lib/cpuidle.h"
 #include "lib/bench.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -86,6 +87,7 @@ json_t *bench_add(struct bench_ctx *ctx, const char *variant, const char *metric
 	if (o) {
 		json_object_set_new(o, "trial_ms", json_integer((json_int_t)ctx->cfg->duration_ms));
 		json_object_set_new(o, "size", json_integer((json_int_t)ctx->cfg->size));
+		json_object_set_new(o, "cpu_idle", cpuidle_config_json());
 	}
 	return o;
 }
@@ -97,7 +99,7 @@ static const char *const runtimes[] = { "netns", "runc", NULL };
 
 static const struct bench_cfg defaults = {
 	.hook = -1, .size = 64, .duration_ms = 0, .warmup_ms = 300, .trials = 0, /* 0: the bench's */
-	.runtime = RUNTIME_NETNS, .out = "results",
+	.runtime = RUNTIME_NETNS, .out = "results", .cpu_idle = CPUIDLE_UNSET,
 };
 
 static const struct opt_desc bench_opts[] = {
@@ -115,6 +117,10 @@ static const struct opt_desc bench_opts[] = {
 	  "where the app runs", 0, 0, runtimes },
 	{ "out", 'o', OPT_STR, offsetof(struct bench_cfg, out), "DIR",
 	  "results root; a run writes DIR/<run-id>/results.json" },
+	{ "cpu-idle", 0, OPT_ENUM, offsetof(struct bench_cfg, cpu_idle), "MODE",
+	  "poll: hold /dev/cpu_dma_latency at 0 so no CPU sleeps deeper than POLL; default: "
+	  "leave idle states alone (default: poll for echo, whose full run also measures "
+	  "default; default for the rest)", 0, 0, cpuidle_mode_names },
 	{ "quick", 'q', OPT_FLAG, offsetof(struct bench_cfg, quick), NULL,
 	  "short trials (3 x 300 ms, 100 ms warm-up) for a smoke run" },
 	OPT_END,
@@ -184,7 +190,10 @@ static int run_cell(struct bench_ctx *ctx, struct bench_cfg *cfg)
 		cfg->trials = trials ? trials : cfg->quick ? 3 : 5;
 	if (!cfg->duration_ms)
 		cfg->duration_ms = ms ? ms : cfg->quick ? 300 : 1000;
+	cpuidle_set(cpuidle_resolve(cfg->cpu_idle, ctx->bench->latency ? CPUIDLE_POLL
+								      : CPUIDLE_DEFAULT));
 	err = run_cell_runtimes(ctx, cfg);
+	cpuidle_set(CPUIDLE_DEFAULT);
 	*cfg = saved;
 	return err;
 }
@@ -249,6 +258,10 @@ static int run_benches(const char *path, struct bench_cfg *cfg, const struct ben
 	json_object_set_new(conf, "bench", json_pack("{s:I, s:I, s:s, s:b}",
 		"size", (json_int_t)cfg->size, "warmup_ms", (json_int_t)cfg->warmup_ms,
 		"runtime", runtimes[cfg->runtime], "quick", cfg->quick));
+	/* Unset: each bench's own (every figure carries the mode it had). */
+	json_object_set_new(json_object_get(conf, "bench"), "cpu_idle", cfg->cpu_idle < 0 ?
+			    json_string("per bench: poll for latency, default otherwise") :
+			    json_string(cpuidle_mode_names[cfg->cpu_idle]));
 	/* Unset: each bench's default (every figure carries its trials). */
 	json_object_set_new(json_object_get(conf, "bench"), "trials",
 			    cfg->trials ? json_integer((json_int_t)cfg->trials) : json_null());

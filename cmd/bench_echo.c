@@ -436,6 +436,7 @@ int bench_echo_measure(const struct hook_desc *h, const struct bench_cfg *cfg,
 	if (hi)
 		counters_snap(hook_counters(hi), &c->snap[0]);
 	bench_app_read(app, &a0);
+	cpuidle_usage_read(&r->idle[0]);
 	for (size_t i = 0; i < ntrials && !run_stopping(); i++) {
 		if (ctx)
 			bench_progress(ctx, "trial %zu/%zu", i + 1, ntrials);
@@ -450,6 +451,7 @@ int bench_echo_measure(const struct hook_desc *h, const struct bench_cfg *cfg,
 			goto cleanup;
 		}
 	}
+	cpuidle_usage_read(&r->idle[1]);
 	bench_settle();
 	r->prog_cpu = -1;
 	if (hi) {
@@ -545,7 +547,28 @@ static json_t *where_json(const struct hook_desc *h, const struct echo_result *r
 			 "app_received_bytes", (json_int_t)r->app.bytes);
 }
 
-static int echo_run(struct bench_ctx *ctx)
+/* Everything behind a cell's p50 figure: where the reply was made, the traffic, proof. */
+static json_t *echo_details_json(const struct hook_desc *h, const struct echo_result *r)
+{
+	return json_pack("{s:O, s:s, s:{s:s, s:I, s:s, s:I, s:i, s:b}, s:I, s:I, s:I, s:o, s:o,"
+			 " s:o, s:o}",
+		"layout", r->layout, "attach_mode", h->attach_mode,
+		"traffic", "proto", bench_hook_is_tcp(h) ? "tcp" : "udp",
+		"request_bytes", (json_int_t)r->len,
+		"client", "1 thread, gen netns, pinned to CPU 0, closed loop; each reply matched "
+			  "to its request by sequence number and bytes",
+		"timeout_ms", (json_int_t)ECHO_TIMEOUT_MS, "connections", (int)r->connections,
+		"gen_tx_csum_offload", false,
+		"bad_replies", (json_int_t)r->bad, "late_replies", (json_int_t)r->late,
+		"warmup_requests", (json_int_t)r->warmup_requests,
+		"counters", where_json(h, r), "histogram", hist_json(r),
+		"per_trial", trials_json(r),
+		"idle_state_entries", cpuidle_usage_delta_json(&r->idle[0], &r->idle[1]));
+}
+
+/* The three percentile figures of one measured cell. */
+static void echo_report(struct bench_ctx *ctx, const char *variant, const struct echo_result *r,
+			double *const v[3])
 {
 	static const struct {
 		const char *metric, *what;
@@ -553,64 +576,69 @@ static int echo_run(struct bench_ctx *ctx)
 		{ "p50_us", "p50" }, { "p99_us", "p99" }, { "p999_us", "p99.9" },
 	};
 	const struct hook_desc *h = ctx->hook;
-	struct echo_result *r = calloc(1, sizeof(*r));
-	double *v[3] = { NULL };
-	bool verified;
+	bool verified = r->bad == 0 && r->replies > 0;
 	char method[256];
-	int err = -ENOMEM;
 
-	for (int k = 0; k < 3; k++)
-		v[k] = calloc(ECHO_MAX_TRIALS, sizeof(double));
-	if (!r || !v[0] || !v[1] || !v[2])
-		goto out;
-	err = bench_echo_measure(h, ctx->cfg, ctx, r);
-	if (err)
-		goto out;
 	for (size_t i = 0; i < r->ntrials; i++) {
 		v[0][i] = r->trial[i].p50_us;
 		v[1][i] = r->trial[i].p99_us;
 		v[2][i] = r->trial[i].p999_us;
 	}
-	verified = r->bad == 0 && r->replies > 0;
 	for (int k = 0; k < 3; k++) {
 		json_t *extra = json_pack("{s:s, s:I, s:I, s:I, s:b}",
 			"reply_made_at", bench_echo_reply_at(h),
 			"requests", (json_int_t)r->requests, "replies", (json_int_t)r->replies,
 			"lost", (json_int_t)r->lost, "replies_verified", verified);
 
-		if (k == 0) {
-			json_object_set_new(extra, "layout", json_deep_copy(r->layout));
-			json_object_set_new(extra, "attach_mode", json_string(h->attach_mode));
-			json_object_set_new(extra, "traffic", json_pack("{s:s, s:I, s:s, s:I, s:i, s:b}",
-				"proto", bench_hook_is_tcp(h) ? "tcp" : "udp",
-				"request_bytes", (json_int_t)r->len,
-				"client", "1 thread, gen netns, CPU 0, closed loop",
-				"timeout_ms", (json_int_t)ECHO_TIMEOUT_MS,
-				"connections", (int)r->connections,
-				"gen_tx_csum_offload", false));
-			json_object_set_new(extra, "bad_replies", json_integer((json_int_t)r->bad));
-			json_object_set_new(extra, "late_replies",
-					    json_integer((json_int_t)r->late));
-			json_object_set_new(extra, "warmup_requests",
-					    json_integer((json_int_t)r->warmup_requests));
-			json_object_set_new(extra, "counters", where_json(h, r));
-			json_object_set_new(extra, "histogram", hist_json(r));
-			json_object_set_new(extra, "per_trial", trials_json(r));
-		}
+		if (k == 0)
+			json_object_update_missing_new(extra, echo_details_json(h, r));
 		snprintf(method, sizeof(method), "%s of each trial's round trips, 1-client "
 			 "ping-pong; reply: %s", m[k].what, bench_echo_reply_at(h));
-		bench_add(ctx, NULL, m[k].metric, "us", method, v[k], r->ntrials, extra);
+		bench_add(ctx, variant, m[k].metric, "us", method, v[k], r->ntrials, extra);
 	}
+}
+
+/* Measure and report the cell in the current cpu-idle mode. */
+static int echo_cell(struct bench_ctx *ctx, struct echo_result *r, double *const v[3])
+{
+	const struct hook_desc *h = ctx->hook;
+	const char *variant = cpuidle_current() == CPUIDLE_DEFAULT ? "cpu-idle-default" : NULL;
+	int err = bench_echo_measure(h, ctx->cfg, ctx, r);
+
+	if (err)
+		return err;
+	echo_report(ctx, variant, r, v);
 	if (r->lost)
 		pr_warn("echo %s: %llu of %llu requests got no reply within %d ms\n", h->name,
 			(unsigned long long)r->lost, (unsigned long long)r->requests,
 			ECHO_TIMEOUT_MS);
-	if (!verified) {
+	if (r->bad)
 		pr_warn("echo %s: %llu replies were not the bytes sent\n", h->name,
 			(unsigned long long)r->bad);
-		err = -EBADMSG;
-	}
+	err = r->bad || !r->replies ? -EBADMSG : 0;
 	bench_echo_release(r);
+	return err;
+}
+
+static int echo_run(struct bench_ctx *ctx)
+{
+	struct echo_result *r = calloc(1, sizeof(*r));
+	double *v[3] = { NULL };
+	int err = -ENOMEM;
+
+	for (int k = 0; k < 3; k++)
+		v[k] = calloc(ECHO_MAX_TRIALS, sizeof(double));
+	if (!r || !v[0] || !v[1] || !v[2])
+		goto out;
+	err = echo_cell(ctx, r, v);
+	/* The full run also shows what an untuned host adds. */
+	if (!err && ctx->cfg->cpu_idle == CPUIDLE_UNSET && !ctx->cfg->quick && !run_stopping()) {
+		bench_progress(ctx, "cpu-idle default");
+		cpuidle_set(CPUIDLE_DEFAULT);
+		memset(r, 0, sizeof(*r));
+		err = echo_cell(ctx, r, v);
+		cpuidle_set(CPUIDLE_POLL);
+	}
 out:
 	for (int k = 0; k < 3; k++)
 		free(v[k]);
@@ -624,5 +652,6 @@ static const struct bench bench_echo = {
 	.applies = echo_applies,
 	.run = echo_run,
 	.order = 40,
+	.latency = true,
 };
 DEFINE_BENCH(bench_echo);

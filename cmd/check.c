@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include "checks/check.h"
 #include "cmd/cmd.h"
+#include "lib/cpuidle.h"
 #include "lib/features.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -15,17 +16,21 @@ struct check_cfg {
 	int runtime;
 	const char *junit;
 	bool list;
+	int cpu_idle;
 };
 
 static const char *const runtime_choices[] = { "netns", "runc", NULL };
 
-static const struct check_cfg defaults = { .runtime = CHECK_RT_NETNS };
+static const struct check_cfg defaults = { .runtime = CHECK_RT_NETNS, .cpu_idle = CPUIDLE_UNSET };
 
 static const struct opt_desc check_opts[] = {
 	{ "runtime", 0, OPT_ENUM, offsetof(struct check_cfg, runtime), "RT",
 	  "where the app runs", 0, 0, runtime_choices },
 	{ "junit", 0, OPT_STR, offsetof(struct check_cfg, junit), "FILE",
 	  "also write JUnit XML to FILE" },
+	{ "cpu-idle", 0, OPT_ENUM, offsetof(struct check_cfg, cpu_idle), "MODE",
+	  "poll: hold /dev/cpu_dma_latency at 0 during the checks that compare timings "
+	  "(their default); default: leave idle states alone", 0, 0, cpuidle_mode_names },
 	{ "list", 'l', OPT_FLAG, offsetof(struct check_cfg, list), NULL,
 	  "list the checks (and what each needs) without running them" },
 	OPT_END,
@@ -84,7 +89,8 @@ static int gather_names(struct check_cfg *cfg, int argc, char **argv)
 	for (int i = 0; i < argc;) {
 		int k, used;
 
-		if (argv[i][0] != '-') {
+		/* "-" alone is a name (which no check has), never an option. */
+		if (argv[i][0] != '-' || !argv[i][1]) {
 			argv[names++] = argv[i++];
 			continue;
 		}
@@ -113,7 +119,7 @@ static int check_cmd_run(void *c, int argc, char **argv)
 	argc = gather_names(cfg, argc, argv);
 	if (argc < 0)
 		return argc == -2 ? EXIT_OK : EXIT_USAGE;
-	ro = (struct check_run_opts){ .runtime = cfg->runtime };
+	ro = (struct check_run_opts){ .runtime = cfg->runtime, .cpu_idle = cfg->cpu_idle };
 
 	for (size_t i = 0; i < check_count() && n < ARRAY_SIZE(sel); i++) {
 		const struct check *k = check_get(i);

@@ -89,8 +89,9 @@ static int set_opt(const struct opt_desc *o, const char *path, void *cfg, const 
 	case OPT_UINT:
 		err = parse_u64(arg, o->min, o->max ? o->max : UINT64_MAX, &v);
 		if (err == -ERANGE)
-			return cli_usage_error(path, "--%s %s is out of range %llu..%llu", o->name, arg,
-					       (unsigned long long)o->min, (unsigned long long)o->max);
+			return cli_usage_error(path, "--%s %s is out of range %llu..%llu: %s", o->name,
+					       arg, (unsigned long long)o->min,
+					       (unsigned long long)o->max, o->help ? o->help : "");
 		if (err)
 			return cli_usage_error(path, "--%s needs a number, not '%s'", o->name, arg);
 		*(uint64_t *)field = v;

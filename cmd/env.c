@@ -2,12 +2,26 @@
 #include <stdio.h>
 #include <jansson.h>
 #include "cmd/cmd.h"
+#include "lib/cpuidle.h"
 #include "lib/features.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
 
-static void print_human(const struct env_kernel *k, FILE *f)
+static void print_cpuidle(const struct cpuidle_info *ci, FILE *f)
+{
+	fprintf(f, "%-16s driver %s, governor %s\n", "cpuidle",
+		ci->driver[0] ? ci->driver : "none", ci->governor[0] ? ci->governor : "none");
+	for (int i = 0; i < ci->nstates; i++)
+		fprintf(f, "%-16s state%d %-10s exit latency %llu us, residency %llu us%s\n", "", i,
+			ci->state[i].name, (unsigned long long)ci->state[i].exit_latency_us,
+			(unsigned long long)ci->state[i].residency_us,
+			ci->state[i].disabled ? " (disabled)" : "");
+	fprintf(f, "%-16s %s\n", "cpu_dma_latency", ci->dma_latency_writable
+		? "writable: --cpu-idle poll can hold the CPUs in POLL" : ci->dma_latency_reason);
+}
+
+static void print_human(const struct env_kernel *k, const struct cpuidle_info *ci, FILE *f)
 {
 	fprintf(f, "%-16s %s\n", "kernel", k->release);
 	if (k->jit_known)
@@ -25,6 +39,7 @@ static void print_human(const struct env_kernel *k, FILE *f)
 	fprintf(f, "%-16s %s\n", "cgroup2", k->cgroup2[0] ? k->cgroup2 : "not mounted");
 	fprintf(f, "%-16s %d\n", "cpus", k->cpus);
 	fprintf(f, "%-16s %s\n", "libbpf", k->libbpf);
+	print_cpuidle(ci, f);
 
 	fprintf(f, "\n%-16s %-4s %s\n", "FEATURE", "OK", "REASON / WHAT WAS PROVEN");
 	for (int i = 0; i < FEAT__COUNT; i++) {
@@ -38,10 +53,12 @@ static void print_human(const struct env_kernel *k, FILE *f)
 static int env_run(void *cfg, int argc, char **argv)
 {
 	struct env_kernel k;
-	json_t *doc = NULL;
+	struct cpuidle_info ci;
+	json_t *doc = NULL, *kernel;
 	int failed, ret = EXIT_OK;
 
 	env_kernel_probe(&k);
+	cpuidle_info_read(&ci);
 	failed = feature_probe_all();
 	if (run_stopping()) {
 		pr_warn("offloadlab env: interrupted\n");
@@ -52,10 +69,13 @@ static int env_run(void *cfg, int argc, char **argv)
 		ret = EXIT_FAIL;
 	}
 	if (!g_opts.json) {
-		print_human(&k, stdout);
+		print_human(&k, &ci, stdout);
 		return ret;
 	}
-	doc = json_pack("{s:o?, s:o?}", "kernel", env_kernel_to_json(&k),
+	kernel = env_kernel_to_json(&k);
+	if (kernel)
+		json_object_set_new(kernel, "cpuidle", cpuidle_info_json(&ci));
+	doc = json_pack("{s:o?, s:o?}", "kernel", kernel,
 			"features", features_to_json());
 	if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF) {
 		pr_warn("offloadlab env: cannot write JSON\n");

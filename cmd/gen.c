@@ -8,6 +8,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "cmd/cmd.h"
+#include "lib/cpuidle.h"
 #include "lib/gen.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -30,6 +31,7 @@ struct gen_cmd_cfg {
 	uint64_t batch;
 	const char *gen_netns, *dut_netns;
 	bool no_sink;
+	int cpu_idle;
 };
 
 static const char *const modes[] = { "live", "udp", "tcp", NULL };
@@ -61,12 +63,16 @@ static const struct opt_desc gen_opts[] = {
 	  "use an existing testbed: the generator's namespace (olab*)" },
 	{ "dut-netns", 0, OPT_STR, offsetof(struct gen_cmd_cfg, dut_netns), "NAME",
 	  "use an existing testbed: the DUT's namespace (olab*)" },
+	{ "cpu-idle", 0, OPT_ENUM, offsetof(struct gen_cmd_cfg, cpu_idle), "MODE",
+	  "poll: hold /dev/cpu_dma_latency at 0 while sending; default: leave idle states "
+	  "alone (the default)", 0, 0, cpuidle_mode_names },
 	{ "no-sink", 0, OPT_FLAG, offsetof(struct gen_cmd_cfg, no_sink), NULL,
 	  "attach no sink on the DUT (live needs an XDP program there already)" },
 	OPT_END,
 };
 
-static const struct gen_cmd_cfg gen_defaults = { .mode = GEN_MODE_LIVE, .size = GEN_MIN_FRAME };
+static const struct gen_cmd_cfg gen_defaults = { .mode = GEN_MODE_LIVE, .size = GEN_MIN_FRAME,
+						 .cpu_idle = CPUIDLE_UNSET };
 
 static double rate_of(uint64_t n, uint64_t ns)
 {
@@ -124,6 +130,7 @@ static json_t *result_json(const struct gen_cfg *c, enum gen_mode mode, const st
 	}
 	json_object_set_new(o, "received", recv);
 	json_object_set_new(o, "topo", topo_to_json(t));
+	json_object_set_new(o, "cpu_idle", cpuidle_config_json());
 	return o;
 }
 
@@ -208,6 +215,7 @@ static int gen_cmd_run(void *cfgp, int argc, char **argv)
 		if (err)
 			goto cleanup;
 	}
+	cpuidle_set(cpuidle_resolve(cc->cpu_idle, CPUIDLE_DEFAULT));
 	err = gen_run(&t, mode, &c, &r);
 	if (err && !r.sent)
 		goto cleanup;
@@ -224,6 +232,7 @@ static int gen_cmd_run(void *cfgp, int argc, char **argv)
 		result_print(&c, mode, &r, sink ? &k : NULL);
 	}
 cleanup:
+	cpuidle_set(CPUIDLE_DEFAULT);
 	if (err)
 		pr_warn("offloadlab gen: %s\n", strerror(-err));
 	gen_sink_stop(sink);

@@ -53,7 +53,9 @@ static const struct up_cfg up_defaults = {
 static const struct opt_desc up_opts[] = {
 	{ UP_OPT("hold", OPT_FLAG, hold, NULL,
 		 "keep the testbed until SIGINT/SIGTERM, then remove it") },
-	{ UP_OPT("mtu", OPT_UINT, mtu, "N", "MTU of the veth pair"), .min = 68, .max = 9000 },
+	{ UP_OPT("mtu", OPT_UINT, mtu, "N",
+		 "MTU of the veth pair (IPv6, which the testbed always has, needs at least 1280)"),
+	  .min = 1280, .max = 9000 },
 	{ UP_OPT("gro", OPT_ENUM, gro, "STATE", "GRO on both veth ends"), .choices = onoff_choices },
 	{ UP_OPT("gso", OPT_ENUM, gso, "STATE", "GSO on both veth ends"), .choices = onoff_choices },
 	{ UP_OPT("tso", OPT_ENUM, tso, "STATE", "TSO on both veth ends"), .choices = onoff_choices },

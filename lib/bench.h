@@ -26,6 +26,7 @@ struct bench_cfg {
 	const char *out;       /* results root folder */
 	bool quick;
 	int only;              /* index of the bench to run, -1: all (set by the subcommand) */
+	int cpu_idle;          /* enum cpuidle_mode; CPUIDLE_UNSET: the bench's default */
 };
 
 /* CPU layouts on which a figure is measured (recorded with it). */
@@ -52,6 +53,9 @@ struct bench {
 	/* Measure one hook: warm-up, trials, results_add().  0 or -errno. */
 	int (*run)(struct bench_ctx *ctx);
 	int order;
+	/* A latency bench: measured with the CPUs held in POLL unless --cpu-idle
+	 * default (lib/cpuidle.h); the others leave the idle states alone. */
+	bool latency;
 	/* Its own defaults for a hook when the user gives no --trials /
 	 * --duration (leave 0: the common ones, 5 x 1 s; --quick 3 x 300 ms). */
 	void (*defaults)(const struct hook_desc *h, bool quick, uint64_t *trials,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "lib/apps.h"
+#include "lib/cpuidle.h"
 #include "lib/bench.h"
 
 #define ECHO_MAX_TRIALS   200
@@ -40,6 +41,7 @@ struct echo_result {
 	struct app_stats app;       /* the DUT app's, as deltas */
 	size_t len;                 /* bytes a request: UDP payload or TCP request */
 	json_t *layout;             /* bench_layout_json(), owned */
+	struct cpuidle_usage idle[2]; /* idle-state entries around the trials */
 };
 
 /* Where the reply is made, for reports. */

@@ -23,6 +23,14 @@ for c in $cmds; do
 	[ "$(echo "$out" | head -n1 | grep -c "unknown option '--no-such-option'")" = 1 ] ||
 		fail "$c: unclear message: $out"
 done
+# Bad input found by users: one line, exit 2, promptly (a bounded wait).
+for bad in "check -" "check - --json" "topo up --mtu 1279"; do
+	out=$(timeout 20 "$OLAB" $bad 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 2 ] || fail "'$bad': exit $rc, want 2 ($out)"
+	[ "$(echo "$out" | wc -l)" -eq 1 ] || fail "'$bad': not one line: $out"
+done
+"$OLAB" topo up --mtu 1279 2>&1 | grep -q 'IPv6.*1280' || fail "--mtu 1279 does not name IPv6's 1280"
+"$OLAB" topo up --help | grep -q 'IPv6.*1280' || fail "topo up --help does not name IPv6's 1280"
 # Prefix matching: "cl" is clean, "c" is ambiguous when several commands start with c.
 "$OLAB" cl --help | grep -q 'offloadlab clean' || fail "prefix match"
 exit 0

@@ -474,11 +474,20 @@ OLAB_TEST(checks_libxdp_and_head_of_line)
 	check_run(check_by_name("head-of-line"), NULL, &r);
 	if (r.status != CHECK_SKIP && ASSERT_EQ(r.status, CHECK_PASS, r.reason)) {
 		hol = json_object_get(r.counters, "head_of_line");
-		ASSERT_TRUE(json_is_integer(json_object_get(hol, "added_us")), "added_us");
-		ASSERT_TRUE(json_is_integer(json_object_get(hol, "bound_us")), "bound_us");
-		ASSERT_GT(json_integer_value(json_object_get(hol, "slow_us")), 0, "slow_us");
-		ASSERT_LE(json_integer_value(json_object_get(hol, "added_us")),
-			  json_integer_value(json_object_get(hol, "bound_us")), "within the bound");
+		/* Every request of the on phases waited for the slow program. */
+		ASSERT_STRCONTAINS(r.observed, "waited=all", "order");
+		if (!json_integer_value(json_object_get(hol, "lost")))
+			ASSERT_EQ(json_integer_value(json_object_get(hol, "waited_packets")),
+				  json_integer_value(json_object_get(hol, "pairs")) * 100,
+				  "waited: one per request of the on phases (100 a phase)");
+		ASSERT_GT(json_integer_value(json_object_get(hol, "slow_ns")), 0, "slow_ns");
+		ASSERT_TRUE(json_is_integer(json_object_get(hol, "added_ns")), "added_ns");
+		ASSERT_TRUE(json_is_integer(json_object_get(hol, "kernel_wait_ns")), "kernel_wait_ns");
+		ASSERT_LE(json_integer_value(json_object_get(hol, "added_ns")),
+			  json_integer_value(json_object_get(hol, "bound_ns")), "within the bound");
+		/* A latency check: run with the CPUs held in POLL. */
+		ASSERT_STREQ(json_string_value(json_object_get(r.cpu_idle, "mode")), "poll",
+			     "cpu-idle poll");
 	}
 	check_result_free(&r);
 }

@@ -658,4 +658,9 @@ OLAB_TEST(netns_cli_smoke)
 	ASSERT_EQ(test_sh(out, sizeof(out), "%s/offloadlab topo up --mtu 9001 2>&1",
 			  test_build_dir()), 2, "usage error");
 	ASSERT_STRCONTAINS(out, "out of range", "says why");
+	/* The testbed always has IPv6 addresses: 1279 is refused before anything is made. */
+	ASSERT_EQ(test_sh(out, sizeof(out), "%s/offloadlab topo up --mtu 1279 2>&1",
+			  test_build_dir()), 2, "mtu below IPv6's minimum");
+	ASSERT_STRCONTAINS(out, "IPv6", "names IPv6");
+	ASSERT_STRCONTAINS(out, "1280", "names the minimum");
 }
