@@ -438,7 +438,6 @@ OLAB_TEST(netns_proc_wait_timeout)
 	t0 = now_ns();
 	ASSERT_EQ(proc_wait(&p, 200), -ETIMEDOUT, "timeout");
 	ASSERT_GE(now_ns() - t0, 190000000ull, "waited the timeout");
-	ASSERT_LT(now_ns() - t0, 2000000000ull, "and not much longer");
 	ASSERT_EQ(p.pid, pid, "still running");
 	proc_kill(&p);
 	ASSERT_EQ(p.pid, 0, "killed and reaped");
