@@ -254,7 +254,10 @@ static int run_benches(const char *path, struct bench_cfg *cfg, const struct ben
 			if ((cfg->hook < 0 || (int)i == cfg->hook) && list[b]->applies(hooks[i]))
 				ncells++;
 
+	if (cli_measure_lock(path))
+		return EXIT_FAIL;
 	conf = results_base_config();
+	json_object_set_new(conf, "measurement", cli_measure_json());
 	json_object_set_new(conf, "bench", json_pack("{s:I, s:I, s:s, s:b}",
 		"size", (json_int_t)cfg->size, "warmup_ms", (json_int_t)cfg->warmup_ms,
 		"runtime", runtimes[cfg->runtime], "quick", cfg->quick));
@@ -358,7 +361,8 @@ __attribute__((constructor)) static void build_bench_cmds(void)
 			.summary = all ? "every bench x every hook (--quick: about 2 minutes)"
 				       : bench_get(i)->summary,
 			.opts = bench_opts, .cfg_size = sizeof(struct bench_cfg),
-			.cfg_defaults = &bench_defaults[k], .needs = NEED_ALL, .run = bench_cmd_run,
+			.cfg_defaults = &bench_defaults[k], .needs = NEED_ALL | MEASURES,
+			.run = bench_cmd_run,
 		};
 		bench_subcmds[k] = &bench_cmds[k];
 	}

@@ -141,6 +141,8 @@ static int check_cmd_run(void *c, int argc, char **argv)
 	if (cfg->list)
 		return list_checks(sel, n);
 
+	if (cli_measure_lock("check"))
+		return EXIT_FAIL;
 	res = calloc(n ? n : 1, sizeof(*res));
 	if (!res)
 		return EXIT_FAIL;
@@ -158,6 +160,8 @@ static int check_cmd_run(void *c, int argc, char **argv)
 
 	if (g_opts.json) {
 		json_t *doc = check_results_json(res, done);
+
+		json_object_set_new(doc, "measurement", cli_measure_json());
 
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 		putchar('\n');
@@ -190,7 +194,7 @@ static const struct olab_cmd cmd_check = {
 	.opts = check_opts,
 	.cfg_size = sizeof(struct check_cfg),
 	.cfg_defaults = &defaults,
-	.needs = NEED_ALL,
+	.needs = NEED_ALL | MEASURES,
 	.run = check_cmd_run,
 	.order = 50,
 };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <jansson.h>
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -15,7 +16,45 @@ static const struct opt_desc common_opts[] = {
 	{ "json", 'j', OPT_FLAG, 0, NULL, "machine-readable JSON on stdout" },
 	{ "verbose", 'v', OPT_FLAG, 0, NULL, "debug and libbpf output" },
 	{ "help", 'h', OPT_FLAG, 0, NULL, "show this help" },
+	{ "wait", 0, OPT_FLAG, 0, NULL,
+	  "when another run is measuring on this machine, wait for it instead of refusing" },
 };
+
+json_t *cli_measure_json(void)
+{
+	const struct run_measure_info *m = run_measure_info();
+
+	return json_pack("{s:s, s:b, s:I, s:i, s:i, s:s}",
+			 "lock", m->held ? "exclusive" : "not taken", "waited", m->waited,
+			 "waited_ms", (json_int_t)m->waited_ms, "waited_for", (int)m->waited_for,
+			 "other_live_runs", m->other_live_runs,
+			 "note", "no other offloadlab run measured while this one held the lock; "
+				 "other_live_runs are runs that were alive without measuring");
+}
+
+static bool common_applies(const struct olab_cmd *cmd, const struct opt_desc *o)
+{
+	return strcmp(o->name, "wait") || (cmd->needs & MEASURES);
+}
+
+int cli_measure_lock(const char *path)
+{
+	pid_t holder = 0;
+	int err = run_measure_lock(false, &holder);
+
+	if (err == -EWOULDBLOCK && g_opts.wait) {
+		pr_warn("offloadlab %s: waiting for run %d to finish measuring\n", path, (int)holder);
+		err = run_measure_lock(true, &holder);
+	}
+	if (!err)
+		return 0;
+	if (err == -EWOULDBLOCK)
+		fprintf(stderr, "offloadlab %s: another run (pid %d) is measuring on this machine; "
+			"add --wait to queue behind it\n", path, (int)holder);
+	else
+		fprintf(stderr, "offloadlab %s: measurement lock: %s\n", path, strerror(-err));
+	return EXIT_FAIL;
+}
 
 int cli_usage_error(const char *path, const char *fmt, ...)
 {
@@ -70,7 +109,8 @@ void cli_usage(const struct olab_cmd *cmd, const char *path, FILE *f)
 	for (const struct opt_desc *o = cmd->opts; o && o->name; o++)
 		print_opt(f, o);
 	for (size_t i = 0; i < ARRAY_SIZE(common_opts); i++)
-		print_opt(f, &common_opts[i]);
+		if (common_applies(cmd, &common_opts[i]))
+			print_opt(f, &common_opts[i]);
 }
 
 static int set_opt(const struct opt_desc *o, const char *path, void *cfg, const char *arg)
@@ -141,7 +181,8 @@ int cli_parse(const struct olab_cmd *cmd, const char *path, void *cfg, int argc,
 	for (const struct opt_desc *o = cmd->opts; o && o->name && n < 60; o++)
 		map[n++] = o;
 	for (size_t i = 0; i < ARRAY_SIZE(common_opts); i++)
-		map[n++] = &common_opts[i];
+		if (common_applies(cmd, &common_opts[i]))
+			map[n++] = &common_opts[i];
 	for (size_t i = 0; i < n; i++) {
 		lopts[i] = (struct option){ map[i]->name,
 					    map[i]->kind == OPT_FLAG ? no_argument : required_argument,
@@ -180,6 +221,8 @@ int cli_parse(const struct olab_cmd *cmd, const char *path, void *cfg, int argc,
 			}
 			if (!strcmp(o->name, "json"))
 				g_opts.json = true;
+			if (!strcmp(o->name, "wait"))
+				g_opts.wait = true;
 			if (!strcmp(o->name, "verbose")) {
 				g_opts.verbose = true;
 				log_set_level(LOG_DEBUG);

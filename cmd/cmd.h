@@ -34,11 +34,13 @@ struct opt_desc {
 #define OPT_END { 0 }
 
 /* Capabilities a command needs before it touches anything. */
-enum { NEED_BPF = 1, NEED_NET_ADMIN = 2, NEED_SYS_ADMIN = 4, NEED_ALL = 7 };
+enum { NEED_BPF = 1, NEED_NET_ADMIN = 2, NEED_SYS_ADMIN = 4, NEED_ALL = 7,
+       MEASURES = 8 /* takes the measurement lock (cli_measure_lock); --wait */ };
 
 struct olab_global {
 	bool json;
 	bool verbose;
+	bool wait;              /* --wait: queue behind another measuring run */
 };
 extern struct olab_global g_opts;
 
@@ -69,6 +71,14 @@ int cli_dispatch(const struct olab_cmd *const *table, size_t n, const char *path
 		 int argc, char **argv);
 /* Check capabilities; print one line naming what is missing. */
 int cli_check_caps(const char *path, unsigned needs);
+/* Take the machine-wide measurement lock before measuring: 0, or
+ * EXIT_FAIL after one line (another run measures and no --wait; a stop
+ * signal while waiting). */
+int cli_measure_lock(const char *path);
+/* {"lock": "exclusive", "waited_ms", "waited_for", "other_live_runs"}: recorded
+ * with results, so they say whether anything else was measuring. */
+struct json_t;
+struct json_t *cli_measure_json(void);
 /* Print "offloadlab <path>: <msg>" and return EXIT_USAGE. */
 int cli_usage_error(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "cmd/cmd.h"
 #include "lib/cpuidle.h"
@@ -131,6 +132,7 @@ static json_t *result_json(const struct gen_cfg *c, enum gen_mode mode, const st
 	json_object_set_new(o, "received", recv);
 	json_object_set_new(o, "topo", topo_to_json(t));
 	json_object_set_new(o, "cpu_idle", cpuidle_config_json());
+	json_object_set_new(o, "measurement", cli_measure_json());
 	return o;
 }
 
@@ -205,7 +207,18 @@ static int gen_cmd_run(void *cfgp, int argc, char **argv)
 		return cli_usage_error("gen", "%s", why);
 	if (!cc->gen_netns != !cc->dut_netns)
 		return cli_usage_error("gen", "--gen-netns and --dut-netns go together");
+	for (int i = 0; i < 2; i++) {
+		const char *ns = i ? cc->dut_netns : cc->gen_netns;
+		pid_t owner = ns ? run_prefix_pid(ns) : 0;
 
+		if (owner && owner != getpid() && run_owner_alive(owner))
+			return cli_usage_error("gen", "--%s-netns %s belongs to run %d, which is still "
+					       "alive: use a testbed left by `topo up` (without --hold)",
+					       i ? "dut" : "gen", ns, (int)owner);
+	}
+
+	if (cli_measure_lock("gen"))
+		return EXIT_FAIL;
 	attached = cc->gen_netns != NULL;
 	err = attached ? gen_topo_attach(cc->gen_netns, cc->dut_netns, &t) : topo_up(&to, &t);
 	if (err)
@@ -249,7 +262,7 @@ static const struct olab_cmd cmd_gen = {
 	.opts = gen_opts,
 	.cfg_size = sizeof(struct gen_cmd_cfg),
 	.cfg_defaults = &gen_defaults,
-	.needs = NEED_ALL,
+	.needs = NEED_ALL | MEASURES,
 	.run = gen_cmd_run,
 	.order = 30,
 };

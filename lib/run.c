@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -245,4 +246,75 @@ bool run_sleep_ns(uint64_t ns)
 		nanosleep(&ts, NULL);
 	}
 	return !run_stopping();
+}
+
+static struct run_measure_info measure;
+
+static pid_t read_holder(int fd)
+{
+	char buf[24] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	return n > 0 ? (pid_t)strtol(buf, NULL, 10) : 0;
+}
+
+int run_measure_lock(bool wait, pid_t *holder)
+{
+	uint64_t t0 = now_ns();
+	char pid[24];
+	int fd, n;
+
+	if (measure.held)
+		return 0;
+	if (mkdir_p(RUN_STATE_DIR, 0755))
+		return -errno;
+	fd = open(RUN_STATE_DIR "/measure.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+
+		*holder = read_holder(fd);
+		if (err != -EWOULDBLOCK || !wait) {
+			close(fd);
+			return err;
+		}
+		measure.waited = true;
+		measure.waited_for = *holder;
+		while (flock(fd, LOCK_EX)) {
+			if (errno != EINTR || run_stopping()) {
+				close(fd);
+				return run_stopping() ? -EINTR : -errno;
+			}
+		}
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, n, 0) != n)
+		pr_debug("measure lock: cannot record the holder: %s\n", strerror(errno));
+	measure.held = true;
+	measure.waited_ms = (now_ns() - t0) / 1000000;
+	measure.other_live_runs = run_count_live_others();
+	return 0; /* fd stays open: the lock lives as long as the process */
+}
+
+const struct run_measure_info *run_measure_info(void)
+{
+	return &measure;
+}
+
+int run_count_live_others(void)
+{
+	DIR *d = opendir(RUN_STATE_DIR);
+	struct dirent *de;
+	int n = 0, guard = 0;
+
+	while (d && guard++ < 100000 && (de = readdir(d))) {
+		pid_t pid = run_prefix_pid(de->d_name);
+
+		if (pid && pid != getpid() && strstr(de->d_name, ".lock") && run_owner_alive(pid))
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
 }

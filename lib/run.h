@@ -41,6 +41,24 @@ static inline bool run_stopping(void) { return run_stop_signal != 0; }
  * false when stopped early. */
 bool run_sleep_ns(uint64_t ns);
 
+/*
+ * The machine-wide measurement lock (RUN_STATE_DIR/measure.lock): runs that
+ * measure take it, so two never pin the same CPUs or share bpf_stats.  Busy:
+ * -EWOULDBLOCK with the holder's pid, or with wait, block (a stop signal
+ * ends the wait with -EINTR).  Held until the process exits.
+ */
+struct run_measure_info {
+	bool held;
+	bool waited;            /* another run was measuring when this one asked */
+	pid_t waited_for;       /* its pid (0: unknown) */
+	uint64_t waited_ms;
+	int other_live_runs;    /* offloadlab runs alive (not measuring) when the lock was taken */
+};
+int run_measure_lock(bool wait, pid_t *holder);
+const struct run_measure_info *run_measure_info(void);
+/* Live runs other than this one (their locks are held). */
+int run_count_live_others(void);
+
 /* Parse "olab<pid>" at the start of s; return pid or 0. */
 pid_t run_prefix_pid(const char *s);
 /* True when the run that owns prefix "olab<pid>" is still alive (holds its lock). */
