@@ -165,6 +165,7 @@ int check_exec(const struct netns *ns, char *out, size_t len, const char *const 
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
+		cleanup_disown();
 		if (setns(ns->fd, CLONE_NEWNET))
 			_exit(126);
 		if (null >= 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 #include "lib/log.h"
@@ -31,18 +32,97 @@ static pid_t owner_pid;
 static int lock_fd = -1;
 volatile sig_atomic_t run_stop_signal;
 
+static int sig_pipe[2] = { -1, -1 };
+
+/* Only flags and a byte down a pipe: everything else runs in normal flow. */
 static void on_signal(int sig)
 {
-	if (run_stop_signal) {
-		/* Second signal: the main path did not unwind in time.  Only the
-		 * run itself cleans up, never a forked helper. */
-		if (getpid() == owner_pid && pthread_mutex_trylock(&lock) == 0) {
-			pthread_mutex_unlock(&lock);
-			cleanup_all();
+	int saved = errno;
+	char c = (char)sig;
+
+	if (!run_stop_signal)
+		run_stop_signal = sig;
+	if (sig_pipe[1] >= 0 && write(sig_pipe[1], &c, 1) < 0)
+		(void)0;
+	errno = saved;
+}
+
+/* Cleanups taken (run or dropped) so far: the main path's unwinding. */
+static volatile uint64_t cleanups_taken;
+
+/* Wait while the main path keeps unwinding: until it has taken no cleanup
+ * for UNWIND_QUIET_NS, at most UNWIND_MAX_NS (it may exit meanwhile). */
+#define UNWIND_QUIET_NS (2000 * 1000000ull)
+#define UNWIND_MAX_NS   (10000 * 1000000ull)
+static void wait_unwinding(void)
+{
+	uint64_t start = now_ns(), quiet_since = start, seen = cleanups_taken;
+
+	while (now_ns() - start < UNWIND_MAX_NS && now_ns() - quiet_since < UNWIND_QUIET_NS) {
+		sleep_ns(50 * 1000000ull);
+		if (cleanups_taken != seen) {
+			seen = cleanups_taken;
+			quiet_since = now_ns();
 		}
-		_exit(128 + sig);
 	}
-	run_stop_signal = sig;
+}
+
+/*
+ * The first stop signal lets the main path unwind (it polls run_stopping()).
+ * A second one asks to hurry: this thread, in normal flow, lets a main path
+ * that is still unwinding finish (its cleanups free what they name), then
+ * runs what is left (never a forked helper's) and ends the process.
+ */
+static void *signal_watch(void *arg)
+{
+	int seen = 0;
+	char c;
+
+	for (;;) {
+		ssize_t n = read(sig_pipe[0], &c, 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		if (++seen < 2)
+			continue;
+		wait_unwinding();
+		if (getpid() == owner_pid)
+			cleanup_all();
+		_exit(128 + c);
+	}
+	return arg;
+}
+
+/* The watcher blocks the stop signals, so they interrupt the main thread. */
+static int start_signal_watch(void)
+{
+	sigset_t stop, old;
+	pthread_t th;
+	int err;
+
+	if (pipe2(sig_pipe, O_CLOEXEC))
+		return -errno;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	err = pthread_create(&th, NULL, signal_watch, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!err)
+		pthread_detach(th);
+	return -err;
+}
+
+static void close_signal_pipe(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (sig_pipe[i] >= 0)
+			close(sig_pipe[i]);
+		sig_pipe[i] = -1;
+	}
 }
 
 static void at_exit(void)
@@ -63,11 +143,16 @@ int run_init(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	char path[64];
+	int err;
 
 	if (owner_pid == getpid())
 		return 0;
 	owner_pid = getpid();
 	snprintf(prefix, sizeof(prefix), RUN_PREFIX_BASE "%d", (int)owner_pid);
+	err = start_signal_watch();
+	if (err)
+		pr_warn("offloadlab: no signal watcher (%s): a second signal will not clean up\n",
+			strerror(-err));
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -80,7 +165,7 @@ int run_init(void)
 	if (mkdir_p(RUN_STATE_DIR, 0755) ||
 	    (lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 ||
 	    flock(lock_fd, LOCK_EX | LOCK_NB)) {
-		int err = -errno;
+		err = -errno;
 
 		pr_warn("offloadlab: cannot take the run lock %s: %s\n", path, strerror(errno));
 		if (lock_fd >= 0)
@@ -143,6 +228,7 @@ static bool take(int h, struct cleanup_entry *out)
 	if (h >= 0 && h < n_entries && entries[h].used) {
 		*out = entries[h];
 		entries[h].used = false;
+		cleanups_taken++;
 		ok = true;
 	}
 	pthread_mutex_unlock(&lock);
@@ -191,6 +277,12 @@ void cleanup_disown(void)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	run_stop_signal = 0;
+	close_signal_pipe();
+	/* A terminal's Ctrl-C reaches the run alone, which stops its children
+	 * in order; and a child never outlives it. */
+	if (setpgid(0, 0))
+		pr_debug("setpgid: %s\n", strerror(errno));
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	pthread_mutex_lock(&lock);
 	for (int i = 0; i < n_entries; i++)
 		entries[i].used = false;

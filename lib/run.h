@@ -31,7 +31,9 @@ void cleanup_run(int handle);
 void cleanup_forget(int handle);
 /* Run every registered cleanup, newest first.  Idempotent. */
 void cleanup_all(void);
-/* After fork(): the child must not run the parent's cleanups. */
+/* After fork(): the child must not run the parent's cleanups; it gets its
+ * own process group (a terminal's Ctrl-C reaches only the run, which stops
+ * its children in order) and dies with its parent (PDEATHSIG). */
 void cleanup_disown(void);
 
 /* Set by SIGINT/SIGTERM/SIGHUP; long loops poll it and unwind. */
