@@ -218,6 +218,71 @@ out:
 	topo_down(&t);
 }
 
+/* Whether array (of strings, or of objects whose key is that string) has want. */
+static bool json_array_has(json_t *array, const char *key, const char *want)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(array, i, v) {
+		const char *s = json_string_value(key ? json_object_get(v, key) : v);
+
+		if (s && !strcmp(s, want))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * config.json has every masked path of `runc spec` and Docker, their
+ * read-only paths and a cgroup namespace: most of those paths do not exist
+ * on a given host, so the test above cannot see them masked.
+ */
+OLAB_TEST(containers_config_defaults)
+{
+	static const char *const masked[] = {
+		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+		"/sys/devices/virtual/tpm",
+	};
+	static const char *const readonly[] = {
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	};
+	const char *argv[] = { "/bin/true", NULL };
+	struct topo t;
+	struct ctr_opts o = { .name = "cfg", .ns = &t.dut, .argv = argv };
+	struct ctr *c;
+	json_t *cfg = NULL, *lnx;
+	char path[320];
+
+	if (skip_no_runtime())
+		return;
+	if (!ASSERT_OK(bed_up(&t), topo_last_error()))
+		return;
+	if (ASSERT_OK(ctr_start(&o, &c), ctr_last_error())) {
+		snprintf(path, sizeof(path), "%s/config.json", c->bundle);
+		cfg = json_load_file(path, 0, NULL);
+		ctr_destroy(c);
+	}
+	topo_down(&t);
+	lnx = json_object_get(cfg, "linux");
+	if (!ASSERT_TRUE(json_is_object(lnx), "config.json has linux"))
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(masked); i++)
+		if (!ASSERT_TRUE(json_array_has(json_object_get(lnx, "maskedPaths"), NULL, masked[i]),
+				 "masked"))
+			fprintf(stderr, "    missing %s\n", masked[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++)
+		if (!ASSERT_TRUE(json_array_has(json_object_get(lnx, "readonlyPaths"), NULL,
+						readonly[i]), "read-only"))
+			fprintf(stderr, "    missing %s\n", readonly[i]);
+	ASSERT_TRUE(json_array_has(json_object_get(lnx, "namespaces"), "type", "cgroup"),
+		    "cgroup namespace");
+out:
+	json_decref(cfg);
+}
+
 /* CapEff (and the bounding, permitted sets) exactly as asked; nothing inheritable. */
 OLAB_TEST(containers_capeff_exact)
 {
