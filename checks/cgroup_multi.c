@@ -1,10 +1,11 @@
 /*
  * cgroup-multi: cgroup_skb egress programs attached with BPF_F_ALLOW_MULTI
  * along a cgroup path, as cgroup links (BPF_LINK_CREATE, always multi): a
- * link goes with its fd, so nothing stays on a cgroup after the run.  The effective list runs the child's programs before
- * the parent's, every program runs whatever the others decided, and one
- * deny is enough (the send fails with EPERM).  Since 6.16 cgroups take the
- * mprog flags too: BPF_F_BEFORE/AFTER place a program relative to another.
+ * link goes with its fd, so nothing stays on a cgroup after the run.  The
+ * effective list runs the child's programs before the parent's, every
+ * program runs whatever the others decided, and one deny is enough (the send
+ * fails with EPERM).  Since 6.16 cgroups take the mprog flags too:
+ * BPF_F_BEFORE/AFTER place a program relative to another.
  * The app's socket is created by a process inside the child cgroup (a
  * socket belongs to its creator's cgroup for life).
  */
