@@ -1,9 +1,11 @@
 /*
  * cgroup-multi: cgroup_skb egress programs attached with BPF_F_ALLOW_MULTI
- * along a cgroup path.  The effective list runs the child's programs before
- * the parent's, every program runs whatever the others decided, and one
- * deny is enough (the send fails with EPERM).  Since 6.16 cgroups take the
- * mprog flags too: BPF_F_BEFORE/AFTER place a program relative to another.
+ * along a cgroup path, as cgroup links (BPF_LINK_CREATE, always multi): a
+ * link goes with its fd, so nothing stays on a cgroup after the run.  The
+ * effective list runs the child's programs before the parent's, every
+ * program runs whatever the others decided, and one deny is enough (the send
+ * fails with EPERM).  Since 6.16 cgroups take the mprog flags too:
+ * BPF_F_BEFORE/AFTER place a program relative to another.
  * The app's socket is created by a process inside the child cgroup (a
  * socket belongs to its creator's cgroup for life).
  */
@@ -41,7 +43,7 @@ struct priv {
 	int sock;                 /* created inside the child cgroup */
 	int sink;
 	bool mprog;               /* kernel has BEFORE/AFTER for cgroups */
-	int attached[4];          /* cgroup fd each slot is attached to, -1 */
+	int links[4];             /* each slot's cgroup link, -1 */
 };
 
 static void rmdir_cgroup(const char *path, long num)
@@ -143,7 +145,7 @@ static int setup(struct check_ctx *ctx)
 
 	p->parent_fd = p->child_fd = p->sock = p->sink = -1;
 	for (int i = 0; i < 4; i++)
-		p->attached[i] = -1;
+		p->links[i] = -1;
 	sscanf(kernel_release(), "%d.%d", &major, &minor);
 	p->mprog = major > 6 || (major == 6 && minor >= 16);
 	if (!p->mprog) {
@@ -201,15 +203,37 @@ static int slot_fd(struct priv *p, int slot)
 	return bpf_program__fd(progs[slot]);
 }
 
+/*
+ * BPF_LINK_CREATE with BPF_F_BEFORE/AFTER relative to another slot's link
+ * (6.16+).  libbpf 1.1.2 has no field for that, so the attr is built here:
+ * link_create.cgroup has tcx's layout (relative_fd, expected_revision).
+ */
+static int cgroup_link_relative(int cg_fd, int prog_fd, uint32_t flags, int relative_link)
+{
+	struct olab_link_create_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_fd = (uint32_t)prog_fd;
+	a.target_fd = (uint32_t)cg_fd;
+	a.attach_type = BPF_CGROUP_INET_EGRESS;
+	a.flags = flags | BPF_F_LINK;
+	a.tcx.relative_fd = (uint32_t)relative_link;
+	return olab_sys_bpf(BPF_LINK_CREATE, &a, sizeof(a));
+}
+
+/* 0 or -errno; the link is the slot's until teardown. */
 static int attach(struct priv *p, int slot, int cg_fd, uint32_t flags, int relative_slot)
 {
-	int err = check_prog_attach(cg_fd, slot_fd(p, slot), BPF_CGROUP_INET_EGRESS,
-				    BPF_F_ALLOW_MULTI | flags, 0,
-				    relative_slot >= 0 ? slot_fd(p, relative_slot) : 0, 0);
+	int fd;
 
-	if (!err)
-		p->attached[slot] = cg_fd;
-	return err;
+	if (relative_slot >= 0)
+		fd = cgroup_link_relative(cg_fd, slot_fd(p, slot), flags, p->links[relative_slot]);
+	else
+		fd = bpf_link_create(slot_fd(p, slot), cg_fd, BPF_CGROUP_INET_EGRESS, NULL);
+	if (fd < 0)
+		return fd;
+	p->links[slot] = fd;
+	return 0;
 }
 
 /* One datagram from the cgroup's socket: the send result and who ran. */
@@ -248,7 +272,7 @@ static int run(struct check_ctx *ctx)
 	if (!err)
 		err = attach(p, 1, ctx->sabotage ? p->parent_fd : p->child_fd, 0, -1);
 	if (err)
-		return check_error(ctx, err, "attach with BPF_F_ALLOW_MULTI: %s", strerror(-err));
+		return check_error(ctx, err, "cgroup link (BPF_F_ALLOW_MULTI): %s", strerror(-err));
 	exchange(ctx, "multi", 0, false);
 	p->skel->bss->allow[1] = 0;
 	exchange(ctx, "child_denies", 0, false);
@@ -267,9 +291,9 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	for (int i = 0; p->skel && i < 4; i++)
-		if (p->attached[i] >= 0)
-			bpf_prog_detach2(slot_fd(p, i), p->attached[i], BPF_CGROUP_INET_EGRESS);
+	for (int i = 0; i < 4; i++)
+		if (p->links[i] >= 0)
+			close(p->links[i]);
 	if (p->sock >= 0)
 		close(p->sock);
 	if (p->sink >= 0)

@@ -117,6 +117,12 @@ void ctr_caps_format(uint64_t mask, char *buf, size_t len)
 	}
 }
 
+uint64_t ctr_caps_dangerous(uint64_t mask)
+{
+	return mask & ((1ull << CAP_SYS_ADMIN) | (1ull << CAP_SYS_MODULE) |
+		       (1ull << CAP_DAC_READ_SEARCH));
+}
+
 json_t *ctr_caps_oci(uint64_t mask)
 {
 	json_t *a = json_array();

@@ -15,8 +15,12 @@
  *                  share/ (bind-mounted read-write at CTR_SHARE_DIR)
  * Containers are named "<prefix>-ctr-<name>"; their cgroups (one per v1
  * hierarchy plus the v2 one, nested under offloadlab's own) carry that name.
- * The container's own cgroup v2 directory is bind-mounted read-only at
- * /sys/fs/cgroup/unified on hybrid hosts (runc 1.1 mounts only v1 there).
+ * Each container has its own cgroup namespace (as `runc spec` gives on
+ * unified hosts), so its /proc/self/cgroup reads "0::/".  Inside, its cgroup
+ * v2 directory is where the host has cgroup2 mounted (/proc/self/mountinfo):
+ * /sys/fs/cgroup on unified hosts, where runc mounts it; elsewhere (hybrid
+ * hosts: /sys/fs/cgroup/unified, as runc 1.1 mounts only v1 hierarchies)
+ * the host directory is bind-mounted there read-only.
  *
  * Lifecycle: runc create / start / state / kill / delete.  Each container's
  * removal (kill, delete, cgroups, bundle) is registered with cleanup_add; the
@@ -38,7 +42,7 @@
 #define CTR_SHARE_DIR   "/olab"             /* inside the container */
 #define CTR_HELPER      "/bin/olab-ctr"     /* inside the container */
 #define CTR_APP         "/bin/olab-app"     /* inside the container */
-#define CTR_CGROUP2_DIR "/sys/fs/cgroup/unified"
+#define CTR_CGROUPFS_DIR "/sys/fs/cgroup"   /* runc's cgroup mount inside */
 #define CTR_NAME_MAX    24
 #define CTR_ERR_LEN     256
 
@@ -53,6 +57,13 @@
 int ctr_caps_parse(const char *list, uint64_t *mask, char *err, size_t len);
 /* "bpf,net_admin" (lower case, no cap_ prefix), "none" for 0. */
 void ctr_caps_format(uint64_t mask, char *buf, size_t len);
+/*
+ * The capabilities of mask that reach past the container's namespaces:
+ * sys_admin (mounts, BPF_PROG_GET_FD_BY_ID, most of the host's admin),
+ * sys_module (loads kernel modules), dac_read_search (opens any host file
+ * by handle).  ctr_start warns when a container gets any of them.
+ */
+uint64_t ctr_caps_dangerous(uint64_t mask);
 /* A JSON array of OCI names, "CAP_BPF"... */
 json_t *ctr_caps_oci(uint64_t mask);
 
@@ -71,7 +82,7 @@ struct ctr {
 	char bundle[256];          /* bundle directory on the host */
 	char share[288];           /* host side of CTR_SHARE_DIR */
 	char cgroup2[512];         /* host path of its cgroup v2 directory, "" if none */
-	char ctr_cgroup2[64];      /* the same directory as seen inside, "" if none */
+	char ctr_cgroup2[256];     /* the same directory as seen inside, "" if none */
 	pid_t pid;                 /* its init process (host pid) */
 	int cleanup;               /* handle in the run's cleanup registry */
 };

@@ -247,9 +247,12 @@ static void cgroup2_paths(struct ctr *c)
 		c->cgroup2[0] = '\0';
 		return;
 	}
-	/* Unified-only hosts: runc mounts the container's own cgroup there. */
-	snprintf(c->ctr_cgroup2, sizeof(c->ctr_cgroup2), "%s",
-		 !strcmp(mnt, "/sys/fs/cgroup") ? "/sys/fs/cgroup" : CTR_CGROUP2_DIR);
+	/*
+	 * Inside, at the host's mount point: runc mounts the container's own
+	 * cgroup at CTR_CGROUPFS_DIR (v2 there on unified hosts, v1 only on
+	 * hybrid ones); anywhere else, write_config binds it (read-only).
+	 */
+	snprintf(c->ctr_cgroup2, sizeof(c->ctr_cgroup2), "%s", mnt);
 }
 
 /* ---- cleanup -------------------------------------------------------- */
@@ -287,9 +290,9 @@ static int write_config(const struct ctr_opts *o, struct ctr *c, const char *run
 	struct bundle_params p = {
 		.id = c->id, .hostname = o->name, .rootfs = rootfs, .netns_path = netns_path,
 		.share_src = c->share, .share_dst = CTR_SHARE_DIR,
-		.cgroup2_src = c->cgroup2[0] && strcmp(c->ctr_cgroup2, "/sys/fs/cgroup") ?
+		.cgroup2_src = c->cgroup2[0] && strcmp(c->ctr_cgroup2, CTR_CGROUPFS_DIR) ?
 			       c->cgroup2 : NULL,
-		.cgroup2_dst = CTR_CGROUP2_DIR, .caps = caps, .argv = argv,
+		.cgroup2_dst = c->ctr_cgroup2, .caps = caps, .argv = argv,
 	};
 	int err = -ENOMEM;
 
@@ -341,6 +344,18 @@ static int state_of(const char *root, const char *id, char *buf, size_t len, pid
 		*pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
 	json_decref(j);
 	return 0;
+}
+
+/* One stderr line per container started with a capability that reaches the host. */
+static void warn_dangerous_caps(const struct ctr *c, uint64_t caps)
+{
+	char list[128];
+
+	if (!ctr_caps_dangerous(caps))
+		return;
+	ctr_caps_format(ctr_caps_dangerous(caps), list, sizeof(list));
+	pr_warn("containers: warning: %s has %s, which reaches past its namespaces to the host\n",
+		c->id, list);
 }
 
 int ctr_start(const struct ctr_opts *o, struct ctr **out)
@@ -438,6 +453,7 @@ int ctr_start(const struct ctr_opts *o, struct ctr **out)
 	}
 	close(io.out_fd);
 	close(io.err_fd);
+	warn_dangerous_caps(c, o->caps);
 	pr_debug("containers: %s started, pid %d\n", c->id, (int)c->pid);
 	*out = c;
 	return 0;

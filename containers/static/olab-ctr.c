@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 #include <linux/if_link.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
@@ -340,7 +339,7 @@ out:
 static void probe_cgroup_attach(struct ctx *c)
 {
 	const char *step = "load";
-	int fd, cg = -1, err = 0;
+	int fd, cg = -1, link = -1, err = 0;
 
 	fd = load_cgroup_skb();
 	if (fd < 0) {
@@ -353,18 +352,39 @@ static void probe_cgroup_attach(struct ctx *c)
 		err = -errno;
 		goto out;
 	}
+	/* A link, not BPF_PROG_ATTACH: it goes away with its fd, whatever happens. */
 	step = "attach";
-	if (bpf_prog_attach(fd, cg, BPF_CGROUP_INET_INGRESS, BPF_F_ALLOW_MULTI)) {
+	link = bpf_link_create(fd, cg, BPF_CGROUP_INET_INGRESS, NULL);
+	if (link < 0)
 		err = -errno;
-		goto out;
-	}
-	bpf_prog_detach2(fd, cg, BPF_CGROUP_INET_INGRESS);
 out:
 	record(c, "cgroup_attach", err, step);
+	if (link >= 0)
+		close(link);
 	if (cg >= 0)
 		close(cg);
 	if (fd >= 0)
 		close(fd);
+}
+
+/*
+ * Where cgroup2 is mounted here (the container's own cgroup v2 directory):
+ * lib/'s env_cgroup2_mount() in small, as olab-ctr links nothing of lib/.
+ */
+static const char *cgroup2_mount(char *buf, size_t len)
+{
+	FILE *f = setmntent("/proc/self/mounts", "re");
+	struct mntent *m;
+	const char *found = NULL;
+
+	if (!f)
+		return NULL;
+	while (!found && (m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup2") &&
+		    (size_t)snprintf(buf, len, "%s", m->mnt_dir) < len)
+			found = buf;
+	endmntent(f);
+	return found;
 }
 
 static void cap_eff(char *buf, size_t len)
@@ -387,8 +407,7 @@ static void cap_eff(char *buf, size_t len)
 static int do_probe(int argc, char **argv)
 {
 	struct ctx c = { 0 };
-	struct statfs sfs;
-	char caps[40];
+	char caps[40], cgroup[256];
 	json_t *out;
 
 	for (int i = 2; i + 1 < argc; i += 2) {
@@ -397,10 +416,9 @@ static int do_probe(int argc, char **argv)
 		else if (!strcmp(argv[i], "--cgroup"))
 			c.cgroup = argv[i + 1];
 	}
-	/* The container's own cgroup v2: bound at .../unified on hybrid hosts. */
+	/* The container's own cgroup v2 (containers/runc.c puts it where the host has it). */
 	if (!c.cgroup)
-		c.cgroup = !statfs("/sys/fs/cgroup/unified", &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC ?
-			   "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+		c.cgroup = cgroup2_mount(cgroup, sizeof(cgroup)) ?: "/sys/fs/cgroup";
 	if (!c.ifname || !(c.ifindex = (int)if_nametoindex(c.ifname))) {
 		fprintf(stderr, "olab-ctr: no interface '%s' here\n", c.ifname ? c.ifname : "");
 		return 2;

@@ -1,6 +1,6 @@
 # `containers probe`: bad input is one line and exit 1/2 with nothing left
 # behind; the matrix has every probe for every set; the container's CapEff is
-# the set asked for.
+# the set asked for; sys_admin is warned about.
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root"
 command -v runc >/dev/null || skip "runc not installed"
@@ -52,5 +52,13 @@ js=$("$OLAB" containers probe --caps CAP_BPF,net_admin --json) || fail "json pro
 [ "$(echo "$js" | jq -r '.sets[0].caps')" = bpf,net_admin ] || fail "caps: $js"
 [ "$(echo "$js" | jq -r '.sets[0].probes.attach_xdp.result')" = works ] || fail "attach_xdp: $js"
 [ "$(echo "$js" | jq -r '.sets[0].probes | length')" = 11 ] || fail "11 probes: $js"
+
+# A capability that reaches the host: one warning line on stderr for the
+# container; the eBPF set gets none.
+err=$("$OLAB" containers probe --caps sys_admin,bpf 2>&1 >/dev/null) || fail "sys_admin probe exit $?"
+[ "$(echo "$err" | wc -l)" -eq 1 ] || fail "sys_admin: want one stderr line: $err"
+echo "$err" | grep -q 'warning: .*-ctr-probe[0-9]* has sys_admin, ' || fail "sys_admin warning: $err"
+err=$("$OLAB" containers probe --caps bpf,net_admin,perfmon 2>&1 >/dev/null) || fail "probe exit $?"
+[ -z "$err" ] || fail "bpf,net_admin,perfmon: stderr not empty: $err"
 [ "$(ctr_leftovers)" = "$before" ] || fail "probe left $(ctr_leftovers)"
 exit 0

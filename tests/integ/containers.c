@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "containers/container.h"
+#include "lib/features.h"
 #include "lib/run.h"
 #include "lib/util.h"
 #include "netns/netns.h"
@@ -128,6 +129,12 @@ OLAB_TEST(containers_caps_parse)
 	ASSERT_EQ(ctr_caps_parse("12", &m, err, sizeof(err)), -EINVAL, "numbers are not names");
 	ASSERT_EQ(ctr_caps_parse("bpf,", &m, err, sizeof(err)), -EINVAL, "trailing comma");
 	ASSERT_EQ(ctr_caps_parse("bpf,,net_admin", &m, err, sizeof(err)), -EINVAL, "empty name");
+	ASSERT_OK(ctr_caps_parse("bpf,net_admin,perfmon", &m, err, sizeof(err)), "eBPF set");
+	ASSERT_EQ(ctr_caps_dangerous(m), 0, "bpf,net_admin,perfmon: nothing dangerous");
+	ASSERT_OK(ctr_caps_parse("bpf,sys_admin,sys_module,dac_read_search,kill", &m, err,
+				 sizeof(err)), "mixed set");
+	ASSERT_EQ(ctr_caps_dangerous(m), (1ull << 21) | (1ull << 16) | (1ull << 2),
+		  "sys_admin (21), sys_module (16), dac_read_search (2)");
 }
 
 /* Own interfaces only, pid 1, its hostname, read-only rootfs, no new privileges. */
@@ -163,6 +170,117 @@ OLAB_TEST(containers_isolation)
 	ASSERT_TRUE(has_line(out, "rootfs-ro"), "read-only rootfs");
 out:
 	topo_down(&t);
+}
+
+/*
+ * Its own cgroup namespace ("0::/" in /proc/self/cgroup), its cgroup v2
+ * directory where the host mounts cgroup2 and holding it, `runc spec`'s and
+ * Docker's masked paths empty, /proc/sys read-only.  net_admin, so only the
+ * read-only mount can stop the (same-value) sysctl write.
+ */
+OLAB_TEST(containers_cgroupns_masked_readonly)
+{
+	char out[2048], mnt[256], want[300], err_s[CTR_ERR_LEN];
+	struct topo t;
+	uint64_t caps;
+	int err;
+
+	if (skip_no_runtime())
+		return;
+	if (!ASSERT_OK(env_cgroup2_mount(mnt, sizeof(mnt)), "host has cgroup2"))
+		return;
+	ASSERT_OK(ctr_caps_parse("net_admin", &caps, err_s, sizeof(err_s)), "net_admin");
+	err = bed_up(&t);
+	if (!ASSERT_OK(err, topo_last_error()))
+		return;
+	err = ctr_sh(&t.dut, caps, "cgns",
+		     "grep '^0::' /proc/self/cgroup;"
+		     "cg=$(awk '$3 == \"cgroup2\" { print $2; exit }' /proc/self/mounts);"
+		     "echo cg2=$cg; grep -qx 1 $cg/cgroup.procs && echo cg2-holds-pid1;"
+		     "echo interrupts=$(wc -c < /proc/interrupts);"
+		     "echo timer_list=$(wc -c < /proc/timer_list);"
+		     "echo firmware=$(ls -A /sys/firmware | wc -l);"
+		     "v=$(cat /proc/sys/net/ipv4/ip_forward);"
+		     "(echo $v > /proc/sys/net/ipv4/ip_forward) 2>/dev/null && echo sys-rw || echo sys-ro",
+		     out, sizeof(out));
+	if (err)
+		goto out;
+	if (!ASSERT_TRUE(has_line(out, "0::/"), "own cgroup namespace: 0::/"))
+		fprintf(stderr, "    container said:\n%s", out);
+	snprintf(want, sizeof(want), "cg2=%s", mnt);
+	ASSERT_TRUE(has_line(out, want), "cgroup2 where the host mounts it");
+	ASSERT_TRUE(has_line(out, "cg2-holds-pid1"), "that cgroup2 directory is its own");
+	ASSERT_TRUE(has_line(out, "interrupts=0"), "/proc/interrupts masked (Docker's)");
+	ASSERT_TRUE(has_line(out, "timer_list=0"), "/proc/timer_list masked (runc spec's)");
+	ASSERT_TRUE(has_line(out, "firmware=0"), "/sys/firmware masked");
+	ASSERT_TRUE(has_line(out, "sys-ro"), "/proc/sys read-only");
+out:
+	topo_down(&t);
+}
+
+/* Whether array (of strings, or of objects whose key is that string) has want. */
+static bool json_array_has(json_t *array, const char *key, const char *want)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(array, i, v) {
+		const char *s = json_string_value(key ? json_object_get(v, key) : v);
+
+		if (s && !strcmp(s, want))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * config.json has every masked path of `runc spec` and Docker, their
+ * read-only paths and a cgroup namespace: most of those paths do not exist
+ * on a given host, so the test above cannot see them masked.
+ */
+OLAB_TEST(containers_config_defaults)
+{
+	static const char *const masked[] = {
+		"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+		"/sys/devices/virtual/tpm",
+	};
+	static const char *const readonly[] = {
+		"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+	};
+	const char *argv[] = { "/bin/true", NULL };
+	struct topo t;
+	struct ctr_opts o = { .name = "cfg", .ns = &t.dut, .argv = argv };
+	struct ctr *c;
+	json_t *cfg = NULL, *lnx;
+	char path[320];
+
+	if (skip_no_runtime())
+		return;
+	if (!ASSERT_OK(bed_up(&t), topo_last_error()))
+		return;
+	if (ASSERT_OK(ctr_start(&o, &c), ctr_last_error())) {
+		snprintf(path, sizeof(path), "%s/config.json", c->bundle);
+		cfg = json_load_file(path, 0, NULL);
+		ctr_destroy(c);
+	}
+	topo_down(&t);
+	lnx = json_object_get(cfg, "linux");
+	if (!ASSERT_TRUE(json_is_object(lnx), "config.json has linux"))
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(masked); i++)
+		if (!ASSERT_TRUE(json_array_has(json_object_get(lnx, "maskedPaths"), NULL, masked[i]),
+				 "masked"))
+			fprintf(stderr, "    missing %s\n", masked[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++)
+		if (!ASSERT_TRUE(json_array_has(json_object_get(lnx, "readonlyPaths"), NULL,
+						readonly[i]), "read-only"))
+			fprintf(stderr, "    missing %s\n", readonly[i]);
+	ASSERT_TRUE(json_array_has(json_object_get(lnx, "namespaces"), "type", "cgroup"),
+		    "cgroup namespace");
+out:
+	json_decref(cfg);
 }
 
 /* CapEff (and the bounding, permitted sets) exactly as asked; nothing inheritable. */
