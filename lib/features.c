@@ -718,7 +718,7 @@ static int probe_cgroup_skb(struct probe_env *env)
 {
 	char procs[600];
 	struct probe *skel;
-	int err, cg_fd, prog_fd;
+	int err, cg_fd, prog_fd, link_fd;
 
 	cg_fd = open(env->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
@@ -734,9 +734,11 @@ static int probe_cgroup_skb(struct probe_env *env)
 	if (err)
 		goto cleanup;
 	prog_fd = bpf_program__fd(skel->progs.cg_ingress);
-	err = bpf_prog_attach(prog_fd, cg_fd, BPF_CGROUP_INET_INGRESS, 0);
-	if (err) {
-		env->where = "attach to the cgroup";
+	/* A link: it dies with its fd, never left on a cgroup by a killed probe. */
+	link_fd = bpf_link_create(prog_fd, cg_fd, BPF_CGROUP_INET_INGRESS, NULL);
+	if (link_fd < 0) {
+		err = link_fd;
+		env->where = "attach to the cgroup (link)";
 		goto cleanup;
 	}
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", env->cgroup);
@@ -755,7 +757,7 @@ static int probe_cgroup_skb(struct probe_env *env)
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", env->cgroup_root);
 	write_file(procs, "0");
 detach:
-	bpf_prog_detach2(prog_fd, cg_fd, BPF_CGROUP_INET_INGRESS);
+	close(link_fd);
 cleanup:
 	probe__destroy(skel);
 cleanup_fd:
