@@ -32,6 +32,16 @@ echo "$j" | jq -e '[.results[] | .variant == null] | length == 3 and all' >/dev/
 j=$("$OLAB" bench drop --hook udp-socket --trials 1 --duration 100ms --warmup 0 --out $out --json) || fail "drop exit $?"
 echo "$j" | jq -e '[.results[] | .cpu_idle.mode == "default"] | all' >/dev/null || fail "drop not in default mode"
 
+# Where the file cannot be written: one line, the run goes on, and the
+# figures say poll was not in effect and why.
+j=$(OLAB_CPU_DMA_LATENCY=/nonexistent/cpu_dma_latency "$OLAB" bench echo $args --quick 2>"$out/err") ||
+	fail "unwritable latency file: exit $?"
+[ "$(grep -c 'not in effect' "$out/err")" -eq 1 ] || fail "not one warning line: $(cat "$out/err")"
+echo "$j" | jq -e '[.results[] | .cpu_idle | .mode == "poll" and .in_effect == false and (.reason | test("nonexistent"))] |
+	length == 3 and all' >/dev/null || fail "figures do not record the refusal: $(echo "$j" | jq -c '[.results[].cpu_idle]')"
+OLAB_CPU_DMA_LATENCY=/nonexistent/x "$OLAB" env --json | jq -e '.kernel.cpuidle.cpu_dma_latency_writable == false' >/dev/null ||
+	fail "env does not report the file unwritable"
+
 # Bad input: one line, exit 2.
 for bad in "bench echo --cpu-idle deep" "check --cpu-idle" "gen --cpu-idle 0"; do
 	msg=$("$OLAB" $bad 2>&1 >/dev/null); rc=$?
