@@ -320,7 +320,7 @@ int results_flush(struct results *r)
 	free(text);
 	if (err && !r->write_err)
 		pr_warn("offloadlab: cannot write %s/results.json: %s%s\n", r->dir, strerror(-err),
-			json_array_size(r->list) ? " (it keeps the figures written before; all are on stdout)" : "");
+			json_array_size(r->list) ? " (the file keeps what was written before; every figure is on stdout)" : "");
 	if (err && !r->write_err)
 		r->write_err = err;
 	return err;
