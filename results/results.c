@@ -332,6 +332,7 @@ int results_write(struct results *r)
 
 	json_object_set_new(r->root, "reference", results_reference_json(r));
 	json_object_set_new(r->root, "complete", json_boolean(!sig));
+	json_object_del(r->root, "incomplete_reason");
 	if (sig) {
 		char why[64];
 
