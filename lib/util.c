@@ -96,6 +96,26 @@ int write_file_atomic(int dirfd, const char *name, const void *data, size_t len,
 	return fsync(dirfd) ? -errno : 0;
 }
 
+int write_path_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	int fd, err;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = write_file_atomic(fd, slash ? slash + 1 : path, data, len, mode);
+	close(fd);
+	return err;
+}
+
 int read_file(const char *path, char *buf, size_t len)
 {
 	ssize_t n;

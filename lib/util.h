@@ -22,6 +22,8 @@ int write_file_fmt(const char *path, const char *fmt, ...) __attribute__((format
  * write, fsync, rename over name, fsync the directory.  0 or -errno; on
  * error the old file (if any) is left as it was and the temp file removed. */
 int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, unsigned mode);
+/* The same for a path: its folder opened, then write_file_atomic. */
+int write_path_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
 /* Parse a whole decimal integer within [min, max]; return 0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

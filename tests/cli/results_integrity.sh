@@ -85,11 +85,28 @@ jq -e '.complete == true and (.incomplete_reason == null) and (.results | length
 	(.reference | type) == "array"' "$f" >/dev/null || fail "normal end: $(jq -c '{complete, incomplete_reason}' "$f")"
 [ -z "$(ls -A "$(dirname "$f")" | grep -v '^results.json$')" ] || fail "stray files: $(ls -A "$(dirname "$f")")"
 
+# The JUnit report too: 0644 whatever the umask, valid XML.
+(umask 077; "$OLAB" check sockmap-attach --junit "$tmp/report.xml" >/dev/null 2>&1) || fail "check --junit exit $?"
+[ "$(stat -c %a "$tmp/report.xml")" = 644 ] || fail "junit mode under umask 077: $(stat -c %a "$tmp/report.xml")"
+grep -q '<testcase' "$tmp/report.xml" || fail "junit: no testcase"
+
+has_a_cell() { jq -e '(.results | length) >= 1' "$1"/run-*/results.json >/dev/null 2>&1; }
+
+# -- SIGTERM after the first cell: the final write says why it is incomplete
+"$OLAB" bench drop $short --out "$tmp/term" >/dev/null 2>&1 &
+pid=$!
+wait_until 1200 has_a_cell "$tmp/term" || { kill -9 $pid; wait $pid 2>/dev/null; "$OLAB" clean >/dev/null; fail "no cell was flushed"; }
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 1 ] || fail "SIGTERM: exit $rc, want 1"
+f=$(ls "$tmp"/term/run-*/results.json)
+jq -e '.complete == false and .incomplete_reason == "stopped by SIGTERM" and (.results | length) >= 1' \
+	"$f" >/dev/null || fail "after SIGTERM: $(jq -c '{complete, incomplete_reason, n: (.results | length)}' "$f")"
+
 # -- SIGKILL after the first cell: the file parses, incomplete, with that cell
 "$OLAB" bench drop $short --out "$tmp/kill" >/dev/null 2>&1 &
 pid=$!
-has_a_cell() { jq -e '(.results | length) >= 1' "$tmp"/kill/run-*/results.json >/dev/null 2>&1; }
-wait_until 1200 has_a_cell || { kill -9 $pid; wait $pid 2>/dev/null; "$OLAB" clean >/dev/null; fail "no cell was flushed"; }
+wait_until 1200 has_a_cell "$tmp/kill" || { kill -9 $pid; wait $pid 2>/dev/null; "$OLAB" clean >/dev/null; fail "no cell was flushed"; }
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 "$OLAB" clean >/dev/null || fail "clean exit $? after SIGKILL"
