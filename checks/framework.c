@@ -533,6 +533,7 @@ json_t *check_results_json(const struct check_result *r, size_t n)
 int check_write_junit(const char *path, const struct check_result *r, size_t n)
 {
 	int count[CHECK_STATUS__COUNT] = { 0 };
+	xmlBufferPtr buf;
 	xmlTextWriterPtr w;
 	char stamp[32], num[32];
 	double total = 0;
@@ -546,9 +547,13 @@ int check_write_junit(const char *path, const struct check_result *r, size_t n)
 	}
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	w = xmlNewTextWriterFilename(path, 0);
-	if (!w)
-		return -EIO;
+	/* Built in memory, then written whole (temp file + rename, 0644). */
+	buf = xmlBufferCreate();
+	w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+	if (!w) {
+		xmlBufferFree(buf);
+		return -ENOMEM;
+	}
 	XW(xmlTextWriterSetIndent(w, 1));
 	XW(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
 	XW(xmlTextWriterStartElement(w, BAD_CAST "testsuites"));
@@ -619,8 +624,12 @@ int check_write_junit(const char *path, const struct check_result *r, size_t n)
 		XW(xmlTextWriterEndElement(w));
 	}
 	XW(xmlTextWriterEndDocument(w));
+	xmlFreeTextWriter(w); /* flushes into buf */
+	w = NULL;
+	err = write_path_atomic(path, xmlBufferContent(buf), (size_t)xmlBufferLength(buf), 0644);
 out:
 	xmlFreeTextWriter(w);
+	xmlBufferFree(buf);
 	return err;
 }
 

@@ -89,6 +89,7 @@ json_t *bench_add(struct bench_ctx *ctx, const char *variant, const char *metric
 		json_object_set_new(o, "size", json_integer((json_int_t)ctx->cfg->size));
 		json_object_set_new(o, "cpu_idle", cpuidle_config_json());
 	}
+	results_flush(ctx->res);
 	return o;
 }
 
@@ -231,6 +232,8 @@ static int run_benches(const char *path, struct bench_cfg *cfg, const struct ben
 	char reason[256];
 	json_t *conf;
 
+	if (results_validate_out_dir(cfg->out, reason, sizeof(reason)))
+		return cli_usage_error(path, "--out '%s': %s", cfg->out, reason);
 	if (cfg->quick && cfg->warmup_ms == defaults.warmup_ms)
 		cfg->warmup_ms = 100;
 	if (cfg->runtime == RUNTIME_RUNC && containers_prepare())

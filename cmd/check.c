@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
+#include "results/results.h"
 
 struct check_cfg {
 	int runtime;
@@ -115,6 +116,7 @@ static int check_cmd_run(void *c, int argc, char **argv)
 	size_t n = 0, done = 0;
 	bool failed = false;
 	int ret = EXIT_OK;
+	char why[256];
 
 	argc = gather_names(cfg, argc, argv);
 	if (argc < 0)
@@ -140,6 +142,8 @@ static int check_cmd_run(void *c, int argc, char **argv)
 	}
 	if (cfg->list)
 		return list_checks(sel, n);
+	if (cfg->junit && results_validate_out_file(cfg->junit, why, sizeof(why)))
+		return cli_usage_error("check", "--junit '%s': %s", cfg->junit, why);
 
 	if (cli_measure_lock("check"))
 		return EXIT_FAIL;

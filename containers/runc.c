@@ -303,8 +303,12 @@ static int write_config(const struct ctr_opts *o, struct ctr *c, const char *run
 	if (caps && argv)
 		cfg = bundle_config(&p);
 	if (cfg) {
+		char *text = json_dumps(cfg, JSON_INDENT(1));
+
+		/* Readable by root (runc) only, whatever the umask. */
 		snprintf(path, sizeof(path), "%s/config.json", c->bundle);
-		err = json_dump_file(cfg, path, JSON_INDENT(1)) ? -EIO : 0;
+		err = text ? write_path_atomic(path, text, strlen(text), 0600) : -ENOMEM;
+		free(text);
 	}
 	json_decref(cfg);
 	json_decref(caps);

@@ -52,6 +52,70 @@ int write_file_fmt(const char *path, const char *fmt, ...)
 	return write_file(path, buf);
 }
 
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, unsigned mode)
+{
+	char tmp[300];
+	int fd, err = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp-%d", name, (int)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && !unlinkat(dirfd, tmp, 0)) /* our own, from a failed try */
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode))
+		err = -errno;
+	if (!err)
+		err = write_all(fd, data, len);
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && renameat(dirfd, tmp, dirfd, name))
+		err = -errno;
+	if (err) {
+		unlinkat(dirfd, tmp, 0);
+		return err;
+	}
+	return fsync(dirfd) ? -errno : 0;
+}
+
+int write_path_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	int fd, err;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = write_file_atomic(fd, slash ? slash + 1 : path, data, len, mode);
+	close(fd);
+	return err;
+}
+
 int read_file(const char *path, char *buf, size_t len)
 {
 	ssize_t n;

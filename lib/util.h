@@ -17,6 +17,13 @@ void sleep_ns(uint64_t ns);
 int write_file(const char *path, const char *s);
 int read_file(const char *path, char *buf, size_t len);
 int write_file_fmt(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Replace dirfd/name with len bytes of data, atomically: a temp file in the
+ * same directory (O_EXCL, O_NOFOLLOW), fchmod to mode whatever the umask,
+ * write, fsync, rename over name, fsync the directory.  0 or -errno; on
+ * error the old file (if any) is left as it was and the temp file removed. */
+int write_file_atomic(int dirfd, const char *name, const void *data, size_t len, unsigned mode);
+/* The same for a path: its folder opened, then write_file_atomic. */
+int write_path_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
 /* Parse a whole decimal integer within [min, max]; return 0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

@@ -1,10 +1,20 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <math.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 #include "lib/log.h"
+#include "lib/run.h"
 #include "lib/util.h"
 #include "version.h"
 #include "results/results.h"
@@ -34,31 +44,237 @@ json_t *results_base_config(void)
 			 "host", host, "started", started);
 }
 
+/* ---- where results may go ---- */
+
+/* Fill why (one phrase, printed after "--out 'X': ") and return err. */
+static int refuse(char *why, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int refuse(char *why, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* Filesystems that are not storage: results there would be lost or harmful. */
+static const char *pseudo_fs_name(long type)
+{
+	switch (type) {
+	case BPF_FS_MAGIC: return "bpffs";
+	case CGROUP_SUPER_MAGIC: return "cgroupfs";
+	case CGROUP2_SUPER_MAGIC: return "cgroup2fs";
+	case PROC_SUPER_MAGIC: return "procfs";
+	case SYSFS_MAGIC: return "sysfs";
+	default: return NULL;
+	}
+}
+
+/* Under /sys or /proc though on another filesystem (the tmpfs that holds
+ * cgroup v1 mounts at /sys/fs/cgroup): still not a place for files. */
+static bool in_pseudo_tree(const char *path)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(path, real))
+		return false;
+	return !strncmp(real, "/sys/", 5) || !strncmp(real, "/proc/", 6);
+}
+
+/* An open directory files may be written to: writable, real storage. */
+static int dir_fd_usable(int fd, const char *shown, char *why, size_t len)
+{
+	struct statfs sf;
+	const char *fs;
+
+	if (fstatfs(fd, &sf))
+		return refuse(why, len, -errno, "%s", strerror(errno));
+	fs = pseudo_fs_name((long)sf.f_type);
+	if (fs)
+		return refuse(why, len, -EINVAL, "%s is on %s, not a place for files", shown, fs);
+	if (in_pseudo_tree(shown))
+		return refuse(why, len, -EINVAL, "%s is under /sys or /proc, not a place for files", shown);
+	if (faccessat(fd, ".", W_OK, AT_EACCESS))
+		return refuse(why, len, -errno, "%s is not writable", shown);
+	return 0;
+}
+
+/* path without its trailing slashes ("/" stays "/"). */
+static int trim_path(const char *in, char *out, size_t len)
+{
+	size_t n = strlen(in);
+
+	while (n > 1 && in[n - 1] == '/')
+		n--;
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, in, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* The directory a new entry path would go in must exist and be usable. */
+static int parent_usable(const char *path, char *why, size_t len)
+{
+	char copy[PATH_MAX], parent[PATH_MAX];
+	int fd, err;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	snprintf(parent, sizeof(parent), "%s", dirname(copy));
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		return refuse(why, len, err, err == -ENOENT ? "its folder %s does not exist" :
+			      err == -ENOTDIR ? "%s is not a directory" : "cannot open %s", parent);
+	}
+	err = dir_fd_usable(fd, parent, why, len);
+	close(fd);
+	return err;
+}
+
+/* A run folder of an earlier run: run-* holding a results.json. */
+static bool is_run_dir(int fd, const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+	return !strncmp(base, "run-", 4) && !faccessat(fd, "results.json", F_OK, AT_SYMLINK_NOFOLLOW);
+}
+
+int results_validate_out_dir(const char *dir, char *why, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, err;
+
+	if (!dir || !*dir)
+		return refuse(why, len, -EINVAL, "is empty");
+	if (trim_path(dir, path, sizeof(path)))
+		return refuse(why, len, -ENAMETOOLONG, "is too long");
+	if (lstat(path, &st)) {
+		if (errno != ENOENT)
+			return refuse(why, len, -errno, "%s", strerror(errno));
+		return parent_usable(path, why, len); /* created by results_open */
+	}
+	if (S_ISLNK(st.st_mode))
+		return refuse(why, len, -ELOOP, "is a symbolic link");
+	if (!S_ISDIR(st.st_mode))
+		return refuse(why, len, -ENOTDIR, "is not a directory");
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return refuse(why, len, -errno, "%s", strerror(errno));
+	err = dir_fd_usable(fd, path, why, len);
+	if (!err && is_run_dir(fd, path))
+		err = refuse(why, len, -EEXIST,
+			     "is the folder of an earlier run (it holds results.json); give the folder above it");
+	close(fd);
+	return err;
+}
+
+int results_validate_out_file(const char *file, char *why, size_t len)
+{
+	struct stat st;
+	size_t n = file ? strlen(file) : 0;
+
+	if (!n)
+		return refuse(why, len, -EINVAL, "is empty");
+	if (n >= PATH_MAX)
+		return refuse(why, len, -ENAMETOOLONG, "is too long");
+	if (file[n - 1] == '/')
+		return refuse(why, len, -EISDIR, "is a folder, not a file");
+	if (!lstat(file, &st)) {
+		if (S_ISLNK(st.st_mode))
+			return refuse(why, len, -ELOOP, "is a symbolic link");
+		if (!S_ISREG(st.st_mode))
+			return refuse(why, len, -EINVAL, "is not a regular file");
+	} else if (errno != ENOENT) {
+		return refuse(why, len, -errno, "%s", strerror(errno));
+	}
+	return parent_usable(file, why, len);
+}
+
+/* ---- the run's folder and file ---- */
+
+/* root_dir (mkdir 0755 if missing, as validated) opened without following a symlink. */
+static int open_root_dir(const char *root_dir)
+{
+	int fd;
+
+	if (mkdir(root_dir, 0755) == 0) {
+		fd = open(root_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && fchmod(fd, 0755)) {
+			close(fd);
+			return -errno;
+		}
+		return fd < 0 ? -errno : fd;
+	}
+	if (errno != EEXIST)
+		return -errno;
+	fd = open(root_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The run folder <root>/<run-id>, 0755 whatever the umask; its fd or -errno. */
+static int make_run_dir(const char *root_dir, const char *run_id)
+{
+	int root = open_root_dir(root_dir), fd = -1, err = 0;
+
+	if (root < 0)
+		return root;
+	if (mkdirat(root, run_id, 0755))
+		err = -errno;
+	if (!err) {
+		fd = openat(root, run_id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fchmod(fd, 0755))
+			err = -errno;
+		if (err)
+			unlinkat(root, run_id, AT_REMOVEDIR);
+	}
+	close(root);
+	if (err && fd >= 0)
+		close(fd);
+	return err ? err : fd;
+}
+
 int results_open(struct results *r, const char *root_dir, json_t *config)
 {
 	time_t now = time(NULL);
 	struct tm tm;
-	int err;
+	int err = 0;
 
 	memset(r, 0, sizeof(*r));
+	r->dirfd = -1;
 	strftime(r->run_id, sizeof(r->run_id), "run-%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
 	snprintf(r->run_id + strlen(r->run_id), sizeof(r->run_id) - strlen(r->run_id), "-%d",
 		 (int)getpid());
 	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/%s", root_dir, r->run_id) >= sizeof(r->dir))
 		err = -ENAMETOOLONG;
 	else
-		err = mkdir_p(r->dir, 0755);
-	if (!err && access(r->dir, W_OK))
-		err = -errno;
+		r->dirfd = make_run_dir(root_dir, r->run_id);
+	if (!err && r->dirfd < 0)
+		err = r->dirfd;
 	if (err) {
-		pr_warn("offloadlab: results folder %s is not writable: %s\n", r->dir, strerror(-err));
+		pr_warn("offloadlab: cannot create the results folder %s: %s\n", r->dir, strerror(-err));
 		json_decref(config);
 		return err;
 	}
+	r->on_disk = true;
 	r->list = json_array();
-	r->root = json_pack("{s:s, s:o, s:O}", "run_id", r->run_id, "config",
+	r->root = json_pack("{s:s, s:b, s:o, s:O}", "run_id", r->run_id, "complete", 0, "config",
 			    config ? config : json_object(), "results", r->list);
-	return 0;
+	/* The first write proves the folder takes files (a full disk ends it here). */
+	err = results_flush(r);
+	if (err) {
+		int root = open(root_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (root >= 0) {
+			unlinkat(root, r->run_id, AT_REMOVEDIR);
+			close(root);
+		}
+		results_close(r);
+	}
+	return err;
 }
 
 json_t *results_add(struct results *r, const struct result *res)
@@ -92,21 +308,44 @@ json_t *results_add(struct results *r, const struct result *res)
 	return o;
 }
 
+int results_flush(struct results *r)
+{
+	char *text;
+	int err;
+
+	if (!r->on_disk)
+		return 0;
+	text = json_dumps(r->root, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+	err = text ? write_file_atomic(r->dirfd, "results.json", text, strlen(text), 0644) : -ENOMEM;
+	free(text);
+	if (err && !r->write_err)
+		pr_warn("offloadlab: cannot write %s/results.json: %s%s\n", r->dir, strerror(-err),
+			json_array_size(r->list) ? " (the file keeps what was written before; every figure is on stdout)" : "");
+	if (err && !r->write_err)
+		r->write_err = err;
+	return err;
+}
+
 int results_write(struct results *r)
 {
-	char path[600];
+	int sig = run_stop_signal;
 
-	snprintf(path, sizeof(path), "%s/results.json", r->dir);
 	json_object_set_new(r->root, "reference", results_reference_json(r));
-	if (json_dump_file(r->root, path, JSON_INDENT(2) | JSON_REAL_PRECISION(8))) {
-		pr_warn("offloadlab: cannot write %s: %s\n", path, strerror(errno));
-		return -EIO;
+	json_object_set_new(r->root, "complete", json_boolean(!sig));
+	json_object_del(r->root, "incomplete_reason");
+	if (sig) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "stopped by SIG%s", sigabbrev_np(sig) ?: "?");
+		json_object_set_new(r->root, "incomplete_reason", json_string(why));
 	}
-	return 0;
+	return results_flush(r);
 }
 
 void results_close(struct results *r)
 {
+	if (r->on_disk)
+		close(r->dirfd);
 	json_decref(r->list);
 	json_decref(r->root);
 	memset(r, 0, sizeof(*r));

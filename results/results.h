@@ -12,10 +12,13 @@
 #include "lib/stats.h"
 
 struct results {
-	json_t *root;        /* {"run_id", "config", "results": [...]} */
+	json_t *root;        /* {"run_id", "complete", "config", "results": [...]} */
 	json_t *list;
 	char run_id[64];
 	char dir[512];       /* results/<run-id> */
+	int dirfd;           /* dir, opened O_NOFOLLOW; valid when on_disk */
+	bool on_disk;        /* results_open succeeded: flushes write the file */
+	int write_err;       /* the first failed write (already reported), or 0 */
 };
 
 struct result {
@@ -30,11 +33,30 @@ struct result {
 	json_t *extra;       /* stolen; NULL */
 };
 
-/* Create results/<run-id>/ under root_dir (must be writable); 0 or -errno with
- * one line printed. */
+/*
+ * Where results and reports may go, checked before any work starts: 0, or
+ * -errno with why filled ("is a symbolic link", "is on bpffs"...), nothing
+ * created.  --out: an existing writable directory, or a missing one whose
+ * parent is a writable directory; not a symlink, not a run folder (run-* with
+ * a results.json), not on bpffs, cgroupfs, procfs or sysfs.  --junit: a
+ * regular file or a new name, in such a directory.
+ */
+int results_validate_out_dir(const char *dir, char *why, size_t len);
+int results_validate_out_file(const char *path, char *why, size_t len);
+
+/* Create results/<run-id>/ under root_dir (created 0755 if missing; run dir
+ * 0755 whatever the umask) and write results.json with "complete": false;
+ * 0 or -errno with one line printed, and no run dir left. */
 int results_open(struct results *r, const char *root_dir, json_t *config);
-/* Append a figure; returns its JSON object (borrowed). */
+/* Append a figure; returns its JSON object (borrowed).  Call results_flush
+ * once the figure is final (bench_add does). */
 json_t *results_add(struct results *r, const struct result *res);
+/* Rewrite results.json (still "complete": false) atomically: temp file,
+ * fsync, rename, fsync of the folder; mode 0644.  The first failure is
+ * reported in one line; 0 or -errno. */
+int results_flush(struct results *r);
+/* The final write: the reference ratios, "complete": true, or false with an
+ * "incomplete_reason" when a stop signal ended the run. */
 int results_write(struct results *r);
 void results_close(struct results *r);
 

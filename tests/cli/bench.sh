@@ -18,7 +18,7 @@ check_bad 2 bench drop --hook bogus
 check_bad 2 bench drop --size 63
 check_bad 2 bench drop --size 1501
 check_bad 2 bench overhead --hook udp-socket
-check_bad 1 bench drop --hook xdp --out /proc/olab-unwritable
+check_bad 2 bench drop --hook xdp --out /proc/olab-unwritable
 OLAB_DISABLE_FEATURES=tcx check_bad 2 bench pass --hook tcx
 [ "$before" = "$(root_snapshot)" ] || fail "bad input left something behind"
 

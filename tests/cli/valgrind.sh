@@ -7,7 +7,8 @@
 command -v valgrind >/dev/null || skip "valgrind not installed"
 vgerr=$(mktemp)
 supp=$(dirname "$0")/../valgrind.supp
-for args in "--help" "bogus" "env --json" "topo smoke" "clean"; do
+for args in "--help" "bogus" "env --json" "topo smoke" "clean" "bench drop --out /proc/olab-vg" \
+	    "check --junit /proc/olab-vg.xml"; do
 	valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
 		--errors-for-leak-kinds=definite --child-silent-after-fork=yes \
 		--suppressions="$supp" "$OLAB" $args >/dev/null 2>"$vgerr"; rc=$?

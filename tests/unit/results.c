@@ -1,5 +1,12 @@
 #include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "lib/run.h"
+#include "lib/util.h"
 #include "results/results.h"
 #include "tests/test.h"
 
@@ -59,4 +66,133 @@ OLAB_TEST(results_reference_ratio_same_state)
 cleanup:
 	json_decref(refs);
 	json_decref(r.list);
+}
+
+/* ---- where results may go, and how they are written ---- */
+
+static json_t *load(const char *dir, const char *run_id)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/%s/results.json", dir, run_id);
+	return json_load_file(path, 0, NULL);
+}
+
+static int mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : (int)(st.st_mode & 07777);
+}
+
+/* Every bad --out is refused with a reason; good ones pass; nothing created. */
+OLAB_TEST(results_validate_out)
+{
+	char tmp[] = "/tmp/olab-unit-out.XXXXXX", p[256], why[256];
+	const char *bad_dirs[] = { "", "link", "file", "file/sub", "run-20260101-000000-1",
+				   "missing/sub" };
+	const char *bad_files[] = { "", "link", "real", "real/", "file/x.xml", "missing/x.xml" };
+	FILE *f;
+
+	if (!ASSERT_OK_PTR(mkdtemp(tmp), "mkdtemp"))
+		return;
+	snprintf(p, sizeof(p), "%s/real", tmp);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/run-20260101-000000-1", tmp);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/run-20260101-000000-1/results.json", tmp);
+	f = fopen(p, "w");
+	if (f)
+		fclose(f);
+	snprintf(p, sizeof(p), "%s/file", tmp);
+	f = fopen(p, "w");
+	if (f)
+		fclose(f);
+	snprintf(p, sizeof(p), "%s/link", tmp);
+	ASSERT_OK(symlink("real", p), "symlink");
+	for (size_t i = 0; i < sizeof(bad_dirs) / sizeof(bad_dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s%s", *bad_dirs[i] ? tmp : "", *bad_dirs[i] ? "/" : "", bad_dirs[i]);
+		why[0] = '\0';
+		ASSERT_ERR(results_validate_out_dir(p, why, sizeof(why)), p);
+		ASSERT_TRUE(why[0], "a reason is given");
+	}
+	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s%s", *bad_files[i] ? tmp : "", *bad_files[i] ? "/" : "", bad_files[i]);
+		why[0] = '\0';
+		ASSERT_ERR(results_validate_out_file(p, why, sizeof(why)), p);
+		ASSERT_TRUE(why[0], "a reason is given");
+	}
+	snprintf(p, sizeof(p), "%s/link/", tmp);
+	ASSERT_EQ(results_validate_out_dir(p, why, sizeof(why)), -ELOOP, "a trailing slash does not hide the link");
+	ASSERT_ERR(results_validate_out_dir("/proc", why, sizeof(why)), "procfs");
+	ASSERT_STRCONTAINS(why, "procfs", "says which filesystem");
+	ASSERT_ERR(results_validate_out_dir("/sys/kernel", why, sizeof(why)), "sysfs");
+	ASSERT_ERR(results_validate_out_file("/proc/self/x.xml", why, sizeof(why)), "junit on procfs");
+	/* Good: an existing folder, a new one in it, a run folder's parent, files. */
+	ASSERT_OK(results_validate_out_dir(tmp, why, sizeof(why)), "the folder itself");
+	snprintf(p, sizeof(p), "%s/real/new", tmp);
+	ASSERT_OK(results_validate_out_dir(p, why, sizeof(why)), "a new folder in a real one");
+	ASSERT_EQ(mode_of(p), -1, "validation created nothing");
+	snprintf(p, sizeof(p), "%s/file", tmp);
+	ASSERT_OK(results_validate_out_file(p, why, sizeof(why)), "an existing regular file");
+	snprintf(p, sizeof(p), "%s/new.xml", tmp);
+	ASSERT_OK(results_validate_out_file(p, why, sizeof(why)), "a new file");
+	remove_tree(tmp);
+}
+
+/* results.json exists from the open on, says "complete": false until the
+ * final write, holds each flushed figure, 0644 in a 0755 folder whatever
+ * the umask; a stop signal is named in incomplete_reason. */
+OLAB_TEST(results_flush_complete)
+{
+	char tmp[] = "/tmp/olab-unit-res.XXXXXX", p[700], id[64];
+	double t[] = { 1, 2, 3 };
+	struct result fig = { .bench = "drop", .hook = "xdp", .metric = "pps", .unit = "packets/s",
+			      .method = "test", .trials = t, .n = 3 };
+	struct results r;
+	mode_t old = umask(077);
+	json_t *j = NULL;
+
+	if (!ASSERT_OK_PTR(mkdtemp(tmp), "mkdtemp"))
+		goto out;
+	snprintf(p, sizeof(p), "%s/new", tmp);
+	if (!ASSERT_OK(results_open(&r, p, json_object()), "results_open"))
+		goto out;
+	snprintf(id, sizeof(id), "%s", r.run_id);
+	j = load(p, id);
+	ASSERT_TRUE(json_is_false(json_object_get(j, "complete")), "open: not complete");
+	ASSERT_EQ(json_array_size(json_object_get(j, "results")), 0, "open: no figure yet");
+	json_decref(j);
+	results_add(&r, &fig);
+	ASSERT_OK(results_flush(&r), "flush");
+	j = load(p, id);
+	ASSERT_TRUE(json_is_false(json_object_get(j, "complete")), "flushed: not complete");
+	ASSERT_EQ(json_array_size(json_object_get(j, "results")), 1, "flushed: the figure");
+	ASSERT_TRUE(!json_object_get(j, "reference"), "no reference block before the end");
+	json_decref(j);
+	ASSERT_EQ(mode_of(p), 0755, "--out folder mode");
+	snprintf(p, sizeof(p), "%s/new/%s", tmp, id);
+	ASSERT_EQ(mode_of(p), 0755, "run folder mode");
+	snprintf(p, sizeof(p), "%s/new/%s/results.json", tmp, id);
+	ASSERT_EQ(mode_of(p), 0644, "results.json mode");
+
+	run_stop_signal = SIGTERM;
+	ASSERT_OK(results_write(&r), "final write");
+	run_stop_signal = 0;
+	snprintf(p, sizeof(p), "%s/new", tmp);
+	j = load(p, id);
+	ASSERT_TRUE(json_is_false(json_object_get(j, "complete")), "stopped: not complete");
+	ASSERT_STREQ(json_string_value(json_object_get(j, "incomplete_reason")), "stopped by SIGTERM",
+		     "the reason");
+	json_decref(j);
+	ASSERT_OK(results_write(&r), "final write, normal end");
+	j = load(p, id);
+	ASSERT_TRUE(json_is_true(json_object_get(j, "complete")), "normal end: complete");
+	ASSERT_TRUE(!json_object_get(j, "incomplete_reason"), "normal end: no reason");
+	ASSERT_TRUE(json_is_array(json_object_get(j, "reference")), "the reference block at the end");
+	results_close(&r);
+out:
+	json_decref(j);
+	umask(old);
+	remove_tree(tmp);
 }

@@ -1,4 +1,10 @@
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "lib/run.h"
 #include "lib/util.h"
 #include "tests/test.h"
@@ -92,4 +98,43 @@ OLAB_TEST(util_parse_duration_ms)
 	ASSERT_EQ(parse_duration_ms("-1", &ms), -EINVAL, "negative");
 	ASSERT_EQ(parse_duration_ms("", &ms), -EINVAL, "empty");
 	ASSERT_EQ(parse_duration_ms("x", &ms), -EINVAL, "junk");
+}
+
+/* write_file_atomic replaces the file (never writes through a symlink at its
+ * name), sets the mode whatever the umask and leaves no temp file. */
+OLAB_TEST(util_write_file_atomic)
+{
+	char tmp[] = "/tmp/olab-unit-atomic.XXXXXX", p[128], buf[64] = "";
+	mode_t old = umask(077);
+	struct stat st;
+	DIR *d = NULL;
+	struct dirent *e;
+	int fd = -1, n = 0;
+
+	if (!ASSERT_OK_PTR(mkdtemp(tmp), "mkdtemp"))
+		goto out;
+	fd = open(tmp, O_RDONLY | O_DIRECTORY);
+	snprintf(p, sizeof(p), "%s/target", tmp);
+	ASSERT_OK(write_file_atomic(fd, "target", "keep", 4, 0600), "write the symlink's target");
+	ASSERT_OK(symlinkat("target", fd, "f.json"), "symlink at the name");
+	ASSERT_OK(write_file_atomic(fd, "f.json", "{\"a\": 1}", 8, 0644), "write");
+	ASSERT_OK(read_file(p, buf, sizeof(buf)), "read the target");
+	ASSERT_STREQ(buf, "keep", "the symlink's target is untouched");
+	snprintf(p, sizeof(p), "%s/f.json", tmp);
+	ASSERT_OK(lstat(p, &st), "lstat");
+	ASSERT_TRUE(S_ISREG(st.st_mode), "the name is now a regular file");
+	ASSERT_EQ(st.st_mode & 07777, 0644, "mode under umask 077");
+	ASSERT_OK(read_file(p, buf, sizeof(buf)), "read");
+	ASSERT_STREQ(buf, "{\"a\": 1}", "content");
+	d = opendir(tmp);
+	while (d && (e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	ASSERT_EQ(n, 2, "target and f.json only, no temp file");
+out:
+	if (d)
+		closedir(d);
+	if (fd >= 0)
+		close(fd);
+	umask(old);
+	remove_tree(tmp);
 }
