@@ -31,6 +31,7 @@
 #include "lib/bpf_compat.h"
 #include "lib/features.h"
 #include "lib/log.h"
+#include "lib/manifest.h"
 #include "lib/run.h"
 #include "lib/util.h"
 #include "netns/link.h"
@@ -1180,7 +1181,9 @@ static int cgroup_prepare(struct probe_env *env, const char **where)
 		*where = "create a cgroup2 directory";
 		return err;
 	}
-	h = cleanup_add(rmdir_cgroup, env->cgroup, 0, "probe cgroup");
+	h = manifest_add_path(MANIFEST_CGROUP, env->cgroup);
+	if (!h)
+		h = cleanup_add(rmdir_cgroup, env->cgroup, 0, "probe cgroup");
 	if (h < 0) {
 		rmdir_cgroup(env->cgroup, 0);
 		*where = "register the cgroup's removal";
