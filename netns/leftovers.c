@@ -231,6 +231,12 @@ static void remove_entry(pid_t run, const struct manifest_entry *e, const char *
 	}
 }
 
+static void remove_state(const char *path, struct leftovers_report *r)
+{
+	if (!unlink(path))
+		leftovers_note(r->removed, "run state", strrchr(path, '/') + 1, NULL);
+}
+
 int manifest_clean_run(pid_t run, struct leftovers_report *r)
 {
 	char cg_root[256] = "", path[128];
@@ -252,9 +258,9 @@ int manifest_clean_run(pid_t run, struct leftovers_report *r)
 	manifest_free(&m);
 	if (!left) {
 		manifest_path(run, path, sizeof(path));
-		unlink(path);
+		remove_state(path, r);
 		snprintf(path, sizeof(path), RUN_STATE_DIR "/" RUN_PREFIX_BASE "%d.lock", (int)run);
-		unlink(path);
+		remove_state(path, r);
 	}
 	return 0;
 }
