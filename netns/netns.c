@@ -312,7 +312,7 @@ static int removable(const char *name, char *path, size_t len, uint64_t want_ino
 
 static int unmount_ns(const char *path, const char *name)
 {
-	if (umount2(path, MNT_DETACH) && errno != EINVAL)
+	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) && errno != EINVAL)
 		pr_warn("netns: umount %s: %s\n", path, strerror(errno));
 	if (unlink(path)) {
 		int err = -errno;
