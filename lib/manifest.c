@@ -20,6 +20,7 @@
 
 static const char *const kind_names[] = {
 	[MANIFEST_NETNS] = "netns",
+	[MANIFEST_NETNS_FILE] = "netns file",
 	[MANIFEST_PIN] = "bpffs pin",
 	[MANIFEST_CGROUP] = "cgroup",
 	[MANIFEST_PROCESS] = "process",
@@ -218,6 +219,8 @@ static bool path_matches(const struct manifest_entry *e, char *differs, size_t l
 		what = "a symlink";
 	else if (e->kind == MANIFEST_NETNS && (statfs(e->path, &sfs) || sfs.f_type != NSFS_MAGIC))
 		what = "not a namespace bind mount";
+	else if (e->kind == MANIFEST_NETNS_FILE && !S_ISREG(st.st_mode))
+		what = "not a plain file";
 	else if (e->kind == MANIFEST_CGROUP && !S_ISDIR(st.st_mode))
 		what = "not a directory";
 	if (!what && (uint64_t)st.st_dev == e->dev && (uint64_t)st.st_ino == e->ino)

@@ -13,11 +13,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum manifest_kind { MANIFEST_NETNS, MANIFEST_PIN, MANIFEST_CGROUP, MANIFEST_PROCESS };
+enum manifest_kind {
+	MANIFEST_NETNS,       /* /run/netns/<name> with the namespace mounted on it */
+	MANIFEST_NETNS_FILE,  /* the same path before the mount: a plain file */
+	MANIFEST_PIN,
+	MANIFEST_CGROUP,
+	MANIFEST_PROCESS,
+};
 
 struct manifest_entry {
 	enum manifest_kind kind;
-	char path[256];     /* netns: its /run/netns file; pin, cgroup: the path */
+	char path[256];     /* netns (file): its /run/netns path; pin, cgroup: the path */
 	uint64_t dev, ino;  /* the object's identity (not for processes) */
 	pid_t pid;          /* processes */
 	uint64_t start;     /* processes: field 22 of /proc/PID/stat */

@@ -166,7 +166,8 @@ static bool owned_path(const char *base, const char *path, pid_t run)
 static const char *kind_base(enum manifest_kind kind, const char *cg_root)
 {
 	switch (kind) {
-	case MANIFEST_NETNS: return NETNS_RUN_DIR;
+	case MANIFEST_NETNS:
+	case MANIFEST_NETNS_FILE: return NETNS_RUN_DIR;
 	case MANIFEST_PIN: return RUN_BPFFS_DIR;
 	case MANIFEST_CGROUP: return cg_root;
 	default: return "";
@@ -178,7 +179,9 @@ static const char *report_name(const struct manifest_entry *e)
 {
 	const char *slash = strrchr(e->path, '/');
 
-	return e->kind == MANIFEST_NETNS && slash ? slash + 1 : e->path;
+	bool netns = e->kind == MANIFEST_NETNS || e->kind == MANIFEST_NETNS_FILE;
+
+	return netns && slash ? slash + 1 : e->path;
 }
 
 static int remove_object(const struct manifest_entry *e, const char **why)
@@ -191,6 +194,7 @@ static int remove_object(const struct manifest_entry *e, const char **why)
 		/* The entry matched; the root and caller's namespaces are refused anyway. */
 		err = netns_identify(e->path, &st, why);
 		return err ? err : netns_unmount(report_name(e), e->ino);
+	case MANIFEST_NETNS_FILE:	/* a run killed before the mount: only the file */
 	case MANIFEST_PIN:
 		return unlink(e->path) && errno != ENOENT ? -errno : 0;
 	case MANIFEST_CGROUP:
@@ -216,7 +220,9 @@ static void remove_entry(pid_t run, const struct manifest_entry *e, const char *
 		return;
 	}
 	if (!manifest_entry_present(e, differs, sizeof(differs))) {
-		if (differs[0])
+		/* A namespace file with something mounted on it: its "netns"
+		 * entry (or the look-alike scan) speaks for it. */
+		if (differs[0] && e->kind != MANIFEST_NETNS_FILE)
 			leftovers_note(r->foreign, kind, report_name(e), differs);
 		return;
 	}
@@ -269,26 +275,29 @@ bool leftover_foreign(enum manifest_kind kind, const char *path, char *why, size
 {
 	const char *slash = strrchr(path, '/'), *refused = NULL;
 	pid_t run = run_prefix_pid(slash ? slash + 1 : path);
+	bool listed = false, present = false;
 	struct manifest m;
 	struct stat st;
-	bool listed = false, present = false;
+	int err = manifest_load(run, &m);
 
-	if (kind == MANIFEST_NETNS && netns_identify(path, &st, &refused) && refused) {
-		snprintf(why, len, "%s", refused);
-		return true;
-	}
-	if (manifest_load(run, &m)) {
-		snprintf(why, len, "run " RUN_PREFIX_BASE "%d left no manifest", (int)run);
-		return true;
-	}
-	for (size_t i = 0; i < m.n && !present; i++) {
-		if (m.e[i].kind != kind || strcmp(m.e[i].path, path))
+	for (size_t i = 0; !err && i < m.n && !present; i++) {
+		bool same_kind = m.e[i].kind == kind ||
+				 (kind == MANIFEST_NETNS && m.e[i].kind == MANIFEST_NETNS_FILE);
+
+		if (!same_kind || strcmp(m.e[i].path, path))
 			continue;
 		listed = true;
 		present = manifest_entry_present(&m.e[i], why, len);
 	}
-	manifest_free(&m);
-	if (!listed)
+	if (!err)
+		manifest_free(&m);
+	if (present)
+		return false;	/* ours: its removal failed, and was counted */
+	if (kind == MANIFEST_NETNS && netns_identify(path, &st, &refused) && refused)
+		snprintf(why, len, "%s", refused);
+	else if (err)
+		snprintf(why, len, "run " RUN_PREFIX_BASE "%d left no manifest", (int)run);
+	else if (!listed)
 		snprintf(why, len, "not in run " RUN_PREFIX_BASE "%d's manifest", (int)run);
-	return !present;
+	return true;
 }

@@ -122,6 +122,12 @@ int netns_create(const char *suffix, struct netns *ns)
 		goto out;
 	}
 	close(fd);
+	/* A run killed before the mount leaves this file: `clean` needs it listed. */
+	err = manifest_add_path(MANIFEST_NETNS_FILE, path);
+	if (err) {
+		unlink(path);
+		goto out;
+	}
 
 	args.path = path;
 	err = -pthread_create(&th, NULL, bind_thread, &args);
