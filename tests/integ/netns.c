@@ -492,7 +492,7 @@ OLAB_TEST(netns_manifest_records)
 {
 	struct manifest m = { 0 };
 	struct proc_ident id;
-	bool ns_seen = false, proc_seen = false;
+	bool file_seen = false, ns_seen = false, proc_seen = false;
 	char path[128];
 	struct netns ns;
 	struct stat st;
@@ -514,8 +514,13 @@ OLAB_TEST(netns_manifest_records)
 			ns_seen = e->ino == st.st_ino && e->dev == st.st_dev;
 		if (e->kind == MANIFEST_PROCESS && e->pid == p.pid)
 			proc_seen = e->start == id.start;
-		ASSERT_TRUE(manifest_entry_present(e, NULL, 0), "what it lists is there");
+		/* The plain file is listed first; the namespace is mounted on it. */
+		if (e->kind == MANIFEST_NETNS_FILE && !strcmp(e->path, path))
+			file_seen = !ns_seen;
+		else if (e->kind != MANIFEST_NETNS_FILE)
+			ASSERT_TRUE(manifest_entry_present(e, NULL, 0), "what it lists is there");
 	}
+	ASSERT_TRUE(file_seen, "namespace file listed before the namespace");
 	ASSERT_TRUE(ns_seen, "namespace listed with its inode");
 	ASSERT_TRUE(proc_seen, "process listed with its start time");
 	proc_kill(&p);
