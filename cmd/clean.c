@@ -33,35 +33,6 @@ static void clean_manifests(struct leftovers_report *r)
 		closedir(d);
 }
 
-/* Where "olab<pid>..." look-alikes may sit; containers_clean_dead() owns the
- * "olab<pid>-ctr..." cgroups. */
-static void scan_lookalikes(enum manifest_kind kind, const char *dir, json_t *kept,
-			    struct leftovers_report *r)
-{
-	const char *what = manifest_kind_name(kind);
-	char path[600], why[160];
-	struct dirent *de;
-	DIR *d = *dir ? opendir(dir) : NULL;
-
-	for (int i = 0; d && i < 100000 && (de = readdir(d)); i++) {
-		pid_t pid = run_prefix_pid(de->d_name);
-		const char *rest = de->d_name + strlen(RUN_PREFIX_BASE);
-
-		rest += strspn(rest, "0123456789");
-		if (!pid || pid == getpid() || (kind == MANIFEST_CGROUP && !strncmp(rest, "-ctr", 4)))
-			continue;
-		if (run_owner_alive(pid)) {
-			leftovers_note(kept, what, de->d_name, "owner alive");
-			continue;
-		}
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (leftover_foreign(kind, path, why, sizeof(why)))
-			leftovers_note(r->foreign, what, de->d_name, why);
-	}
-	if (d)
-		closedir(d);
-}
-
 /* Other state of dead runs (lock files); manifests go with what they list. */
 static void clean_run_state(json_t *kept, struct leftovers_report *r)
 {
@@ -115,16 +86,12 @@ static int clean_run(void *cfg, int argc, char **argv)
 {
 	struct leftovers_report r = { .removed = json_array(), .foreign = json_array() };
 	json_t *kept = json_array();
-	char cg_root[256] = "";
 
 	/* Containers first: runc needs their state, and their processes must be
 	 * gone before cgroups and run state are removed. */
 	r.failures += containers_clean_dead(r.removed);
 	clean_manifests(&r);
-	mount_point_of("cgroup2", cg_root, sizeof(cg_root));
-	scan_lookalikes(MANIFEST_NETNS, NETNS_RUN_DIR, kept, &r);
-	scan_lookalikes(MANIFEST_PIN, RUN_BPFFS_DIR, kept, &r);
-	scan_lookalikes(MANIFEST_CGROUP, cg_root, kept, &r);
+	leftovers_scan(0, kept, &r);
 	clean_run_state(kept, &r);
 
 	if (g_opts.json) {

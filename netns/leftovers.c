@@ -174,14 +174,11 @@ static const char *kind_base(enum manifest_kind kind, const char *cg_root)
 	}
 }
 
-/* The name reports use: a namespace's name, the path of the others. */
+static const char *display_name(enum manifest_kind kind, const char *path);
+
 static const char *report_name(const struct manifest_entry *e)
 {
-	const char *slash = strrchr(e->path, '/');
-
-	bool netns = e->kind == MANIFEST_NETNS || e->kind == MANIFEST_NETNS_FILE;
-
-	return netns && slash ? slash + 1 : e->path;
+	return display_name(e->kind, e->path);
 }
 
 static int remove_object(const struct manifest_entry *e, const char **why)
@@ -262,6 +259,7 @@ int manifest_clean_run(pid_t run, struct leftovers_report *r)
 	for (size_t i = 0; i < m.n && !left; i++)
 		left = manifest_entry_present(&m.e[i], NULL, 0);
 	manifest_free(&m);
+	leftovers_scan(run, NULL, r);	/* while the manifest can still say why */
 	if (!left) {
 		manifest_path(run, path, sizeof(path));
 		remove_state(path, r);
@@ -271,7 +269,10 @@ int manifest_clean_run(pid_t run, struct leftovers_report *r)
 	return 0;
 }
 
-bool leftover_foreign(enum manifest_kind kind, const char *path, char *why, size_t len)
+/* For an "olab<pid>..." object at path that the manifest sweep left: true
+ * (and why) when it is not one offloadlab created, false when it is (its
+ * removal failed). */
+static bool leftover_foreign(enum manifest_kind kind, const char *path, char *why, size_t len)
 {
 	const char *slash = strrchr(path, '/'), *refused = NULL;
 	pid_t run = run_prefix_pid(slash ? slash + 1 : path);
@@ -300,4 +301,55 @@ bool leftover_foreign(enum manifest_kind kind, const char *path, char *why, size
 	else if (!listed)
 		snprintf(why, len, "not in run " RUN_PREFIX_BASE "%d's manifest", (int)run);
 	return true;
+}
+
+/* The reports' name: a namespace's name, the path of the others. */
+static const char *display_name(enum manifest_kind kind, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return (kind == MANIFEST_NETNS || kind == MANIFEST_NETNS_FILE) && slash ? slash + 1 : path;
+}
+
+/* containers_clean_dead() owns the "olab<pid>-ctr..." cgroups. */
+static bool container_name(const char *name)
+{
+	const char *rest = name + strlen(RUN_PREFIX_BASE);
+
+	rest += strspn(rest, "0123456789");
+	return !strncmp(rest, "-ctr", 4);
+}
+
+static void scan_dir(enum manifest_kind kind, const char *dir, pid_t only_run, json_t *kept,
+		     struct leftovers_report *r)
+{
+	const char *what = manifest_kind_name(kind);
+	char path[600], why[160];
+	struct dirent *de;
+	DIR *d = *dir ? opendir(dir) : NULL;
+
+	for (int i = 0; d && i < 100000 && (de = readdir(d)); i++) {
+		pid_t pid = run_prefix_pid(de->d_name);
+
+		if (!pid || pid == getpid() || (only_run && pid != only_run) ||
+		    (kind == MANIFEST_CGROUP && container_name(de->d_name)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (run_owner_alive(pid))
+			leftovers_note(kept, what, display_name(kind, path), "owner alive");
+		else if (leftover_foreign(kind, path, why, sizeof(why)))
+			leftovers_note(r->foreign, what, display_name(kind, path), why);
+	}
+	if (d)
+		closedir(d);
+}
+
+void leftovers_scan(pid_t only_run, json_t *kept, struct leftovers_report *r)
+{
+	char cg_root[256] = "";
+
+	mount_point_of("cgroup2", cg_root, sizeof(cg_root));
+	scan_dir(MANIFEST_NETNS, NETNS_RUN_DIR, only_run, kept, r);
+	scan_dir(MANIFEST_PIN, RUN_BPFFS_DIR, only_run, kept, r);
+	scan_dir(MANIFEST_CGROUP, cg_root, only_run, kept, r);
 }

@@ -24,16 +24,17 @@ struct leftovers_report {
  * (pid + start time) and their descendants are killed, then, newest first,
  * its namespaces are unmounted (never the root or the caller's; processes
  * not tied to the run are not killed, the namespace dies with them), pins
- * unlinked and cgroups removed.  Then the manifest and the run's lock file
- * go if nothing it lists is left.  0, -EBUSY (the run is alive or is us) or
+ * unlinked and cgroups removed.  Look-alikes of the run are reported
+ * (leftovers_scan).  Then the manifest and the run's lock file go if nothing
+ * it lists is left.  0, -EBUSY (the run is alive or is us) or
  * -ENOENT (no manifest).
  */
 int manifest_clean_run(pid_t run, struct leftovers_report *r);
 
-/* For an "olab<pid>..." object at path that the manifest sweep left: true
- * (and why) when it is not one offloadlab created, false when it is (its
- * removal failed). */
-bool leftover_foreign(enum manifest_kind kind, const char *path, char *why, size_t len);
+/* Report the "olab<pid>..." namespaces, pins and cgroups (at the cgroup2
+ * mount) that are not what a manifest lists, with why, in r->foreign; those
+ * of live runs in kept (may be NULL).  only_run: that run's only, 0: all. */
+void leftovers_scan(pid_t only_run, json_t *kept, struct leftovers_report *r);
 
 /* Append {"kind", "name"[, "why"]} unless the same kind and name is there. */
 void leftovers_note(json_t *list, const char *kind, const char *name, const char *why);
