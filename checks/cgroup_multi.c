@@ -24,6 +24,7 @@
 #include "lib/bpf_compat.h"
 #include "lib/features.h"
 #include "lib/log.h"
+#include "lib/manifest.h"
 #include "lib/run.h"
 #include "lib/util.h"
 #include "bpf/checks.h"
@@ -58,7 +59,9 @@ static int make_cgroup(const char *path)
 
 	if (mkdir(path, 0755))
 		return -errno;
-	h = cleanup_add(rmdir_cgroup, path, 0, "cgroup");
+	h = manifest_add_path(MANIFEST_CGROUP, path);
+	if (!h)
+		h = cleanup_add(rmdir_cgroup, path, 0, "cgroup");
 	if (h < 0) {
 		rmdir(path);
 		return h;

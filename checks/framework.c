@@ -30,6 +30,7 @@
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
+#include "netns/leftovers.h"
 
 #define MAX_CHECKS   64
 #define RESULT_MAX   (64 * 1024)
@@ -228,43 +229,26 @@ report:
 
 /* ---- the parent ---- */
 
-/* Remove what still carries prefix olab<pid> after its owner was killed. */
+/* Remove what the killed check's manifest lists (same sweep as `clean`). */
 static void sweep_prefix(pid_t pid)
 {
-	static const char *const dirs[] = { NETNS_RUN_DIR, "/sys/fs/cgroup/unified" };
-	char path[600];
-	struct dirent *de;
+	struct leftovers_report r = { .removed = json_array(), .foreign = json_array() };
+	char path[64];
+	size_t i;
+	json_t *e;
 
-	for (size_t k = 0; k < ARRAY_SIZE(dirs); k++) {
-		DIR *d = opendir(dirs[k]);
-		int guard = 0;
-
-		while (d && guard++ < 100000 && (de = readdir(d))) {
-			if (run_prefix_pid(de->d_name) != pid)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dirs[k], de->d_name);
-			if (k == 0) {
-				netns_delete_by_name(de->d_name);
-			} else {
-				/* cgroups: one level of children, then the directory */
-				DIR *sub = opendir(path);
-				struct dirent *se;
-				char child[900];
-
-				while (sub && (se = readdir(sub)))
-					if (se->d_type == DT_DIR && se->d_name[0] != '.') {
-						snprintf(child, sizeof(child), "%s/%s", path, se->d_name);
-						rmdir(child);
-					}
-				if (sub)
-					closedir(sub);
-				rmdir(path);
-			}
-			pr_warn("check: removed %s left by a killed check\n", path);
-		}
-		if (d)
-			closedir(d);
-	}
+	manifest_clean_run(pid, &r);
+	json_array_foreach(r.removed, i, e)
+		pr_warn("check: removed %s %s left by a killed check\n",
+			json_string_value(json_object_get(e, "kind")),
+			json_string_value(json_object_get(e, "name")));
+	json_array_foreach(r.foreign, i, e)
+		pr_warn("check: left %s %s: not created by the check (%s)\n",
+			json_string_value(json_object_get(e, "kind")),
+			json_string_value(json_object_get(e, "name")),
+			json_string_value(json_object_get(e, "why")));
+	json_decref(r.removed);
+	json_decref(r.foreign);
 	snprintf(path, sizeof(path), RUN_STATE_DIR "/" RUN_PREFIX_BASE "%d.lock", (int)pid);
 	unlink(path);
 }

@@ -27,6 +27,7 @@
 #include "check_pkt.skel.h"
 #include "lib/bpf_compat.h"
 #include "lib/log.h"
+#include "lib/manifest.h"
 #include "lib/run.h"
 #include "lib/util.h"
 
@@ -176,6 +177,7 @@ int check_exec(const struct netns *ns, char *out, size_t len, const char *const 
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	manifest_add_process(pid);	/* best effort: it is bounded by the deadline */
 	close(pfd[1]);
 	for (;;) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };

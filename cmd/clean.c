@@ -1,4 +1,6 @@
-/* `offloadlab clean`: remove what runs that died without cleaning up (SIGKILL) left. */
+/* `offloadlab clean`: remove what runs that died without cleaning up (SIGKILL)
+ * left, as their manifests list it; "olab<pid>..." look-alikes are reported
+ * as not created by offloadlab and left alone. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,120 +12,107 @@
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
+#include "netns/leftovers.h"
 #include "netns/netns.h"
 
-/* A place where runs leave named objects, and how to remove one. */
-struct leftover_kind {
-	const char *what;
-	const char *dir;
-	int (*remove)(const char *dir, const char *name);
-};
-
-static int remove_netns(const char *dir, const char *name)
+/* Manifests of dead runs: remove what they list and still matches. */
+static void clean_manifests(struct leftovers_report *r)
 {
-	return netns_delete_by_name(name);
-}
-
-static int remove_path(const char *dir, const char *name)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return remove_tree(path);
-}
-
-/* cgroup directories can only be rmdir'ed, children first. */
-static int remove_cgroup(const char *dir, const char *name)
-{
-	char path[512];
 	struct dirent *de;
-	DIR *d;
+	DIR *d = opendir(RUN_STATE_DIR);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	d = opendir(path);
-	if (d) {
-		while ((de = readdir(d)))
-			if (de->d_type == DT_DIR && de->d_name[0] != '.')
-				remove_cgroup(path, de->d_name);
-		closedir(d);
+	for (int i = 0; d && i < 100000 && (de = readdir(d)); i++) {
+		pid_t pid = run_prefix_pid(de->d_name);
+		char want[64];
+
+		snprintf(want, sizeof(want), RUN_PREFIX_BASE "%d.manifest", (int)pid);
+		if (pid && !strcmp(de->d_name, want))
+			manifest_clean_run(pid, r);	/* -EBUSY for live runs */
 	}
-	return rmdir(path) && errno != ENOENT ? -errno : 0;
+	if (d)
+		closedir(d);
 }
 
-static const struct leftover_kind kinds[] = {
-	{ "netns", NETNS_RUN_DIR, remove_netns },
-	{ "bpffs pin", RUN_BPFFS_DIR, remove_path },
-	{ "cgroup", "/sys/fs/cgroup/unified", remove_cgroup },
-	{ "run state", RUN_STATE_DIR, remove_path },
-};
+/* Other state of dead runs (lock files); manifests go with what they list. */
+static void clean_run_state(json_t *kept, struct leftovers_report *r)
+{
+	struct dirent *de;
+	DIR *d = opendir(RUN_STATE_DIR);
+
+	for (int i = 0; d && i < 100000 && (de = readdir(d)); i++) {
+		pid_t pid = run_prefix_pid(de->d_name);
+		const char *dot = strrchr(de->d_name, '.');
+		char path[600];
+		int err;
+
+		if (!pid || pid == getpid() || (dot && !strcmp(dot, ".manifest")))
+			continue;
+		if (run_owner_alive(pid)) {
+			leftovers_note(kept, "run state", de->d_name, "owner alive");
+			continue;
+		}
+		snprintf(path, sizeof(path), RUN_STATE_DIR "/%s", de->d_name);
+		err = remove_tree(path);
+		if (err) {
+			pr_warn("offloadlab clean: cannot remove %s: %s\n", path, strerror(-err));
+			r->failures++;
+			continue;
+		}
+		leftovers_note(r->removed, "run state", de->d_name, NULL);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void print_text(json_t *removed, json_t *kept, json_t *foreign)
+{
+	size_t i;
+	json_t *e;
+
+#define STR(e, k) json_string_value(json_object_get(e, k))
+	json_array_foreach(removed, i, e)
+		printf("removed %s %s\n", STR(e, "kind"), STR(e, "name"));
+	json_array_foreach(kept, i, e)
+		printf("kept %s %s (its run is still alive)\n", STR(e, "kind"), STR(e, "name"));
+	json_array_foreach(foreign, i, e)
+		printf("left %s %s: not created by offloadlab (%s)\n", STR(e, "kind"),
+		       STR(e, "name"), STR(e, "why"));
+#undef STR
+	if (!json_array_size(removed))
+		printf("nothing to clean\n");
+}
 
 static int clean_run(void *cfg, int argc, char **argv)
 {
-	json_t *removed = json_array(), *kept = json_array();
-	int failures = 0;
+	struct leftovers_report r = { .removed = json_array(), .foreign = json_array() };
+	json_t *kept = json_array();
 
 	/* Containers first: runc needs their state, and their processes must be
 	 * gone before cgroups and run state are removed. */
-	failures += containers_clean_dead(removed);
-	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
-		struct dirent *de;
-		DIR *d = opendir(kinds[k].dir);
-
-		if (!d)
-			continue;
-		while ((de = readdir(d))) {
-			pid_t pid = run_prefix_pid(de->d_name);
-			int err;
-
-			if (!pid || pid == getpid())
-				continue;
-			if (run_owner_alive(pid)) {
-				json_array_append_new(kept, json_pack("{s:s, s:s, s:s}", "kind", kinds[k].what,
-								      "name", de->d_name, "why", "owner alive"));
-				continue;
-			}
-			err = kinds[k].remove(kinds[k].dir, de->d_name);
-			if (err) {
-				pr_warn("offloadlab clean: cannot remove %s %s: %s\n", kinds[k].what,
-					de->d_name, strerror(-err));
-				failures++;
-				continue;
-			}
-			json_array_append_new(removed, json_pack("{s:s, s:s}", "kind", kinds[k].what,
-								 "name", de->d_name));
-		}
-		closedir(d);
-	}
+	r.failures += containers_clean_dead(r.removed);
+	clean_manifests(&r);
+	leftovers_scan(0, kept, &r);
+	clean_run_state(kept, &r);
 
 	if (g_opts.json) {
-		json_t *out = json_pack("{s:o, s:o, s:i}", "removed", removed, "kept", kept,
-					"failures", failures);
+		json_t *out = json_pack("{s:o, s:o, s:o, s:i}", "removed", r.removed, "kept", kept,
+					"not_created", r.foreign, "failures", r.failures);
 
 		json_dumpf(out, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(out);
 	} else {
-		size_t i;
-		json_t *e;
-
-		json_array_foreach(removed, i, e)
-			printf("removed %s %s\n", json_string_value(json_object_get(e, "kind")),
-			       json_string_value(json_object_get(e, "name")));
-		json_array_foreach(kept, i, e)
-			printf("kept %s %s (its run is still alive)\n",
-			       json_string_value(json_object_get(e, "kind")),
-			       json_string_value(json_object_get(e, "name")));
-		if (!json_array_size(removed))
-			printf("nothing to clean\n");
-		json_decref(removed);
+		print_text(r.removed, kept, r.foreign);
+		json_decref(r.removed);
 		json_decref(kept);
+		json_decref(r.foreign);
 	}
-	return failures ? EXIT_FAIL : EXIT_OK;
+	return r.failures ? EXIT_FAIL : EXIT_OK;
 }
 
 static const struct olab_cmd cmd_clean = {
 	.name = "clean",
-	.summary = "remove what killed runs left behind (namespaces, pins, cgroups, state)",
+	.summary = "remove what killed runs left behind, as their manifests list it",
 	.needs = NEED_ALL,
 	.run = clean_run,
 	.order = 90,

@@ -31,6 +31,7 @@
 #include "lib/bpf_compat.h"
 #include "lib/features.h"
 #include "lib/log.h"
+#include "lib/manifest.h"
 #include "lib/run.h"
 #include "lib/util.h"
 #include "netns/link.h"
@@ -1182,7 +1183,9 @@ static int cgroup_prepare(struct probe_env *env, const char **where)
 		*where = "create a cgroup2 directory";
 		return err;
 	}
-	h = cleanup_add(rmdir_cgroup, env->cgroup, 0, "probe cgroup");
+	h = manifest_add_path(MANIFEST_CGROUP, env->cgroup);
+	if (!h)
+		h = cleanup_add(rmdir_cgroup, env->cgroup, 0, "probe cgroup");
 	if (h < 0) {
 		rmdir_cgroup(env->cgroup, 0);
 		*where = "register the cgroup's removal";
@@ -1347,100 +1350,9 @@ int feature_require(enum feature_id id, const char *what)
 
 /* ---- kernel facts -------------------------------------------------------- */
 
-/* Decode the octal escapes (\040) mountinfo uses for spaces and the like. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
-
-int mountinfo_find_fstype(const char *mountinfo, const char *fstype, char *buf, size_t len)
-{
-	char *copy, *line, *save = NULL;
-	int err = -ENOENT;
-
-	copy = strdup(mountinfo);
-	if (!copy)
-		return -ENOMEM;
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *tok[64], *s2 = NULL, *t;
-		int n = 0, sep = -1;
-
-		for (t = strtok_r(line, " ", &s2); t && n < 64; t = strtok_r(NULL, " ", &s2)) {
-			if (sep < 0 && !strcmp(t, "-"))
-				sep = n;
-			tok[n++] = t;
-		}
-		/* id parent major:minor root mountpoint options [optional...] - type source super */
-		if (sep < 6 || sep + 1 >= n || strcmp(tok[sep + 1], fstype))
-			continue;
-		unescape_octal(tok[4]);
-		if (strlen(tok[4]) >= len) {
-			err = -ENAMETOOLONG;
-			break;
-		}
-		strcpy(buf, tok[4]);
-		err = 0;
-		break;
-	}
-	free(copy);
-	return err;
-}
-
-static char *read_all(const char *path)
-{
-	size_t cap = 8192, len = 0;
-	char *buf = malloc(cap), *p;
-	ssize_t n;
-	int fd;
-
-	if (!buf)
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += n;
-		if (cap - len - 1 == 0) {
-			p = realloc(buf, cap * 2);
-			if (!p)
-				goto fail_fd;
-			buf = p;
-			cap *= 2;
-		}
-	}
-	if (n < 0)
-		goto fail_fd;
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-fail_fd:
-	close(fd);
-fail:
-	free(buf);
-	return NULL;
-}
-
 int env_cgroup2_mount(char *buf, size_t len)
 {
-	char *mi = read_all("/proc/self/mountinfo");
-	int err;
-
-	if (!mi)
-		return -errno;
-	err = mountinfo_find_fstype(mi, "cgroup2", buf, len);
-	free(mi);
-	return err;
+	return mount_point_of("cgroup2", buf, len);
 }
 
 int env_kernel_probe(struct env_kernel *k)

@@ -85,10 +85,8 @@ struct env_kernel {
 };
 
 int env_kernel_probe(struct env_kernel *k);
-/* First mount point of fstype in a /proc/self/mountinfo-format stream
- * (octal escapes decoded); 0, -ENOENT or -ENAMETOOLONG. */
-int mountinfo_find_fstype(const char *mountinfo, const char *fstype, char *buf, size_t len);
-/* The cgroup2 mount point of this machine; 0 or -ENOENT. */
+/* The cgroup2 mount point of this machine (mount_point_of() in lib/util.h);
+ * 0 or -ENOENT. */
 int env_cgroup2_mount(char *buf, size_t len);
 
 /* {"kernel": {...}, "features": {"<name>": {"supported", "reason"}}};

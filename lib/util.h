@@ -36,6 +36,13 @@ int parse_cpu_list(const char *s, uint64_t *mask);
 int mkdir_p(const char *path, unsigned mode);
 int remove_tree(const char *path);
 
+/* First mount point of fstype in a /proc/self/mountinfo-format stream
+ * (octal escapes decoded); 0, -ENOENT or -ENAMETOOLONG. */
+int mountinfo_find_fstype(const char *mountinfo, const char *fstype, char *buf, size_t len);
+/* This process's first mount point of fstype ("cgroup2": where cgroup v2 is,
+ * /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on hybrid ones). */
+int mount_point_of(const char *fstype, char *buf, size_t len);
+
 /* Kernel release string (uname -r) and online CPU count. */
 const char *kernel_release(void);
 int cpu_count(void);

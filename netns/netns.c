@@ -14,8 +14,11 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include "lib/log.h"
+#include "lib/manifest.h"
 #include "lib/run.h"
 #include "lib/util.h"
 #include "netns/netns.h"
@@ -81,15 +84,19 @@ static void *bind_thread(void *arg)
 	return NULL;
 }
 
+static int delete_ns(const char *name, uint64_t want_ino);
+
+/* Cleanup: num is the namespace's inode, so only that namespace goes. */
 static void ns_cleanup(const char *name, long num)
 {
-	netns_delete_by_name(name);
+	delete_ns(name, (uint64_t)num);
 }
 
 int netns_create(const char *suffix, struct netns *ns)
 {
 	struct bind_args args = { 0 };
 	char path[128];
+	struct stat st;
 	pthread_t th;
 	int fd, n, err;
 
@@ -115,6 +122,12 @@ int netns_create(const char *suffix, struct netns *ns)
 		goto out;
 	}
 	close(fd);
+	/* A run killed before the mount leaves this file: `clean` needs it listed. */
+	err = manifest_add_path(MANIFEST_NETNS_FILE, path);
+	if (err) {
+		unlink(path);
+		goto out;
+	}
 
 	args.path = path;
 	err = -pthread_create(&th, NULL, bind_thread, &args);
@@ -129,12 +142,18 @@ int netns_create(const char *suffix, struct netns *ns)
 	}
 
 	ns->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns->fd < 0) {
-		err = -errno;
+	err = ns->fd < 0 ? -errno : fstat(ns->fd, &st) ? -errno : 0;
+	/* Recorded before its cleanup is registered: the manifest's own cleanup
+	 * (registered on the first record) then runs after this one. */
+	if (!err)
+		err = manifest_add_path(MANIFEST_NETNS, path);
+	if (err) {
+		if (ns->fd >= 0)
+			close(ns->fd);
 		netns_delete_by_name(ns->name);
 		goto out;
 	}
-	ns->cleanup = cleanup_add(ns_cleanup, ns->name, 0, "netns");
+	ns->cleanup = cleanup_add(ns_cleanup, ns->name, (long)st.st_ino, "netns");
 	if (ns->cleanup < 0) {
 		err = ns->cleanup;
 		close(ns->fd);
@@ -153,13 +172,19 @@ out:
 
 void netns_destroy(struct netns *ns)
 {
+	struct stat st;
+	uint64_t ino = 0;
+
 	if (!ns || !ns->name[0])
 		return;
 	if (ns->cleanup >= 0)
 		cleanup_forget(ns->cleanup);
-	if (ns->fd >= 0)
+	if (ns->fd >= 0) {
+		if (!fstat(ns->fd, &st))
+			ino = st.st_ino;
 		close(ns->fd);
-	netns_delete_by_name(ns->name);
+	}
+	delete_ns(ns->name, ino);
 	ns->name[0] = '\0';
 	ns->fd = -1;
 	ns->cleanup = -1;
@@ -224,32 +249,114 @@ static int kill_ns_procs(const struct stat *want)
 	return killed;
 }
 
-int netns_delete_by_name(const char *name)
+/* init_net's inode is fixed (PROC_NET_INIT_INO, include/linux/proc_ns.h)
+ * on recent kernels: refused even where /proc/1/ns/net cannot be read. */
+#define NET_INIT_INO 0xEFFFFFF9ull
+
+static bool same_ns(const char *proc_path, const struct stat *st, bool unknown)
 {
-	char path[128];
-	struct stat st;
+	struct stat o;
+
+	if (stat(proc_path, &o))
+		return unknown;
+	return o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+/* pid 1's namespace; when it cannot be read (a sandbox's pid 1), the fixed
+ * inode still catches init_net. */
+static bool root_ns(const struct stat *st)
+{
+	return st->st_ino == NET_INIT_INO || same_ns("/proc/1/ns/net", st, false);
+}
+
+int netns_identify(const char *path, struct stat *st, const char **why)
+{
+	struct statfs sfs;
+	const char *w = NULL;
 	int err = 0;
+
+	if (lstat(path, st))
+		return -errno;
+	if (S_ISLNK(st->st_mode)) {
+		w = "a symlink";
+		err = -ELOOP;
+	} else if (statfs(path, &sfs) || sfs.f_type != NSFS_MAGIC || stat(path, st)) {
+		w = "not a namespace bind mount";
+		err = -EINVAL;
+	} else if (root_ns(st)) {
+		w = "the root network namespace";
+		err = -EPERM;
+	} else if (same_ns("/proc/self/ns/net", st, true) ||
+		   same_ns("/proc/thread-self/ns/net", st, true)) {
+		w = "the caller's network namespace";
+		err = -EPERM;
+	}
+	if (why)
+		*why = w;
+	return err;
+}
+
+/* Checks path names a namespace we may remove (want_ino: that one, 0: any). */
+static int removable(const char *name, char *path, size_t len, uint64_t want_ino)
+{
+	const char *why = NULL;
+	struct stat st;
+	int err;
 
 	if (!name || !name_ok(name))
 		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
-	if (stat(path, &st)) {
-		err = -errno;
-		goto out;
+	snprintf(path, len, "%s/%s", NETNS_RUN_DIR, name);
+	err = netns_identify(path, &st, &why);
+	if (!err && want_ino && st.st_ino != want_ino) {
+		why = "another namespace than the one created";
+		err = -ESTALE;
 	}
+	if (err && why)
+		pr_warn("netns: not removing %s: %s\n", path, why);
+	return err;
+}
+
+static int unmount_ns(const char *path, const char *name)
+{
+	if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) && errno != EINVAL)
+		pr_warn("netns: umount %s: %s\n", path, strerror(errno));
+	if (unlink(path)) {
+		int err = -errno;
+
+		pr_warn("netns: unlink %s: %s\n", path, strerror(errno));
+		return err;
+	}
+	pr_debug("netns: removed %s\n", name);
+	return 0;
+}
+
+static int delete_ns(const char *name, uint64_t want_ino)
+{
+	char path[128];
+	struct stat st;
+	int err = removable(name, path, sizeof(path), want_ino);
+
+	if (err)
+		return err;
+	if (stat(path, &st))
+		return -errno;
 	/* Bounded: a killed process leaves the namespace when it exits. */
 	for (int i = 0; i < 50 && kill_ns_procs(&st); i++)
 		sleep_ns(20 * 1000 * 1000);
-	if (umount2(path, MNT_DETACH) && errno != EINVAL)
-		pr_warn("netns: umount %s: %s\n", path, strerror(errno));
-	if (unlink(path)) {
-		err = -errno;
-		pr_warn("netns: unlink %s: %s\n", path, strerror(errno));
-		goto out;
-	}
-	pr_debug("netns: removed %s\n", name);
-out:
-	return err;
+	return unmount_ns(path, name);
+}
+
+int netns_delete_by_name(const char *name)
+{
+	return delete_ns(name, 0);
+}
+
+int netns_unmount(const char *name, uint64_t want_ino)
+{
+	char path[128];
+	int err = removable(name, path, sizeof(path), want_ino);
+
+	return err ? err : unmount_ns(path, name);
 }
 
 struct nstoken *netns_enter(const struct netns *ns)

@@ -6,6 +6,8 @@
 #ifndef OLAB_NETNS_H
 #define OLAB_NETNS_H
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
 
 #define NETNS_RUN_DIR "/run/netns"
 
@@ -19,9 +21,20 @@ struct netns {
 int netns_create(const char *suffix, struct netns *ns);
 /* Remove now (also kills processes still inside it). Safe on a zeroed struct. */
 void netns_destroy(struct netns *ns);
-/* Remove a namespace by name (used by clean); 0 or -errno.  Only names that
- * start with "olab" are accepted (-EINVAL otherwise); -ENOENT if absent. */
+/* Remove a namespace by name, killing every process inside; 0 or -errno.
+ * Only names that start with "olab" are accepted (-EINVAL otherwise);
+ * -ENOENT if absent.  Refuses (netns_identify) symlinks, anything but an nsfs
+ * bind mount, the root namespace and the caller's. */
 int netns_delete_by_name(const char *name);
+/* Unmount and unlink /run/netns/<name> without killing anyone: the namespace
+ * dies with its last process.  want_ino != 0: only if that is its inode
+ * (-ESTALE otherwise).  Same refusals as netns_delete_by_name. */
+int netns_unmount(const char *name, uint64_t want_ino);
+/* Is path an nsfs bind mount (not a symlink) of a namespace other than the
+ * root one (pid 1's) and the caller's?  0, or -ENOENT, -ELOOP (symlink),
+ * -EINVAL (not nsfs), -EPERM (root or caller's) with *why saying which;
+ * *st: the namespace's identity. */
+int netns_identify(const char *path, struct stat *st, const char **why);
 
 /* Move the calling thread into ns; NULL on failure (errno set).  Like the
  * kernel selftests' open_netns()/close_netns().  ns == NULL gives a token

@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,10 +41,20 @@ static int hang_setup(struct check_ctx *ctx)
 	return netns_create("hang", &p->ns);
 }
 
-/* Passes, or (HANG_ENV set) sleeps past its limit ignoring SIGTERM's flag. */
+/* Passes, or (HANG_ENV set) sleeps past its limit ignoring SIGTERM's flag;
+ * HANG_ENV=kill also blocks SIGTERM, so only SIGKILL ends it. */
 static int hang_run(struct check_ctx *ctx)
 {
-	if (getenv(HANG_ENV))
+	const char *hang = getenv(HANG_ENV);
+
+	if (hang && !strcmp(hang, "kill")) {
+		sigset_t term;
+
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_BLOCK, &term, NULL);
+	}
+	if (hang)
 		for (int i = 0; i < 600; i++)
 			sleep_ns(100 * 1000000ull);
 	check_observe(ctx, "selftest", "ok=1");
@@ -234,13 +245,27 @@ OLAB_TEST(checks_wrong_expectation_fails)
 	}
 }
 
+/* No "-hang" namespace of a dead run is left. */
+static void assert_no_hang_ns(void)
+{
+	struct dirent *de;
+	DIR *d = opendir(NETNS_RUN_DIR);
+
+	while (d && (de = readdir(d))) {
+		pid_t pid = run_prefix_pid(de->d_name);
+
+		if (pid && strstr(de->d_name, "-hang") && !run_owner_alive(pid))
+			ASSERT_TRUE(false, de->d_name);
+	}
+	if (d)
+		closedir(d);
+}
+
 OLAB_TEST(checks_time_limit)
 {
 	const struct check *c = check_by_name(SELFTEST_NAME);
 	struct check_result r;
 	uint64_t t0 = now_ns();
-	struct dirent *de;
-	DIR *d;
 
 	if (!ASSERT_OK_PTR(c, "selftest check registered from this file"))
 		return;
@@ -256,15 +281,24 @@ OLAB_TEST(checks_time_limit)
 	ASSERT_LT((now_ns() - t0) / 1e9, 12, "bounded by the limit plus the kill sequence");
 	check_result_free(&r);
 	/* Its namespace went with it. */
-	d = opendir(NETNS_RUN_DIR);
-	while (d && (de = readdir(d))) {
-		pid_t pid = run_prefix_pid(de->d_name);
+	assert_no_hang_ns();
+}
 
-		if (pid && strstr(de->d_name, "-hang") && !run_owner_alive(pid))
-			ASSERT_TRUE(false, de->d_name);
-	}
-	if (d)
-		closedir(d);
+/* A check that must be SIGKILLed leaves its namespace: the framework removes
+ * it from the check's manifest (the same sweep as `clean`). */
+OLAB_TEST(checks_killed_check_swept)
+{
+	const struct check *c = check_by_name(SELFTEST_NAME);
+	struct check_result r;
+
+	if (!ASSERT_OK_PTR(c, "selftest check registered from this file"))
+		return;
+	setenv(HANG_ENV, "kill", 1);
+	check_run(c, NULL, &r);
+	unsetenv(HANG_ENV);
+	ASSERT_EQ(r.status, CHECK_FAIL, "a hang is a fail");
+	check_result_free(&r);
+	assert_no_hang_ns();
 }
 
 /* A missing need is a skip that says which, with env's own reason. */

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "lib/manifest.h"
 #include "lib/run.h"
 #include "lib/util.h"
 #include "netns/cpu.h"
@@ -453,10 +454,24 @@ OLAB_TEST(netns_proc_wait_timeout)
 	ASSERT_EQ(proc_wait(&p, 5000), 128 + SIGKILL, "killed by a signal");
 }
 
-OLAB_TEST(netns_destroy_kills_inside)
+/* Wait (bounded) until the child has entered the namespace. */
+static bool wait_inside(pid_t pid, const struct netns *ns)
 {
 	struct stat want, st = { 0 };
 	char path[64];
+
+	fstat(ns->fd, &want);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	for (int i = 0; i < 500; i++) {
+		if (!stat(path, &st) && st.st_ino == want.st_ino)
+			return true;
+		sleep_ns(10000000);
+	}
+	return false;
+}
+
+OLAB_TEST(netns_destroy_kills_inside)
+{
 	struct netns ns;
 	struct proc p;
 
@@ -464,18 +479,103 @@ OLAB_TEST(netns_destroy_kills_inside)
 		return;
 	if (!ASSERT_OK(proc_spawn(&p, &ns, -1, sleep_long, NULL), "proc_spawn"))
 		goto cleanup;
-	/* Wait (bounded) until the child has entered the namespace. */
-	fstat(ns.fd, &want);
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)p.pid);
-	for (int i = 0; i < 500; i++) {
-		if (!stat(path, &st) && st.st_ino == want.st_ino)
-			break;
-		sleep_ns(10000000);
-	}
-	ASSERT_EQ(st.st_ino, want.st_ino, "child inside");
+	ASSERT_TRUE(wait_inside(p.pid, &ns), "child inside");
 	netns_destroy(&ns);
 	ASSERT_EQ(proc_wait(&p, 5000), 128 + SIGKILL, "process inside was killed");
 cleanup:
+	netns_destroy(&ns);
+}
+
+/* The run's manifest lists its namespace (nsfs inode) and process (start
+ * time); the run's cleanup removes the manifest once both are gone. */
+OLAB_TEST(netns_manifest_records)
+{
+	struct manifest m = { 0 };
+	struct proc_ident id;
+	bool file_seen = false, ns_seen = false, proc_seen = false;
+	char path[128];
+	struct netns ns;
+	struct stat st;
+	struct proc p;
+
+	if (!ASSERT_OK(netns_create("m", &ns), "netns_create"))
+		return;
+	if (!ASSERT_OK(proc_spawn(&p, &ns, -1, sleep_long, NULL), "proc_spawn"))
+		goto cleanup;
+	fstat(ns.fd, &st);
+	ASSERT_OK(proc_ident_read(p.pid, &id), "proc_ident_read");
+	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", ns.name);
+	if (!ASSERT_OK(manifest_load(getpid(), &m), "manifest_load"))
+		goto cleanup;
+	for (size_t i = 0; i < m.n; i++) {
+		const struct manifest_entry *e = &m.e[i];
+
+		if (e->kind == MANIFEST_NETNS && !strcmp(e->path, path))
+			ns_seen = e->ino == st.st_ino && e->dev == st.st_dev;
+		if (e->kind == MANIFEST_PROCESS && e->pid == p.pid)
+			proc_seen = e->start == id.start;
+		/* The plain file is listed first; the namespace is mounted on it. */
+		if (e->kind == MANIFEST_NETNS_FILE && !strcmp(e->path, path))
+			file_seen = !ns_seen;
+		else if (e->kind != MANIFEST_NETNS_FILE)
+			ASSERT_TRUE(manifest_entry_present(e, NULL, 0), "what it lists is there");
+	}
+	ASSERT_TRUE(file_seen, "namespace file listed before the namespace");
+	ASSERT_TRUE(ns_seen, "namespace listed with its inode");
+	ASSERT_TRUE(proc_seen, "process listed with its start time");
+	proc_kill(&p);
+	netns_destroy(&ns);
+	cleanup_all();
+	manifest_path(getpid(), path, sizeof(path));
+	ASSERT_FALSE(exists(path), "the run's cleanup removed the manifest");
+cleanup:
+	manifest_free(&m);
+	proc_kill(&p);
+	netns_destroy(&ns);
+}
+
+/* Removal never goes through a symlink or acts on what is not an nsfs bind
+ * mount: the process inside the namespace the symlink points to lives. */
+OLAB_TEST(netns_delete_refuses_lookalikes)
+{
+	char real[128], link_name[64], plain_name[64], path[128];
+	const char *why = NULL;
+	struct proc_ident id;
+	struct netns ns;
+	struct stat st;
+	struct proc p = { 0 };
+	int fd;
+
+	if (!ASSERT_OK(netns_create("real", &ns), "netns_create"))
+		return;
+	if (!ASSERT_OK(proc_spawn(&p, &ns, -1, sleep_long, NULL), "proc_spawn"))
+		goto cleanup;
+	ASSERT_TRUE(wait_inside(p.pid, &ns), "child inside");
+	snprintf(real, sizeof(real), NETNS_RUN_DIR "/%s", ns.name);
+	snprintf(link_name, sizeof(link_name), "%s-link", run_prefix());
+	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", link_name);
+	if (!ASSERT_OK(symlink(real, path) ? -errno : 0, "symlink"))
+		goto cleanup;
+	ASSERT_EQ(netns_delete_by_name(link_name), -ELOOP, "symlink refused");
+	ASSERT_EQ(netns_unmount(link_name, 0), -ELOOP, "symlink refused (unmount)");
+	ASSERT_TRUE(exists(real), "the namespace it points to is still there");
+	ASSERT_TRUE(!proc_ident_read(p.pid, &id) && id.state != 'Z', "the process inside lives");
+	unlink(path);
+
+	snprintf(plain_name, sizeof(plain_name), "%s-plain", run_prefix());
+	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", plain_name);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (ASSERT_GE(fd, 0, "plain file"))
+		close(fd);
+	ASSERT_EQ(netns_delete_by_name(plain_name), -EINVAL, "plain file refused");
+	ASSERT_TRUE(exists(path), "plain file left");
+	unlink(path);
+
+	ASSERT_EQ(netns_identify("/proc/self/ns/net", &st, &why), -ELOOP, "proc link refused");
+	ASSERT_OK(netns_identify(real, &st, &why), "our own namespace is removable");
+	ASSERT_EQ(netns_unmount(ns.name, st.st_ino + 1), -ESTALE, "other inode refused");
+cleanup:
+	proc_kill(&p);
 	netns_destroy(&ns);
 }
 

@@ -1,0 +1,355 @@
+/* Removal of a dead run's leftovers from its manifest (see leftovers.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "lib/log.h"
+#include "lib/manifest.h"
+#include "lib/run.h"
+#include "lib/util.h"
+#include "netns/leftovers.h"
+#include "netns/netns.h"
+
+#define MAX_PROCS 1000000
+
+void leftovers_note(json_t *list, const char *kind, const char *name, const char *why)
+{
+	size_t i;
+	json_t *e;
+
+	if (!list)
+		return;
+	json_array_foreach(list, i, e)
+		if (!strcmp(json_string_value(json_object_get(e, "kind")), kind) &&
+		    !strcmp(json_string_value(json_object_get(e, "name")), name))
+			return;
+	e = json_pack("{s:s, s:s}", "kind", kind, "name", name);
+	if (e && why)
+		json_object_set_new(e, "why", json_string(why));
+	json_array_append_new(list, e);
+}
+
+/* ---- processes: those of the manifest (pid + start time) and their descendants ---- */
+
+struct pinfo {
+	pid_t pid, ppid;
+	uint64_t start;
+	bool tied;
+};
+
+static size_t list_procs(struct pinfo **out)
+{
+	struct pinfo *v = NULL, *p;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	for (size_t guard = 0; d && guard < MAX_PROCS && (de = readdir(d)); guard++) {
+		struct proc_ident id;
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid <= 0 || proc_ident_read(pid, &id) || id.state == 'Z' || id.state == 'X')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			p = realloc(v, cap * sizeof(*v));
+			if (!p)
+				break;
+			v = p;
+		}
+		v[n++] = (struct pinfo){ .pid = pid, .ppid = id.ppid, .start = id.start };
+	}
+	if (d)
+		closedir(d);
+	*out = v;
+	return n;
+}
+
+static struct pinfo *find_proc(struct pinfo *v, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].pid == pid)
+			return &v[i];
+	return NULL;
+}
+
+/* Mark the manifest's live processes, then their descendants. */
+static void mark_tied(struct pinfo *v, size_t n, const struct manifest *m)
+{
+	bool changed = true;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct pinfo *p = m->e[i].kind == MANIFEST_PROCESS ?
+				  find_proc(v, n, m->e[i].pid) : NULL;
+
+		if (p && p->start == m->e[i].start)
+			p->tied = true;
+	}
+	for (int pass = 0; changed && pass < 4096; pass++) {
+		changed = false;
+		for (size_t i = 0; i < n; i++) {
+			struct pinfo *parent = v[i].tied ? NULL : find_proc(v, n, v[i].ppid);
+
+			if (parent && parent->tied)
+				changed = v[i].tied = true;
+		}
+	}
+	/* Never pid 1, nor ourselves or an ancestor of ours. */
+	for (struct pinfo *p = find_proc(v, n, getpid()); p; p = find_proc(v, n, p->ppid)) {
+		p->tied = false;
+		if (p->ppid <= 1)
+			break;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].pid <= 1)
+			v[i].tied = false;
+}
+
+/* SIGKILL through a pidfd, after checking the pid is still that process. */
+static bool kill_exact(const struct pinfo *p)
+{
+	int fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = proc_matches(p->pid, p->start) &&
+	     !syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+	close(fd);
+	return ok;
+}
+
+static void kill_tied(const struct manifest *m, struct leftovers_report *r)
+{
+	struct pinfo *v = NULL;
+	size_t n = list_procs(&v);
+	char name[32];
+	bool left = true;
+
+	mark_tied(v, n, m);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].tied)
+			continue;
+		v[i].tied = kill_exact(&v[i]);
+		if (v[i].tied) {
+			snprintf(name, sizeof(name), "%d", (int)v[i].pid);
+			leftovers_note(r->removed, "process", name, NULL);
+		}
+	}
+	/* Bounded: they leave their namespaces as they exit. */
+	for (int round = 0; left && round < 100; round++) {
+		left = false;
+		for (size_t i = 0; i < n && !left; i++)
+			left = v[i].tied && proc_matches(v[i].pid, v[i].start);
+		if (left)
+			sleep_ns(20 * 1000 * 1000);
+	}
+	free(v);
+}
+
+/* ---- objects with a path ---- */
+
+/* Under base, no "..", first component "olab<run>...": what run could create. */
+static bool owned_path(const char *base, const char *path, pid_t run)
+{
+	size_t len = strlen(base);
+
+	return *base && !strncmp(path, base, len) && path[len] == '/' && !strstr(path, "..") &&
+	       run_prefix_pid(path + len + 1) == run;
+}
+
+static const char *kind_base(enum manifest_kind kind, const char *cg_root)
+{
+	switch (kind) {
+	case MANIFEST_NETNS:
+	case MANIFEST_NETNS_FILE: return NETNS_RUN_DIR;
+	case MANIFEST_PIN: return RUN_BPFFS_DIR;
+	case MANIFEST_CGROUP: return cg_root;
+	default: return "";
+	}
+}
+
+static const char *display_name(enum manifest_kind kind, const char *path);
+
+static const char *report_name(const struct manifest_entry *e)
+{
+	return display_name(e->kind, e->path);
+}
+
+static int remove_object(const struct manifest_entry *e, const char **why)
+{
+	struct stat st;
+	int err;
+
+	switch (e->kind) {
+	case MANIFEST_NETNS:
+		/* The entry matched; the root and caller's namespaces are refused anyway. */
+		err = netns_identify(e->path, &st, why);
+		return err ? err : netns_unmount(report_name(e), e->ino);
+	case MANIFEST_NETNS_FILE:	/* a run killed before the mount: only the file */
+	case MANIFEST_PIN:
+		return unlink(e->path) && errno != ENOENT ? -errno : 0;
+	case MANIFEST_CGROUP:
+		return rmdir(e->path) && errno != ENOENT ? -errno : 0;
+	default:
+		return 0;
+	}
+}
+
+static void remove_entry(pid_t run, const struct manifest_entry *e, const char *cg_root,
+			 struct leftovers_report *r)
+{
+	const char *kind = manifest_kind_name(e->kind), *why = NULL;
+	char differs[160];
+	int err;
+
+	if (e->kind == MANIFEST_PROCESS)
+		return;
+	if (!owned_path(kind_base(e->kind, cg_root), e->path, run)) {
+		snprintf(differs, sizeof(differs), "manifest entry not named after run "
+			 RUN_PREFIX_BASE "%d", (int)run);
+		leftovers_note(r->foreign, kind, e->path, differs);
+		return;
+	}
+	if (!manifest_entry_present(e, differs, sizeof(differs))) {
+		/* A namespace file with something mounted on it: its "netns"
+		 * entry (or the look-alike scan) speaks for it. */
+		if (differs[0] && e->kind != MANIFEST_NETNS_FILE)
+			leftovers_note(r->foreign, kind, report_name(e), differs);
+		return;
+	}
+	err = remove_object(e, &why);
+	if (err && why) {
+		leftovers_note(r->foreign, kind, report_name(e), why);
+	} else if (err) {
+		pr_warn("offloadlab: cannot remove %s %s: %s\n", kind, e->path, strerror(-err));
+		r->failures++;
+	} else {
+		leftovers_note(r->removed, kind, report_name(e), NULL);
+	}
+}
+
+static void remove_state(const char *path, struct leftovers_report *r)
+{
+	if (!unlink(path))
+		leftovers_note(r->removed, "run state", strrchr(path, '/') + 1, NULL);
+}
+
+int manifest_clean_run(pid_t run, struct leftovers_report *r)
+{
+	char cg_root[256] = "", path[128];
+	struct manifest m;
+	bool left = false;
+	int err;
+
+	if (run <= 0 || run == getpid() || run_owner_alive(run))
+		return -EBUSY;
+	err = manifest_load(run, &m);
+	if (err)
+		return err;
+	mount_point_of("cgroup2", cg_root, sizeof(cg_root));
+	kill_tied(&m, r);
+	for (size_t i = m.n; i-- > 0;)	/* newest first: a cgroup's children before it */
+		remove_entry(run, &m.e[i], cg_root, r);
+	for (size_t i = 0; i < m.n && !left; i++)
+		left = manifest_entry_present(&m.e[i], NULL, 0);
+	manifest_free(&m);
+	leftovers_scan(run, NULL, r);	/* while the manifest can still say why */
+	if (!left) {
+		manifest_path(run, path, sizeof(path));
+		remove_state(path, r);
+		snprintf(path, sizeof(path), RUN_STATE_DIR "/" RUN_PREFIX_BASE "%d.lock", (int)run);
+		remove_state(path, r);
+	}
+	return 0;
+}
+
+/* For an "olab<pid>..." object at path that the manifest sweep left: true
+ * (and why) when it is not one offloadlab created, false when it is (its
+ * removal failed). */
+static bool leftover_foreign(enum manifest_kind kind, const char *path, char *why, size_t len)
+{
+	const char *slash = strrchr(path, '/'), *refused = NULL;
+	pid_t run = run_prefix_pid(slash ? slash + 1 : path);
+	bool listed = false, present = false;
+	struct manifest m;
+	struct stat st;
+	int err = manifest_load(run, &m);
+
+	for (size_t i = 0; !err && i < m.n && !present; i++) {
+		bool same_kind = m.e[i].kind == kind ||
+				 (kind == MANIFEST_NETNS && m.e[i].kind == MANIFEST_NETNS_FILE);
+
+		if (!same_kind || strcmp(m.e[i].path, path))
+			continue;
+		listed = true;
+		present = manifest_entry_present(&m.e[i], why, len);
+	}
+	if (!err)
+		manifest_free(&m);
+	if (present)
+		return false;	/* ours: its removal failed, and was counted */
+	if (kind == MANIFEST_NETNS && netns_identify(path, &st, &refused) && refused)
+		snprintf(why, len, "%s", refused);
+	else if (err)
+		snprintf(why, len, "run " RUN_PREFIX_BASE "%d left no manifest", (int)run);
+	else if (!listed)
+		snprintf(why, len, "not in run " RUN_PREFIX_BASE "%d's manifest", (int)run);
+	return true;
+}
+
+/* The reports' name: a namespace's name, the path of the others. */
+static const char *display_name(enum manifest_kind kind, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return (kind == MANIFEST_NETNS || kind == MANIFEST_NETNS_FILE) && slash ? slash + 1 : path;
+}
+
+/* containers_clean_dead() owns the "olab<pid>-ctr..." cgroups. */
+static bool container_name(const char *name)
+{
+	const char *rest = name + strlen(RUN_PREFIX_BASE);
+
+	rest += strspn(rest, "0123456789");
+	return !strncmp(rest, "-ctr", 4);
+}
+
+static void scan_dir(enum manifest_kind kind, const char *dir, pid_t only_run, json_t *kept,
+		     struct leftovers_report *r)
+{
+	const char *what = manifest_kind_name(kind);
+	char path[600], why[160];
+	struct dirent *de;
+	DIR *d = *dir ? opendir(dir) : NULL;
+
+	for (int i = 0; d && i < 100000 && (de = readdir(d)); i++) {
+		pid_t pid = run_prefix_pid(de->d_name);
+
+		if (!pid || pid == getpid() || (only_run && pid != only_run) ||
+		    (kind == MANIFEST_CGROUP && container_name(de->d_name)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (run_owner_alive(pid))
+			leftovers_note(kept, what, display_name(kind, path), "owner alive");
+		else if (leftover_foreign(kind, path, why, sizeof(why)))
+			leftovers_note(r->foreign, what, display_name(kind, path), why);
+	}
+	if (d)
+		closedir(d);
+}
+
+void leftovers_scan(pid_t only_run, json_t *kept, struct leftovers_report *r)
+{
+	char cg_root[256] = "";
+
+	mount_point_of("cgroup2", cg_root, sizeof(cg_root));
+	scan_dir(MANIFEST_NETNS, NETNS_RUN_DIR, only_run, kept, r);
+	scan_dir(MANIFEST_PIN, RUN_BPFFS_DIR, only_run, kept, r);
+	scan_dir(MANIFEST_CGROUP, cg_root, only_run, kept, r);
+}
