@@ -4,7 +4,7 @@
 # integration tests (as build/test_unit FILTER does) and tests/cli/*FILTER*.sh;
 # none: all.  Exit 0 iff no run of any test failed.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 n=${1:-}
 filter=${2:-}
