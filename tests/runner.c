@@ -316,8 +316,10 @@ static int run_one(const struct test_case *t, char *reason, size_t rlen)
 		close(pidfd);
 	close(pfd[0]);
 	if (!in_time) {
-		snprintf(reason, rlen, "%s after %d s (%s)", runner_stop ? "interrupted" : "time limit",
-			 limit, how);
+		if (runner_stop)
+			snprintf(reason, rlen, "interrupted (%s)", how);
+		else
+			snprintf(reason, rlen, "time limit after %d s (%s)", limit, how);
 		return 1;
 	}
 	if (WIFSIGNALED(st)) {
