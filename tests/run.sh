@@ -31,13 +31,13 @@ echo "== command line"
 for t in tests/cli/*.sh; do
 	name=$(basename "$t" .sh)
 	t0=$(date +%s.%N)
-	out=$(timeout 600 bash "$t" 2>"$log/$name.err"); rc=$?
+	run_cli "$t" "$log/$name"; rc=$?
 	dt=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b - a}')
 	case $rc in
 	0) pass=$((pass + 1)); printf 'PASS %s (%.2fs)\n' "$name" "$dt" ;;
-	77) skip=$((skip + 1)); echo "SKIP $name: $(echo "$out" | tail -n 1)" ;;
-	*) fail=$((fail + 1)); echo "FAIL $name (exit $rc)"; echo "$out" | tail -n 20
-	   sed 's/^/    /' "$log/$name.err" | tail -n 30 ;;
+	77) skip=$((skip + 1)); echo "SKIP $name: $(tail -n 1 "$log/$name.out")" ;;
+	*) fail=$((fail + 1)); echo "FAIL $name (exit $rc$([ $rc = 124 ] && echo ", time limit ${CLI_TIMEOUT_S}s"))"
+	   tail -n 20 "$log/$name.out"; sed 's/^/    /' "$log/$name.err" | tail -n 30 ;;
 	esac
 done
 

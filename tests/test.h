@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define OLAB_TEST(name) void test_##name(void)
+/* A time limit other than the runner's default (180 s), e.g. after OLAB_TEST(x):
+ * OLAB_TEST_TIMEOUT(x, 300);  Over it the test gets SIGTERM (its cleanups run). */
+#define OLAB_TEST_TIMEOUT(name, seconds) const int test_timeout_##name = (seconds)
 
 void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Mark the running test skipped, with a reason; the test should return. */
