@@ -170,21 +170,6 @@ static bool sabotage_env(const struct check *c)
 	return false;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -errno;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* setup, run, teardown; the raw outcome as JSON on fd. */
 static void child_main(const struct check *c, struct check_ctx *ctx, int fd)
 {
@@ -233,7 +218,6 @@ report:
 static void sweep_prefix(pid_t pid)
 {
 	struct leftovers_report r = { .removed = json_array(), .foreign = json_array() };
-	char path[64];
 	size_t i;
 	json_t *e;
 
@@ -249,8 +233,7 @@ static void sweep_prefix(pid_t pid)
 			json_string_value(json_object_get(e, "why")));
 	json_decref(r.removed);
 	json_decref(r.foreign);
-	snprintf(path, sizeof(path), RUN_STATE_DIR "/" RUN_PREFIX_BASE "%d.lock", (int)pid);
-	unlink(path);
+	run_lock_remove_dead(pid);
 }
 
 static bool wait_exit(pid_t pid, int ms, int *st)

@@ -33,6 +33,15 @@ static void clean_manifests(struct leftovers_report *r)
 		closedir(d);
 }
 
+/* "olab<pid>-ctr": a run's container state directory. */
+static bool ctr_state_name(const char *name)
+{
+	const char *p = name + strlen(RUN_PREFIX_BASE);
+
+	p += strspn(p, "0123456789");
+	return !strcmp(p, "-ctr");
+}
+
 /* Other state of dead runs (lock files); manifests go with what they list. */
 static void clean_run_state(json_t *kept, struct leftovers_report *r)
 {
@@ -45,14 +54,21 @@ static void clean_run_state(json_t *kept, struct leftovers_report *r)
 		char path[600];
 		int err;
 
-		if (!pid || pid == getpid() || (dot && !strcmp(dot, ".manifest")))
+		/* Manifests go with what they list; container state with its
+		 * containers (containers_clean_dead, only when a manifest lists it). */
+		if (!pid || pid == getpid() || (dot && !strcmp(dot, ".manifest")) ||
+		    ctr_state_name(de->d_name))
 			continue;
 		if (run_owner_alive(pid)) {
 			leftovers_note(kept, "run state", de->d_name, "owner alive");
 			continue;
 		}
 		snprintf(path, sizeof(path), RUN_STATE_DIR "/%s", de->d_name);
-		err = remove_tree(path);
+		err = dot && !strcmp(dot, ".lock") ? run_lock_remove_dead(pid) : remove_tree(path);
+		if (err == -EBUSY) {
+			leftovers_note(kept, "run state", de->d_name, "owner alive");
+			continue;
+		}
 		if (err) {
 			pr_warn("offloadlab clean: cannot remove %s: %s\n", path, strerror(-err));
 			r->failures++;
@@ -89,7 +105,7 @@ static int clean_run(void *cfg, int argc, char **argv)
 
 	/* Containers first: runc needs their state, and their processes must be
 	 * gone before cgroups and run state are removed. */
-	r.failures += containers_clean_dead(r.removed);
+	r.failures += containers_clean_dead(r.removed, r.foreign);
 	clean_manifests(&r);
 	leftovers_scan(0, kept, &r);
 	clean_run_state(kept, &r);

@@ -28,8 +28,9 @@ json_t *cli_measure_json(void)
 			 "lock", m->held ? "exclusive" : "not taken", "waited", m->waited,
 			 "waited_ms", (json_int_t)m->waited_ms, "waited_for", (int)m->waited_for,
 			 "other_live_runs", m->other_live_runs,
-			 "note", "no other offloadlab run measured while this one held the lock; "
-				 "other_live_runs are runs that were alive without measuring");
+			 "note", m->held ? "no other offloadlab run measured while this one held the "
+					   "lock; other_live_runs were alive without measuring"
+					 : "the lock was not taken: other runs may have measured too");
 }
 
 static bool common_applies(const struct olab_cmd *cmd, const struct opt_desc *o)

@@ -13,6 +13,7 @@
 #include "containers/container.h"
 #include "containers/internal.h"
 #include "lib/log.h"
+#include "lib/manifest.h"
 #include "lib/run.h"
 #include "lib/util.h"
 
@@ -209,8 +210,30 @@ static bool dead_ctr_name(const char *name, bool want_dir)
 	return !run_owner_alive(pid);
 }
 
+/* Note something named like a run's containers that its manifest does not list. */
+static void note_foreign(json_t *not_created, const char *kind, const char *name)
+{
+	if (not_created)
+		json_array_append_new(not_created, json_pack("{s:s, s:s, s:s}", "kind", kind,
+			"name", name, "why", "no manifest of its run lists it (or its identity differs)"));
+}
+
+/* Did the run's manifest record container state (it made containers)? */
+static bool run_made_containers(pid_t run)
+{
+	struct manifest m;
+	bool made = false;
+
+	if (manifest_load(run, &m))
+		return false;
+	for (size_t i = 0; i < m.n && !made; i++)
+		made = m.e[i].kind == MANIFEST_CTR_STATE;
+	manifest_free(&m);
+	return made;
+}
+
 /* Cgroups of dead runs' containers whose runc state is already gone. */
-static int clean_orphan_cgroups(json_t *removed)
+static int clean_orphan_cgroups(json_t *removed, json_t *not_created)
 {
 	char line[1024], mnts[24][256], rel[16][256], dir[600], path[900];
 	int nm = 0, nr = 0, failures = 0;
@@ -251,6 +274,10 @@ static int clean_orphan_cgroups(json_t *removed)
 				if (de->d_type != DT_DIR || !dead_ctr_name(de->d_name, false))
 					continue;
 				snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+				if (!run_made_containers(run_prefix_pid(de->d_name))) {
+					note_foreign(not_created, "container cgroup", path);
+					continue;
+				}
 				if (cgroup_remove(path, 0)) {
 					pr_warn("containers: cannot remove cgroup %s\n", path);
 					failures++;
@@ -265,7 +292,7 @@ static int clean_orphan_cgroups(json_t *removed)
 	return failures;
 }
 
-int containers_clean_dead(json_t *removed)
+int containers_clean_dead(json_t *removed, json_t *not_created)
 {
 	char path[512];
 	struct dirent *de;
@@ -277,9 +304,13 @@ int containers_clean_dead(json_t *removed)
 		if (!dead_ctr_name(de->d_name, true))
 			continue;
 		snprintf(path, sizeof(path), RUN_STATE_DIR "/%s", de->d_name);
+		if (!manifest_lists(run_prefix_pid(de->d_name), MANIFEST_CTR_STATE, path)) {
+			note_foreign(not_created, "container state", path);
+			continue;
+		}
 		failures += ctr_clean_run_dir(path, removed);
 	}
 	if (d)
 		closedir(d);
-	return failures + clean_orphan_cgroups(removed);
+	return failures + clean_orphan_cgroups(removed, not_created);
 }

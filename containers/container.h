@@ -125,7 +125,7 @@ const char *ctr_last_error(void);
  * removed (may be NULL).  Returns the number of failures (0: all removed).
  * For `offloadlab clean`: call it before removing run state and cgroups.
  */
-int containers_clean_dead(json_t *removed);
+int containers_clean_dead(json_t *removed, json_t *not_created);
 
 /* ---- apps in containers --------------------------------------------- */
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "containers/container.h"
 #include "containers/internal.h"
+#include "lib/manifest.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -259,7 +260,10 @@ static int prepare_locked(void)
 		return err;
 	}
 	err = mkdir_p(RUN_STATE_DIR, 0755);
-	if (!err && mkdir(dir, 0755) && errno != EEXIST)
+	/* `clean` removes a dead run's containers only when its manifest lists this. */
+	if (!err && !mkdir(dir, 0755))
+		err = manifest_add_path(MANIFEST_CTR_STATE, dir);
+	else if (!err && errno != EEXIST)
 		err = -errno;
 	if (err) {
 		ctr_set_err("cannot create %s: %s", dir, strerror(-err));

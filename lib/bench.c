@@ -300,6 +300,8 @@ int bench_measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint6
 		memset(r, 0, sizeof(*r));
 		err = measure(t, mode, size, GEN_DPORT, window_ms, snap, arg, r, window_ns);
 	}
+	if (run_stopping())
+		return -EINTR;
 	if (err == -EAGAIN) {
 		pr_warn("bench: the generator did not send through the whole measurement window "
 			"%d times in a row (the machine is too busy)\n", MEASURE_TRIES);

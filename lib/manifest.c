@@ -24,6 +24,7 @@ static const char *const kind_names[] = {
 	[MANIFEST_PIN] = "bpffs pin",
 	[MANIFEST_CGROUP] = "cgroup",
 	[MANIFEST_PROCESS] = "process",
+	[MANIFEST_CTR_STATE] = "container state",
 };
 
 static pthread_mutex_t mlock = PTHREAD_MUTEX_INITIALIZER;
@@ -273,4 +274,18 @@ bool proc_matches(pid_t pid, uint64_t start)
 
 	return pid > 0 && !proc_ident_read(pid, &id) && id.start == start && id.state != 'Z' &&
 	       id.state != 'X';
+}
+
+bool manifest_lists(pid_t run, enum manifest_kind kind, const char *path)
+{
+	struct manifest m;
+	bool found = false;
+
+	if (manifest_load(run, &m))
+		return false;
+	for (size_t i = 0; i < m.n && !found; i++)
+		found = m.e[i].kind == kind && !strcmp(m.e[i].path, path) &&
+			manifest_entry_present(&m.e[i], NULL, 0);
+	manifest_free(&m);
+	return found;
 }

@@ -19,6 +19,7 @@ enum manifest_kind {
 	MANIFEST_PIN,
 	MANIFEST_CGROUP,
 	MANIFEST_PROCESS,
+	MANIFEST_CTR_STATE,   /* RUN_STATE_DIR/<prefix>-ctr: runc state, bundles, rootfs */
 };
 
 struct manifest_entry {
@@ -44,6 +45,9 @@ void manifest_path(pid_t run, char *buf, size_t len);
 /* Load a run's manifest (lines it cannot parse are skipped); 0, -ENOENT or -errno. */
 int manifest_load(pid_t run, struct manifest *m);
 void manifest_free(struct manifest *m);
+/* Run's manifest lists path as kind, and it is still there with the
+ * recorded identity: what `clean` needs before acting on it. */
+bool manifest_lists(pid_t run, enum manifest_kind kind, const char *path);
 /* Is what the entry recorded still there, same identity?  When the path
  * exists but holds something else, *differs says what (may be NULL). */
 bool manifest_entry_present(const struct manifest_entry *e, char *differs, size_t len);

@@ -47,8 +47,10 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-/* Cleanups taken (run or dropped) so far: the main path's unwinding. */
-static volatile uint64_t cleanups_taken;
+/* Cleanups taken (run or dropped) so far, and those running now: the main
+ * path's unwinding, which the second signal's watcher waits for. */
+static uint64_t cleanups_taken;
+static int cleanups_running;
 
 /* Wait while the main path keeps unwinding: until it has taken no cleanup
  * for UNWIND_QUIET_NS, at most UNWIND_MAX_NS (it may exit meanwhile). */
@@ -56,12 +58,17 @@ static volatile uint64_t cleanups_taken;
 #define UNWIND_MAX_NS   (10000 * 1000000ull)
 static void wait_unwinding(void)
 {
-	uint64_t start = now_ns(), quiet_since = start, seen = cleanups_taken;
+	uint64_t start = now_ns(), quiet_since = start;
+	uint64_t seen = __atomic_load_n(&cleanups_taken, __ATOMIC_ACQUIRE);
 
 	while (now_ns() - start < UNWIND_MAX_NS && now_ns() - quiet_since < UNWIND_QUIET_NS) {
+		uint64_t now_taken;
+
 		sleep_ns(50 * 1000000ull);
-		if (cleanups_taken != seen) {
-			seen = cleanups_taken;
+		now_taken = __atomic_load_n(&cleanups_taken, __ATOMIC_ACQUIRE);
+		/* A cleanup that is running counts as progress: never cut it off. */
+		if (now_taken != seen || __atomic_load_n(&cleanups_running, __ATOMIC_ACQUIRE)) {
+			seen = now_taken;
 			quiet_since = now_ns();
 		}
 	}
@@ -95,27 +102,6 @@ static void *signal_watch(void *arg)
 	return arg;
 }
 
-/* The watcher blocks the stop signals, so they interrupt the main thread. */
-static int start_signal_watch(void)
-{
-	sigset_t stop, old;
-	pthread_t th;
-	int err;
-
-	if (pipe2(sig_pipe, O_CLOEXEC))
-		return -errno;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, &old);
-	err = pthread_create(&th, NULL, signal_watch, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!err)
-		pthread_detach(th);
-	return -err;
-}
-
 static void close_signal_pipe(void)
 {
 	for (int i = 0; i < 2; i++) {
@@ -124,6 +110,31 @@ static void close_signal_pipe(void)
 		sig_pipe[i] = -1;
 	}
 }
+
+/* The watcher blocks the stop signals, so they interrupt the main thread. */
+static int start_signal_watch(void)
+{
+	sigset_t stop, old;
+	pthread_t th;
+	int err;
+
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	err = pthread_create(&th, NULL, signal_watch, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		close_signal_pipe();
+		return -err;
+	}
+	pthread_detach(th);
+	return 0;
+}
+
 
 static void at_exit(void)
 {
@@ -228,7 +239,7 @@ static bool take(int h, struct cleanup_entry *out)
 	if (h >= 0 && h < n_entries && entries[h].used) {
 		*out = entries[h];
 		entries[h].used = false;
-		cleanups_taken++;
+		__atomic_add_fetch(&cleanups_taken, 1, __ATOMIC_RELEASE);
 		ok = true;
 	}
 	pthread_mutex_unlock(&lock);
@@ -240,8 +251,10 @@ void cleanup_run(int h)
 	struct cleanup_entry e;
 
 	if (take(h, &e)) {
+		__atomic_add_fetch(&cleanups_running, 1, __ATOMIC_RELEASE);
 		pr_debug("cleanup: %s %s\n", e.what, e.name);
 		e.fn(e.name, e.num);
+		__atomic_sub_fetch(&cleanups_running, 1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -325,6 +338,25 @@ bool run_owner_alive(pid_t pid)
 	return alive;
 }
 
+int run_lock_remove_dead(pid_t pid)
+{
+	char path[64];
+	int fd, err = 0;
+
+	if (pid == getpid())
+		return -EBUSY;
+	snprintf(path, sizeof(path), RUN_STATE_DIR "/" RUN_PREFIX_BASE "%d.lock", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB))
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	else if (unlink(path) && errno != ENOENT)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 bool run_sleep_ns(uint64_t ns)
 {
 	uint64_t end = now_ns() + ns;
@@ -373,10 +405,12 @@ int run_measure_lock(bool wait, pid_t *holder)
 		}
 		measure.waited = true;
 		measure.waited_for = *holder;
-		while (flock(fd, LOCK_EX)) {
-			if (errno != EINTR || run_stopping()) {
+		/* Polled, so a stop signal at any moment ends the wait. */
+		while (flock(fd, LOCK_EX | LOCK_NB)) {
+			if (errno != EWOULDBLOCK || !run_sleep_ns(100 * 1000000ull)) {
+				err = run_stopping() ? -EINTR : -errno;
 				close(fd);
-				return run_stopping() ? -EINTR : -errno;
+				return err;
 			}
 		}
 	}

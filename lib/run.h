@@ -65,5 +65,8 @@ int run_count_live_others(void);
 pid_t run_prefix_pid(const char *s);
 /* True when the run that owns prefix "olab<pid>" is still alive (holds its lock). */
 bool run_owner_alive(pid_t pid);
+/* Remove a dead run's lock file while holding its lock, so a live run that
+ * reuses the pid meanwhile keeps its own: 0, -EBUSY (alive) or -errno. */
+int run_lock_remove_dead(pid_t pid);
 
 #endif

@@ -52,7 +52,7 @@ int write_file_fmt(const char *path, const char *fmt, ...)
 	return write_file(path, buf);
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, p, len);

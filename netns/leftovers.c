@@ -170,6 +170,7 @@ static const char *kind_base(enum manifest_kind kind, const char *cg_root)
 	case MANIFEST_NETNS_FILE: return NETNS_RUN_DIR;
 	case MANIFEST_PIN: return RUN_BPFFS_DIR;
 	case MANIFEST_CGROUP: return cg_root;
+	case MANIFEST_CTR_STATE: return RUN_STATE_DIR;
 	default: return "";
 	}
 }
@@ -208,7 +209,8 @@ static void remove_entry(pid_t run, const struct manifest_entry *e, const char *
 	char differs[160];
 	int err;
 
-	if (e->kind == MANIFEST_PROCESS)
+	/* Containers go first, through containers_clean_dead(), which checks this entry. */
+	if (e->kind == MANIFEST_PROCESS || e->kind == MANIFEST_CTR_STATE)
 		return;
 	if (!owned_path(kind_base(e->kind, cg_root), e->path, run)) {
 		snprintf(differs, sizeof(differs), "manifest entry not named after run "
@@ -263,8 +265,9 @@ int manifest_clean_run(pid_t run, struct leftovers_report *r)
 	if (!left) {
 		manifest_path(run, path, sizeof(path));
 		remove_state(path, r);
-		snprintf(path, sizeof(path), RUN_STATE_DIR "/" RUN_PREFIX_BASE "%d.lock", (int)run);
-		remove_state(path, r);
+		snprintf(path, sizeof(path), RUN_PREFIX_BASE "%d.lock", (int)run);
+		if (!run_lock_remove_dead(run))
+			leftovers_note(r->removed, "run state", path, NULL);
 	}
 	return 0;
 }

@@ -1,18 +1,21 @@
 # Namespaces no run created, each with a process inside, survive `clean` with
 # their process alive, whether their name looks like a run's (olab<pid>-...,
 # a pid above pid_max so no run can own it) or not; clean says why it left
-# the look-alike, in text and in JSON.
+# the look-alike, in text and in JSON.  The same for a container state
+# directory named like a run's (olab<pid>-ctr) that no manifest lists.
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root"
-fake=olab4194305-foreign other=notolab-foreign-$$
+fake=olab4194305-foreign other=notolab-foreign-$$ ctr=/run/offloadlab/olab4194306-ctr
 sleeps=
 cleanup() {
 	kill $sleeps 2>/dev/null
 	ip netns del $fake 2>/dev/null
 	ip netns del $other 2>/dev/null
+	rm -rf $ctr
 }
 trap cleanup EXIT
 ip netns add $fake && ip netns add $other || fail "cannot make the namespaces"
+mkdir -p $ctr/runc && echo keep > $ctr/runc/mine || fail "cannot make $ctr"
 for ns in $fake $other; do
 	ip netns exec $ns sleep 300 &
 	sleeps="$sleeps $!"
@@ -33,4 +36,7 @@ echo "$json" | jq -e --arg n $fake \
 	'.not_created | any(.kind == "netns" and .name == $n and (.why | test("no manifest")))' \
 	>/dev/null || fail "clean --json did not list $fake as not created: $json"
 echo "$out" | grep -q "$other" && fail "clean mentioned a namespace without the prefix: $out"
+[ -f $ctr/runc/mine ] || fail "clean removed the container state look-alike $ctr: $out"
+echo "$out" | grep -q "left container state $ctr: not created by offloadlab" ||
+	fail "clean did not say why it left $ctr: $out"
 exit 0

@@ -5,5 +5,5 @@
 [ "$(id -u)" = 0 ] || skip "needs root"
 out=$(bash "$(dirname "$0")/../faults/run.sh" 8 2>&1); rc=$?
 echo "$out" | tail -n 12
-[ $rc -eq 0 ] || fail "$(echo "$out" | grep -A8 '^trial')"
+[ $rc -eq 0 ] || fail "$(echo "$out" | head -n 1): $(echo "$out" | grep -A8 '^trial')"
 exit 0

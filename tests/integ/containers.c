@@ -608,7 +608,7 @@ OLAB_TEST(containers_sigkill_clean)
 	ASSERT_TRUE(exists(path), "SIGKILL leaves the runc state");
 	ASSERT_TRUE(l.ncg && exists(l.cgroups[0]), "SIGKILL leaves the cgroup");
 
-	failures = containers_clean_dead(removed);
+	failures = containers_clean_dead(removed, NULL);
 	ASSERT_EQ(failures, 0, "clean failures");
 	json_array_foreach(removed, i, e)
 		if (!strcmp(json_string_value(json_object_get(e, "name")) ?: "", l.id))
@@ -621,7 +621,7 @@ OLAB_TEST(containers_sigkill_clean)
 	for (int c = 0; c < l.ncg; c++)
 		if (!ASSERT_FALSE(exists(l.cgroups[c]), "no cgroup"))
 			fprintf(stderr, "    left: %s\n", l.cgroups[c]);
-	ASSERT_EQ(containers_clean_dead(NULL), 0, "second clean");
+	ASSERT_EQ(containers_clean_dead(NULL, NULL), 0, "second clean");
 	snprintf(path, sizeof(path), RUN_STATE_DIR "/%s-ctr/rootfs", run_prefix());
 	ASSERT_TRUE(exists(path), "the live run's rootfs is spared");
 out:
@@ -633,7 +633,7 @@ out:
 		snprintf(path, sizeof(path), RUN_STATE_DIR "/olab%d.lock", (int)l.pid);
 		unlink(path);
 		if (exists(l.run_dir))
-			containers_clean_dead(NULL);
+			containers_clean_dead(NULL, NULL);
 	}
 	json_decref(removed);
 }
