@@ -301,7 +301,8 @@ static int run_benches(const char *path, struct bench_cfg *cfg, const struct ben
 	}
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
-	err = results_write(&res);
+	snprintf(reason, sizeof(reason), "%d of %d cells failed", failed, ncells);
+	err = results_write(&res, failed ? reason : NULL);
 	if (g_opts.json) {
 		json_dumpf(res.root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
 		putchar('\n');

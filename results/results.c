@@ -326,19 +326,20 @@ int results_flush(struct results *r)
 	return err;
 }
 
-int results_write(struct results *r)
+int results_write(struct results *r, const char *failed)
 {
 	int sig = run_stop_signal;
+	char why[160] = "";
 
-	json_object_set_new(r->root, "reference", results_reference_json(r));
-	json_object_set_new(r->root, "complete", json_boolean(!sig));
-	json_object_del(r->root, "incomplete_reason");
-	if (sig) {
-		char why[64];
-
+	if (sig)
 		snprintf(why, sizeof(why), "stopped by SIG%s", sigabbrev_np(sig) ?: "?");
+	else if (failed)
+		snprintf(why, sizeof(why), "%s", failed);
+	json_object_set_new(r->root, "reference", results_reference_json(r));
+	json_object_set_new(r->root, "complete", json_boolean(!why[0]));
+	json_object_del(r->root, "incomplete_reason");
+	if (why[0])
 		json_object_set_new(r->root, "incomplete_reason", json_string(why));
-	}
 	return results_flush(r);
 }
 

@@ -56,8 +56,9 @@ json_t *results_add(struct results *r, const struct result *res);
  * reported in one line; 0 or -errno. */
 int results_flush(struct results *r);
 /* The final write: the reference ratios, "complete": true, or false with an
- * "incomplete_reason" when a stop signal ended the run. */
-int results_write(struct results *r);
+ * "incomplete_reason" when a stop signal ended the run or failed (NULL: it
+ * did not fail). */
+int results_write(struct results *r, const char *failed);
 void results_close(struct results *r);
 
 /* The configuration every result carries: kernel, commit, CPUs, version, time. */

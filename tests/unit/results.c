@@ -177,7 +177,7 @@ OLAB_TEST(results_flush_complete)
 	ASSERT_EQ(mode_of(p), 0644, "results.json mode");
 
 	run_stop_signal = SIGTERM;
-	ASSERT_OK(results_write(&r), "final write");
+	ASSERT_OK(results_write(&r, NULL), "final write");
 	run_stop_signal = 0;
 	snprintf(p, sizeof(p), "%s/new", tmp);
 	j = load(p, id);
@@ -185,7 +185,13 @@ OLAB_TEST(results_flush_complete)
 	ASSERT_STREQ(json_string_value(json_object_get(j, "incomplete_reason")), "stopped by SIGTERM",
 		     "the reason");
 	json_decref(j);
-	ASSERT_OK(results_write(&r), "final write, normal end");
+	ASSERT_OK(results_write(&r, "1 of 2 cells failed"), "final write, a cell failed");
+	j = load(p, id);
+	ASSERT_TRUE(json_is_false(json_object_get(j, "complete")), "failed: not complete");
+	ASSERT_STREQ(json_string_value(json_object_get(j, "incomplete_reason")),
+		     "1 of 2 cells failed", "the failure as reason");
+	json_decref(j);
+	ASSERT_OK(results_write(&r, NULL), "final write, normal end");
 	j = load(p, id);
 	ASSERT_TRUE(json_is_true(json_object_get(j, "complete")), "normal end: complete");
 	ASSERT_TRUE(!json_object_get(j, "incomplete_reason"), "normal end: no reason");
