@@ -14,10 +14,12 @@ RANDOM=$seed
 echo "fault trials: $n, seed $seed (tests/faults/run.sh $n $seed repeats them)"
 out=$(mktemp -d /tmp/olab-faults.XXXXXX)
 trap 'rm -rf "$out"' EXIT
-cmds=("bench drop --hook xdp --quick --out $out/results"
-      "check"
+# Measuring commands queue (--wait) behind another run instead of refusing,
+# so each trial stops a run at work (or waiting, which is a point too).
+cmds=("bench drop --hook xdp --quick --wait --out $out/results"
+      "check --wait"
       "topo up --hold"
-      "gen --mode udp --duration 5"
+      "gen --mode udp --duration 5 --wait"
       "containers probe")
 stops=(KILL INT INT2 TERM TERM2 HUP)
 
