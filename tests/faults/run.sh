@@ -44,8 +44,9 @@ before=$(root_only)
 declare -A ok bad hung
 failures=0
 for i in $(seq 1 "$n"); do
-	cmd=${cmds[$((RANDOM % ${#cmds[@]}))]}
-	stop=${stops[$((RANDOM % ${#stops[@]}))]}
+	# Every command x stop pair in turn (30 trials cover each once); the point is random.
+	cmd=${cmds[$(( (i - 1) % ${#cmds[@]} ))]}
+	stop=${stops[$(( ((i - 1) / ${#cmds[@]} + RANDOM % 2 * (n < 30)) % ${#stops[@]} ))]}
 	delay=$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.05 + (r % 300) / 100 }')
 	key="${cmd%% *} $stop"
 	setsid "$OLAB" $cmd >"$out/cmd.out" 2>&1 & pid=$!
