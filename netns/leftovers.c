@@ -163,6 +163,19 @@ static bool owned_path(const char *base, const char *path, pid_t run)
 	       run_prefix_pid(path + len + 1) == run;
 }
 
+static const char *kind_base(enum manifest_kind kind, const char *cg_root);
+
+/* Namespaces live directly in NETNS_RUN_DIR: what is checked is what is removed. */
+static bool owned_entry(const struct manifest_entry *e, const char *cg_root, pid_t run)
+{
+	const char *base = kind_base(e->kind, cg_root);
+
+	if ((e->kind == MANIFEST_NETNS || e->kind == MANIFEST_NETNS_FILE) &&
+	    strchr(e->path + strlen(base) + 1, '/'))
+		return false;
+	return owned_path(base, e->path, run);
+}
+
 static const char *kind_base(enum manifest_kind kind, const char *cg_root)
 {
 	switch (kind) {
@@ -212,7 +225,7 @@ static void remove_entry(pid_t run, const struct manifest_entry *e, const char *
 	/* Containers go first, through containers_clean_dead(), which checks this entry. */
 	if (e->kind == MANIFEST_PROCESS || e->kind == MANIFEST_CTR_STATE)
 		return;
-	if (!owned_path(kind_base(e->kind, cg_root), e->path, run)) {
+	if (strlen(e->path) <= strlen(kind_base(e->kind, cg_root)) || !owned_entry(e, cg_root, run)) {
 		snprintf(differs, sizeof(differs), "manifest entry not named after run "
 			 RUN_PREFIX_BASE "%d", (int)run);
 		leftovers_note(r->foreign, kind, e->path, differs);
