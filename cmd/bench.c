@@ -49,15 +49,6 @@ const struct bench *bench_get(size_t i)
 	return i < n_sorted ? sorted[i] : NULL;
 }
 
-const struct bench *bench_by_name(const char *name)
-{
-	load_benches();
-	for (size_t i = 0; i < n_sorted; i++)
-		if (!strcmp(sorted[i]->name, name))
-			return sorted[i];
-	return NULL;
-}
-
 void bench_progress(const struct bench_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;

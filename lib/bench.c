@@ -89,12 +89,6 @@ static int send_port(const struct topo *t, enum gen_mode mode, uint64_t size, ui
 	return gen_run(t, mode, &c, r);
 }
 
-int bench_send(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t duration_ms,
-	       struct gen_result *r)
-{
-	return send_port(t, mode, size, GEN_DPORT, duration_ms, NULL, r);
-}
-
 struct bench_app {
 	struct app *app;       /* --runtime netns */
 	struct ctr_app *ctr;   /* --runtime runc */

@@ -68,7 +68,6 @@ struct bench {
 
 size_t bench_count(void);
 const struct bench *bench_get(size_t i);     /* sorted by order */
-const struct bench *bench_by_name(const char *name);
 
 /* Build the testbed for a layout (GRO on both ends so XDP frames are
  * accepted; threaded NAPI pinned where the layout says). */
@@ -88,11 +87,6 @@ json_t *bench_add(struct bench_ctx *ctx, const char *variant, const char *metric
 
 #include "lib/apps.h"
 #include "lib/gen.h"
-
-/* Traffic from the generator on CPU 0 for duration_ms: live frames (UDP
- * frames of size bytes) or TCP clients (requests of size bytes). */
-int bench_send(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t duration_ms,
-	       struct gen_result *r);
 
 /*
  * One measurement window, xdp-tools style: traffic starts, after a lead-in

@@ -1422,12 +1422,3 @@ json_t *features_to_json(void)
 	}
 	return o;
 }
-
-json_t *env_to_json(void)
-{
-	struct env_kernel k;
-
-	env_kernel_probe(&k);
-	return json_pack("{s:o?, s:o?}", "kernel", env_kernel_to_json(&k),
-			 "features", features_to_json());
-}

@@ -347,16 +347,6 @@ const struct hook_desc *hook_by_name(const char *name)
 	return NULL;
 }
 
-const char *hook_kind_name(enum hook_kind k)
-{
-	switch (k) {
-	case HOOK_PACKET: return "packet";
-	case HOOK_STREAM: return "stream";
-	case HOOK_BASELINE: return "baseline";
-	}
-	return "?";
-}
-
 const char *hook_action_name(enum hook_action a)
 {
 	return (unsigned)a < HOOK_ACTION__COUNT ? action_names[a] : NULL;
@@ -634,16 +624,6 @@ int hook_set_attached(struct hook_inst *hi, bool on)
 		return err;
 	hi->attached = true;
 	return 0;
-}
-
-const struct hook_desc *hook_inst_desc(const struct hook_inst *hi)
-{
-	return hi ? hi->desc : NULL;
-}
-
-enum hook_action hook_inst_action(const struct hook_inst *hi)
-{
-	return hi ? hi->action : HOOK_EMPTY;
 }
 
 int hook_prog_fd(struct hook_inst *hi)
