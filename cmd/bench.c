@@ -8,7 +8,7 @@
 #include "cmd/cmd.h"
 #include "containers/container.h"
 #include "lib/cpuidle.h"
-#include "lib/bench.h"
+#include "cmd/bench.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
