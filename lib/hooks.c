@@ -23,7 +23,6 @@
 #include <bpf/libbpf.h>
 #include "lib/bpf_compat.h"
 #include "lib/features.h"
-#include "lib/apps.h"
 #include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -646,13 +645,6 @@ uint32_t hook_prog_id(struct hook_inst *hi)
 int hook_sockmap_fd(struct hook_inst *hi)
 {
 	return hi ? hi->map_fd : -1;
-}
-
-int hook_sock_add(struct hook_inst *hi, int sock_fd)
-{
-	if (!hi || hi->map_fd < 0)
-		return 0;
-	return app_sockhash_add(hi->map_fd, sock_fd);
 }
 
 const volatile struct cpu_counters *hook_counters(struct hook_inst *hi)

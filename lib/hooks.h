@@ -90,11 +90,6 @@ int hook_prog_fd(struct hook_inst *hi);
 uint32_t hook_prog_id(struct hook_inst *hi);
 /* Stream hooks: the sockhash the app puts its sockets in; -1 otherwise. */
 int hook_sockmap_fd(struct hook_inst *hi);
-/*
- * Put a connected socket in the sockhash (key: its SO_COOKIE).  Works in a
- * forked child, through the inherited map fd.  0 for non-stream hooks.
- */
-int hook_sock_add(struct hook_inst *hi, int sock_fd);
 /* The program's live per-CPU counters (mmapped .bss); NULL for baselines. */
 const volatile struct cpu_counters *hook_counters(struct hook_inst *hi);
 /* Sum over CPUs of the live counters; zeroes for baselines. */
