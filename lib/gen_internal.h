@@ -1,8 +1,9 @@
 /*
  * Shared by the generator files lib/gen_*.c only; the public interface is
- * lib/gen.h.  The sending loop (lib/gen_send.c) runs one thread per CPU and
- * calls the mode's send function (lib/gen_live.c, lib/gen_sock.c) with how
- * many frames, datagrams or requests are due.
+ * lib/gen.h.  The sending loop (lib/gen_loop.c) runs one thread per CPU and
+ * calls the mode's send function (lib/gen_live.c, lib/gen_send.c) with how
+ * many frames, datagrams or requests are due.  No cycle: gen_send.c (with
+ * gen_run) -> gen_live.c -> gen_loop.c -> gen_frame.c.
  */
 #ifndef OLAB_GEN_INTERNAL_H
 #define OLAB_GEN_INTERNAL_H

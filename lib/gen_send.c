@@ -1,250 +1,339 @@
 /*
- * The sending loop shared by the three generators (lib/gen_live.c,
- * lib/gen_sock.c): one thread per CPU, started together, each calling the
- * mode's send function, paced or not, until its count, the duration, a stop
- * or the time limit.
+ * The socket generators (see lib/gen.h): UDP, one connected socket per flow
+ * and sendmmsg() in batches; TCP, connections writing fixed-size requests.
+ * The sockets are opened in the gen namespace, then the sending loop
+ * (lib/gen_loop.c) runs.  Also gen_run(), which picks the generator.
  */
 #include <errno.h>
-#include <sched.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include "lib/gen_internal.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
-#include "netns/cpu.h"
 #include "netns/netns.h"
 
-#define TCP_DRAIN_NS      1000000000ull
+#define TCP_POLL_MS       10
+#define SOCK_TIMEOUT_US   100000
 
-static void thr_loop(struct gen_thr *th)
+static int udp_send(struct gen_thr *th, uint64_t n)
 {
-	const struct gen_cfg *c = th->g->c;
-	uint64_t t0 = now_ns(), end = t0 + gen_timeout_ns(c), dur_end = UINT64_MAX;
-	unsigned burst = th->rate ? gen_pace_burst(th->rate, th->g->chunk) : th->g->chunk;
-	int err = 0;
+	struct gen_ctx *g = th->g;
+	unsigned vlen = n > g->chunk ? g->chunk : (unsigned)n;
+	unsigned nt = g->nthr, k;
+	int fd, r;
 
-	if (c->duration_ns)
-		dur_end = t0 + c->duration_ns;
-	th->st.start_ns = t0;
-	for (;;) {
-		uint64_t now = now_ns(), n = th->g->chunk;
-
-		if (th->target && th->issued >= th->target)
-			break;
-		if (run_stopping()) {
-			th->interrupted = true;
-			break;
+	/* Thread i owns sockets i, i + n, ...; with fewer sockets it shares one. */
+	if (g->nfds >= nt) {
+		k = th->idx + th->next_sock * nt;
+		if (k >= g->nfds) {
+			th->next_sock = 0;
+			k = th->idx;
 		}
-		if (now >= dur_end || (c->stop && __atomic_load_n(c->stop, __ATOMIC_ACQUIRE)))
-			break;
-		if (now >= end) {
-			th->timed_out = true;
-			break;
+		th->next_sock++;
+	} else {
+		k = th->idx % g->nfds;
+	}
+	fd = g->fds[k];
+	r = sendmmsg(fd, th->msgs, vlen, 0);
+	th->st.calls++;
+	if (r < 0) {
+		th->st.errors++;
+		if (errno == EAGAIN || errno == ENOBUFS || errno == ECONNREFUSED || errno == EINTR)
+			return 0;
+		return -errno;
+	}
+	for (int i = 0; i < r; i++)
+		th->st.bytes += th->msgs[i].msg_len;
+	th->st.sent += r;
+	th->issued += r;
+	return 0;
+}
+
+/* Start up to n new requests and keep writing the ones in flight. */
+static int tcp_send(struct gen_thr *th, uint64_t n)
+{
+	struct gen_ctx *g = th->g;
+	unsigned size = g->payload_len, alive = 0;
+	uint64_t budget = n;
+	int r;
+
+	for (unsigned i = 0; i < th->nconns; i++) {
+		th->pfds[i].fd = th->conns[i].fd;
+		th->pfds[i].events = POLLOUT;
+		th->pfds[i].revents = 0;
+	}
+	r = poll(th->pfds, th->nconns, TCP_POLL_MS);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (unsigned i = 0; i < th->nconns; i++) {
+		struct tcp_conn *cn = &th->conns[i];
+
+		if (cn->fd < 0)
+			continue;
+		alive++;
+		if (th->pfds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			th->st.errors++;
+			goto dead;
 		}
-		if (th->target && n > th->target - th->issued)
-			n = th->target - th->issued;
-		if (th->rate) {
-			uint64_t want = th->issued + (burst < n ? burst : n);
-			uint64_t due_at = t0 + gen_pace_time(th->rate, want - 1), due;
+		if (!(th->pfds[i].revents & POLLOUT))
+			continue;
+		for (int guard = 0; guard < 4096; guard++) {
+			ssize_t w;
 
-			if (due_at > now) {
-				uint64_t lim = dur_end < end ? dur_end : end;
-
-				sleep_ns((due_at < lim ? due_at : lim) - now);
-				continue;
+			if (!cn->off) {
+				if (!budget)
+					break;
+				budget--;
+				th->issued++;
+				th->inflight++;
 			}
-			due = gen_pace_due(th->rate, now - t0);
-			if (n > due - th->issued)
-				n = due - th->issued;
+			w = send(cn->fd, g->payload + cn->off, size - cn->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+			th->st.calls++;
+			if (w < 0) {
+				if (errno == EAGAIN || errno == EINTR) {
+					if (!cn->off) {  /* not started after all */
+						budget++;
+						th->issued--;
+						th->inflight--;
+					}
+					break;
+				}
+				th->st.errors++;
+				goto dead;
+			}
+			cn->off += w;
+			th->st.bytes += w;
+			if (cn->off == size) {
+				cn->off = 0;
+				th->st.sent++;
+				th->inflight--;
+			}
 		}
-		err = th->g->send(th, n);
-		if (err)
-			break;
+		continue;
+dead:
+		if (cn->off)
+			th->inflight--;
+		cn->off = 0;
+		cn->fd = -1;    /* closed by the owner of g->fds */
+		alive--;
 	}
-	/* TCP: finish the requests in flight, without starting new ones. */
-	if (!err && th->g->mode == GEN_MODE_TCP) {
-		uint64_t stop = now_ns() + TCP_DRAIN_NS;
-
-		while (th->inflight && now_ns() < stop && !run_stopping() && !err)
-			err = th->g->send(th, 0);
-	}
-	th->st.end_ns = now_ns();
-	if (err == -EINTR)
-		th->interrupted = true;
-	else if (err)
-		th->err = err;
+	return alive ? 0 : -ECONNRESET;
 }
 
-static void *thr_main(void *arg)
+/* Room for n more descriptors: raise the soft limit up to the hard one. */
+static int ensure_nofile(unsigned n)
 {
-	struct gen_thr *th = arg;
-	struct nstoken *tok = NULL;
-	int err = 0;
+	struct rlimit rl;
 
-	/* live: test_run resolves ingress_ifindex in the caller's namespace */
-	tok = netns_enter(&th->g->t->gen);
-	if (!tok)
-		err = -errno;
-	if (!err)
-		err = pin_thread_cpu(th->cpu);
-	if (err)
-		th->st.cpu = -1;
-	pthread_mutex_lock(&th->g->lock);
-	while (!th->g->gate)
-		pthread_cond_wait(&th->g->cond, &th->g->lock);
-	if (th->g->gate < 0 && !err)
-		err = -ECANCELED;
-	pthread_mutex_unlock(&th->g->lock);
-	if (err) {
-		th->err = err;
-		goto out;
-	}
-	thr_loop(th);
-	if (sched_getcpu() != th->cpu)
-		pr_warn("gen: thread %u ran on CPU %d, not %d\n", th->idx, sched_getcpu(), th->cpu);
-out:
-	netns_leave(tok);
-	return NULL;
-}
-
-static int thr_setup(struct gen_ctx *g, struct gen_thr *th, unsigned i)
-{
-	const struct gen_cfg *c = g->c;
-
-	th->g = g;
-	th->idx = i;
-	th->cpu = gen_thread_cpu(gen_cfg_cpus(c), i);
-	th->st.cpu = th->cpu;
-	th->target = gen_split(c->count, g->nthr, i);
-	th->rate = gen_split(c->rate_pps, g->nthr, i);
-	if (c->rate_pps && !th->rate)
-		th->rate = 1;
-	if (th->cpu < 0 || th->cpu >= OLAB_MAX_CPUS)
-		return -EINVAL;
-
-	switch (g->mode) {
-	case GEN_MODE_LIVE:
-		th->md.ingress_ifindex = g->t->ifindex_gen;
-		th->md.data_end = g->frame_len;
-		th->topts = (struct bpf_test_run_opts){
-			.sz = sizeof(th->topts),
-			.data_in = g->frame,
-			.data_size_in = g->frame_len,
-			.ctx_in = &th->md,
-			.ctx_size_in = sizeof(th->md),
-			.flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-			.batch_size = c->batch ? c->batch : GEN_LIVE_BATCH,
-		};
-		break;
-	case GEN_MODE_UDP:
-		th->msgs = calloc(g->chunk, sizeof(*th->msgs));
-		if (!th->msgs)
-			return -ENOMEM;
-		for (unsigned k = 0; k < g->chunk; k++) {
-			th->msgs[k].msg_hdr.msg_iov = &g->iov;
-			th->msgs[k].msg_hdr.msg_iovlen = 1;
-		}
-		break;
-	case GEN_MODE_TCP:
-		/* Connections i, i + n, ... */
-		th->conns = calloc(g->nfds, sizeof(*th->conns));
-		th->pfds = calloc(g->nfds, sizeof(*th->pfds));
-		if (!th->conns || !th->pfds)
-			return -ENOMEM;
-		for (unsigned k = i; k < g->nfds; k += g->nthr)
-			th->conns[th->nconns++].fd = g->fds[k];
-		break;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < n + 256) {
+		rl.rlim_cur = n + 256;
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+			return -EMFILE;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			return -errno;
 	}
 	return 0;
 }
 
-/* Threads with a zero count share are not started (count < threads). */
-int gen_run_threads(struct gen_ctx *g, struct gen_result *r)
+static void close_fds(struct gen_ctx *g)
+{
+	for (unsigned i = 0; g->fds && i < g->nfds; i++)
+		if (g->fds[i] >= 0)
+			close(g->fds[i]);
+	free(g->fds);
+	g->fds = NULL;
+}
+
+/* One connected UDP socket per flow, bound to the flow's source port. */
+static int udp_open(struct gen_ctx *g)
 {
 	const struct gen_cfg *c = g->c;
-	struct gen_thr *thr;
-	pthread_t tids[GEN_MAX_THREADS];
-	unsigned started = 0;
-	uint64_t first = UINT64_MAX, last = 0;
-	int err = 0;
+	const struct topo *t = g->t;
+	struct timeval tv = { .tv_usec = SOCK_TIMEOUT_US };
+	struct sockaddr_storage src, dst;
+	socklen_t slen, dlen;
+	int af = c->family == 6 ? AF_INET6 : AF_INET, buf = 4 << 20, err;
 
-	g->nthr = gen_cfg_threads(c);
-	if (c->count && c->count < g->nthr)
-		g->nthr = (unsigned)c->count;
-	thr = calloc(g->nthr, sizeof(*thr));
-	if (!thr)
+	g->nfds = c->nflows ? c->nflows : 1;
+	err = ensure_nofile(g->nfds);
+	if (err)
+		return err;
+	g->fds = malloc(g->nfds * sizeof(int));
+	if (!g->fds)
 		return -ENOMEM;
-	for (unsigned i = 0; i < g->nthr && !err; i++)
-		err = thr_setup(g, &thr[i], i);
+	for (unsigned i = 0; i < g->nfds; i++)
+		g->fds[i] = -1;
+	err = gen_sockaddr(c->family, c->family == 6 ? t->ip6_dut : t->ip4_dut,
+			  c->dport ? c->dport : GEN_DPORT, &dst, &dlen);
 	if (err)
-		goto out;
-	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->cond, NULL);
-	g->gate = 0;
-	for (; started < g->nthr; started++) {
-		err = -pthread_create(&tids[started], NULL, thr_main, &thr[started]);
-		if (err) {
-			pr_warn("gen: cannot start thread %u: %s\n", started, strerror(-err));
-			break;
+		return err;
+	for (unsigned i = 0; i < g->nfds; i++) {
+		int fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
+
+		if (fd < 0)
+			return -errno;
+		g->fds[i] = fd;
+		err = gen_sockaddr(c->family, c->family == 6 ? t->ip6_gen : t->ip4_gen,
+				  gen_flow_sport(i), &src, &slen);
+		if (err)
+			return err;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (bind(fd, (struct sockaddr *)&src, slen) ||
+		    connect(fd, (struct sockaddr *)&dst, dlen)) {
+			err = -errno;
+			pr_warn("gen: udp socket for source port %u: %s\n", gen_flow_sport(i),
+				strerror(errno));
+			return err;
 		}
 	}
-	pthread_mutex_lock(&g->lock);
-	g->gate = err ? -1 : 1;
-	pthread_cond_broadcast(&g->cond);
-	pthread_mutex_unlock(&g->lock);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	pthread_cond_destroy(&g->cond);
-	pthread_mutex_destroy(&g->lock);
+	return 0;
+}
+
+/* Open the sockets from inside the gen namespace, send, close. */
+static int run_sockets(struct gen_ctx *g, int (*open_fn)(struct gen_ctx *g), struct gen_result *r)
+{
+	struct nstoken *tok = netns_enter(&g->t->gen);
+	int err;
+
+	if (!tok) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = open_fn(g);
+	netns_leave(tok);
+	if (!err)
+		err = gen_run_threads(g, r);
+cleanup:
+	close_fds(g);
+	free(g->payload);
+	return err;
+}
+
+int gen_udp_run(const struct topo *t, const struct gen_cfg *c, struct gen_result *r)
+{
+	struct gen_ctx g = { .t = t, .c = c, .mode = GEN_MODE_UDP, .send = udp_send };
+	int plen, err;
+
+	gen_result_init(r, GEN_MODE_UDP);
+	err = gen_check_cfg(c, GEN_MODE_UDP);
+	if (err)
+		return err;
+	plen = gen_payload_len(c->family, c->size);
+	g.payload_len = plen;
+	g.payload = calloc(1, plen + 1);
+	if (!g.payload)
+		return -ENOMEM;
+	g.iov = (struct iovec){ .iov_base = g.payload, .iov_len = plen };
+	g.chunk = c->batch ? c->batch : GEN_UDP_BATCH;
+
+	return run_sockets(&g, udp_open, r);
+}
+
+static int tcp_connect_all(struct gen_ctx *g)
+{
+	const struct gen_cfg *c = g->c;
+	const struct topo *t = g->t;
+	struct sockaddr_storage dst;
+	struct pollfd *pfd = NULL;
+	socklen_t dlen;
+	uint64_t end;
+	int af = c->family == 6 ? AF_INET6 : AF_INET, err;
+	unsigned pending;
+
+	g->nfds = c->nflows ? c->nflows : 1;
+	err = ensure_nofile(g->nfds);
+	if (err)
+		return err;
+	g->fds = malloc(g->nfds * sizeof(int));
+	pfd = calloc(g->nfds, sizeof(*pfd));
+	if (!g->fds || !pfd) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < g->nfds; i++)
+		g->fds[i] = -1;
+	err = gen_sockaddr(c->family, c->family == 6 ? t->ip6_dut : t->ip4_dut,
+			  c->dport ? c->dport : GEN_DPORT, &dst, &dlen);
 	if (err)
 		goto out;
+	for (unsigned i = 0; i < g->nfds; i++) {
+		int fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	r->nthreads = g->nthr;
-	for (unsigned i = 0; i < g->nthr; i++) {
-		struct gen_thr *th = &thr[i];
+		if (fd < 0) {
+			err = -errno;
+			goto out;
+		}
+		g->fds[i] = fd;
+		if (connect(fd, (struct sockaddr *)&dst, dlen) && errno != EINPROGRESS) {
+			err = -errno;
+			goto out;
+		}
+		pfd[i] = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	}
+	/* Wait (bounded) until every connection is established. */
+	end = now_ns() + 3 * NSEC;
+	for (pending = g->nfds; pending && now_ns() < end && !run_stopping();) {
+		if (poll(pfd, g->nfds, 100) < 0 && errno != EINTR) {
+			err = -errno;
+			goto out;
+		}
+		pending = 0;
+		for (unsigned i = 0; i < g->nfds; i++) {
+			int soerr = 0;
+			socklen_t sl = sizeof(soerr);
 
-		r->thr[i] = th->st;
-		r->sent += th->st.sent;
-		r->bytes += th->st.bytes;
-		r->errors += th->st.errors;
-		r->timed_out |= th->timed_out;
-		r->interrupted |= th->interrupted;
-		if (th->st.start_ns && th->st.start_ns < first)
-			first = th->st.start_ns;
-		if (th->st.end_ns > last)
-			last = th->st.end_ns;
-		if (th->err && !err) {
-			err = th->err;
-			pr_warn("gen: thread %u on CPU %d: %s\n", i, th->cpu, strerror(-err));
+			if (pfd[i].fd < 0)
+				continue;
+			if (!pfd[i].revents) {
+				pending++;
+				continue;
+			}
+			getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+			if (soerr) {
+				err = -soerr;
+				pr_warn("gen: tcp connect to port %u: %s\n",
+					c->dport ? c->dport : GEN_DPORT, strerror(soerr));
+				goto out;
+			}
+			pfd[i].fd = -1;
 		}
 	}
-	r->elapsed_ns = last > first ? last - first : 0;
-	r->pps = r->elapsed_ns ? (double)r->sent * NSEC / r->elapsed_ns : 0;
+	if (pending)
+		err = -ETIMEDOUT;
 out:
-	for (unsigned i = 0; i < g->nthr; i++) {
-		free(thr[i].msgs);
-		free(thr[i].conns);
-		free(thr[i].pfds);
-	}
-	free(thr);
+	free(pfd);
 	return err;
 }
 
-void gen_result_init(struct gen_result *r, enum gen_mode mode)
+int gen_tcp_run(const struct topo *t, const struct gen_cfg *c, struct gen_result *r)
 {
-	memset(r, 0, sizeof(*r));
-	r->mode = mode;
-}
+	struct gen_ctx g = { .t = t, .c = c, .mode = GEN_MODE_TCP, .send = tcp_send };
+	int err;
 
-int gen_check_cfg(const struct gen_cfg *c, enum gen_mode mode)
-{
-	char why[160];
-	int err = gen_cfg_check(c, mode, why, sizeof(why));
-
+	gen_result_init(r, GEN_MODE_TCP);
+	err = gen_check_cfg(c, GEN_MODE_TCP);
 	if (err)
-		pr_warn("gen: %s\n", why);
-	return err;
+		return err;
+	g.payload_len = c->size;
+	g.payload = malloc(c->size);
+	if (!g.payload)
+		return -ENOMEM;
+	for (unsigned i = 0; i < c->size; i++)
+		g.payload[i] = "offloadlab"[i % 10];
+	g.chunk = 1024;
+
+	return run_sockets(&g, tcp_connect_all, r);
 }
 
 int gen_run(const struct topo *t, enum gen_mode mode, const struct gen_cfg *c,
