@@ -28,24 +28,22 @@ static int probe_xdp_mode(struct probe_env *env, struct probe *skel, __u32 flags
 	err = bpf_xdp_attach(env->if0, fd, flags, NULL);
 	if (err) {
 		env->where = "attach to veth";
-		goto cleanup;
+		return err;
 	}
 	err = bpf_xdp_query(env->if0, 0, &q);
 	if (!err)
 		err = probe_prog_id(fd, &id);
 	if (err) {
 		env->where = "query attachment";
-		goto cleanup;
+		return err;
 	}
 	if (q.attach_mode != want_mode || (want_mode == XDP_ATTACHED_DRV ? q.drv_prog_id :
 					   q.skb_prog_id) != id) {
 		env->where = "attached in another mode than asked";
-		err = -EOPNOTSUPP;
-		goto cleanup;
+		return -EOPNOTSUPP;
 	}
 	err = probe_kick_until_hit(env, skel, offsetof(struct probe__bss, xdp_hits));
 	bpf_xdp_detach(env->if0, flags, NULL);
-cleanup:
 	return err;
 }
 
@@ -75,7 +73,7 @@ static int probe_xdp_live_frames(struct probe_env *env, struct probe *skel)
 	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_drop), &opts);
 	if (err) {
 		env->where = "BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES";
-		goto cleanup;
+		return err;
 	}
 	hits = BSS(skel, xdp_hits);
 	if (hits != 8) {
@@ -84,7 +82,6 @@ static int probe_xdp_live_frames(struct probe_env *env, struct probe *skel)
 		env->where = "the program did not run once per frame";
 		err = -ENODATA;
 	}
-cleanup:
 	return err;
 }
 
@@ -99,13 +96,13 @@ static int probe_tc_clsact(struct probe_env *env, struct probe *skel)
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
 		env->where = "create clsact qdisc";
-		goto cleanup;
+		return err;
 	}
 	opts.prog_fd = bpf_program__fd(skel->progs.tc_pass);
 	err = bpf_tc_attach(&hook, &opts);
 	if (err) {
 		env->where = "attach cls_bpf filter";
-		goto cleanup;
+		return err;
 	}
 	q.handle = opts.handle;
 	q.priority = opts.priority;
@@ -116,12 +113,11 @@ static int probe_tc_clsact(struct probe_env *env, struct probe *skel)
 		err = -ENOENT;
 	if (err) {
 		env->where = "query the filter";
-		goto cleanup;
+		return err;
 	}
 	err = probe_kick_until_hit(env, skel, offsetof(struct probe__bss, tc_hits));
 	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	bpf_tc_hook_destroy(&hook);
-cleanup:
 	return err;
 }
 
@@ -468,12 +464,11 @@ static int probe_bpf_loop(struct probe_env *env, struct probe *skel)
 
 	err = probe_xdp_test_run(env, bpf_program__fd(skel->progs.loop_prog), 1, &ret);
 	if (err)
-		goto cleanup;
+		return err;
 	if (ret != XDP_PASS || BSS(skel, loop_sum) != PROBE_LOOP_N * (PROBE_LOOP_N - 1) / 2) {
 		env->where = "the callback did not run the expected number of times";
 		err = -EBADMSG;
 	}
-cleanup:
 	return err;
 }
 
@@ -485,18 +480,17 @@ static int probe_spin_lock(struct probe_env *env, struct probe *skel)
 
 	err = probe_xdp_test_run(env, bpf_program__fd(skel->progs.lock_prog), 10, NULL);
 	if (err)
-		goto cleanup;
+		return err;
 	err = bpf_map__lookup_elem(skel->maps.lock_map, &key, sizeof(key), &val, sizeof(val),
 				   BPF_F_LOCK);
 	if (err) {
 		env->where = "lookup with BPF_F_LOCK";
-		goto cleanup;
+		return err;
 	}
 	if (val.cnt != 10) {
 		env->where = "the counter under the lock is wrong";
 		err = -EBADMSG;
 	}
-cleanup:
 	return err;
 }
 
