@@ -152,15 +152,12 @@ static void close_fds(struct gen_ctx *g)
 	g->fds = NULL;
 }
 
-/* One connected UDP socket per flow, bound to the flow's source port. */
-static int udp_open(struct gen_ctx *g)
+/* Room in g->fds for one socket per flow (all -1), and the DUT's address. */
+static int flows_open(struct gen_ctx *g, struct sockaddr_storage *dst, socklen_t *dlen)
 {
 	const struct gen_cfg *c = g->c;
 	const struct topo *t = g->t;
-	struct timeval tv = { .tv_usec = SOCK_TIMEOUT_US };
-	struct sockaddr_storage src, dst;
-	socklen_t slen, dlen;
-	int af = c->family == 6 ? AF_INET6 : AF_INET, buf = 4 << 20, err;
+	int err;
 
 	g->nfds = c->nflows ? c->nflows : 1;
 	err = ensure_nofile(g->nfds);
@@ -171,8 +168,21 @@ static int udp_open(struct gen_ctx *g)
 		return -ENOMEM;
 	for (unsigned i = 0; i < g->nfds; i++)
 		g->fds[i] = -1;
-	err = gen_sockaddr(c->family, c->family == 6 ? t->ip6_dut : t->ip4_dut,
-			  c->dport ? c->dport : GEN_DPORT, &dst, &dlen);
+	return gen_sockaddr(c->family, c->family == 6 ? t->ip6_dut : t->ip4_dut,
+			    c->dport ? c->dport : GEN_DPORT, dst, dlen);
+}
+
+/* One connected UDP socket per flow, bound to the flow's source port. */
+static int udp_open(struct gen_ctx *g)
+{
+	const struct gen_cfg *c = g->c;
+	const struct topo *t = g->t;
+	struct timeval tv = { .tv_usec = SOCK_TIMEOUT_US };
+	struct sockaddr_storage src, dst;
+	socklen_t slen, dlen;
+	int af = c->family == 6 ? AF_INET6 : AF_INET, buf = 4 << 20, err;
+
+	err = flows_open(g, &dst, &dlen);
 	if (err)
 		return err;
 	for (unsigned i = 0; i < g->nfds; i++) {
@@ -182,7 +192,7 @@ static int udp_open(struct gen_ctx *g)
 			return -errno;
 		g->fds[i] = fd;
 		err = gen_sockaddr(c->family, c->family == 6 ? t->ip6_gen : t->ip4_gen,
-				  gen_flow_sport(i), &src, &slen);
+				   gen_flow_sport(i), &src, &slen);
 		if (err)
 			return err;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -243,7 +253,6 @@ int gen_udp_run(const struct topo *t, const struct gen_cfg *c, struct gen_result
 static int tcp_connect_all(struct gen_ctx *g)
 {
 	const struct gen_cfg *c = g->c;
-	const struct topo *t = g->t;
 	struct sockaddr_storage dst;
 	struct pollfd *pfd = NULL;
 	socklen_t dlen;
@@ -251,22 +260,12 @@ static int tcp_connect_all(struct gen_ctx *g)
 	int af = c->family == 6 ? AF_INET6 : AF_INET, err;
 	unsigned pending;
 
-	g->nfds = c->nflows ? c->nflows : 1;
-	err = ensure_nofile(g->nfds);
+	err = flows_open(g, &dst, &dlen);
 	if (err)
 		return err;
-	g->fds = malloc(g->nfds * sizeof(int));
 	pfd = calloc(g->nfds, sizeof(*pfd));
-	if (!g->fds || !pfd) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (unsigned i = 0; i < g->nfds; i++)
-		g->fds[i] = -1;
-	err = gen_sockaddr(c->family, c->family == 6 ? t->ip6_dut : t->ip4_dut,
-			  c->dport ? c->dport : GEN_DPORT, &dst, &dlen);
-	if (err)
-		goto out;
+	if (!pfd)
+		return -ENOMEM;
 	for (unsigned i = 0; i < g->nfds; i++) {
 		int fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
