@@ -1,21 +1,18 @@
 /*
  * The live-frames generator (see lib/gen.h): bpf/gen.bpf.c's gen_xdp run
  * with BPF_PROG_TEST_RUN + BPF_F_TEST_XDP_LIVE_FRAMES by the sending loop's
- * threads; the gen veth's xdp_xmit_errors are read around the run.
+ * threads; the gen veth's xdp_xmit_errors (ethtool -S) are read around the run.
  */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <bpf/libbpf.h>
 #include "lib/gen_internal.h"
 #include "lib/log.h"
 #include "lib/run.h"
+#include "netns/link.h"
 #include "netns/netns.h"
 #include "gen.skel.h"
 
@@ -39,78 +36,6 @@ static int live_send(struct gen_thr *th, uint64_t n)
 	th->st.errors++;
 	if (err == -ENOMEM || err == -EAGAIN || (err == -EINTR && !run_stopping()))
 		return 0;
-	return err;
-}
-
-/* Sum of the ethtool statistics of ifname (in ns) whose names end in suffix. */
-static int ethtool_stat_sum(const struct netns *ns, const char *ifname, const char *suffix,
-			    uint64_t *out)
-{
-	struct ethtool_sset_info *info = NULL;
-	struct ethtool_gstrings *names = NULL;
-	struct ethtool_stats *vals = NULL;
-	struct nstoken *tok;
-	struct ifreq ifr;
-	size_t slen = strlen(suffix);
-	uint32_t n;
-	int fd, err = 0;
-
-	*out = 0;
-	tok = netns_enter(ns);
-	if (!tok)
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	netns_leave(tok);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	info = calloc(1, sizeof(*info) + sizeof(uint32_t));
-	if (!info) {
-		err = -ENOMEM;
-		goto out;
-	}
-	info->cmd = ETHTOOL_GSSET_INFO;
-	info->sset_mask = 1ull << ETH_SS_STATS;
-	ifr.ifr_data = (void *)info;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		err = -errno;
-		goto out;
-	}
-	n = info->sset_mask ? info->data[0] : 0;
-	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
-	vals = calloc(1, sizeof(*vals) + (size_t)n * sizeof(uint64_t));
-	if (!names || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	names->cmd = ETHTOOL_GSTRINGS;
-	names->string_set = ETH_SS_STATS;
-	names->len = n;
-	ifr.ifr_data = (void *)names;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		err = -errno;
-		goto out;
-	}
-	vals->cmd = ETHTOOL_GSTATS;
-	vals->n_stats = n;
-	ifr.ifr_data = (void *)vals;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		err = -errno;
-		goto out;
-	}
-	for (uint32_t i = 0; i < n && i < vals->n_stats; i++) {
-		const char *name = (const char *)names->data + (size_t)i * ETH_GSTRING_LEN;
-		size_t len = strnlen(name, ETH_GSTRING_LEN);
-
-		if (len >= slen && !memcmp(name + len - slen, suffix, slen))
-			*out += vals->data[i];
-	}
-out:
-	free(info);
-	free(names);
-	free(vals);
-	close(fd);
 	return err;
 }
 
@@ -180,9 +105,9 @@ int gen_live_run(const struct topo *t, const struct gen_cfg *c, struct gen_resul
 		goto cleanup;
 	}
 	g.pin_link = dispatcher_pin(&g);
-	have_x0 = !ethtool_stat_sum(&t->gen, t->if_gen, "xdp_xmit_errors", &x0);
+	have_x0 = !link_ethtool_stat_sum(&t->gen, t->if_gen, "xdp_xmit_errors", &x0);
 	err = gen_run_threads(&g, r);
-	if (have_x0 && !ethtool_stat_sum(&t->gen, t->if_gen, "xdp_xmit_errors", &x1))
+	if (have_x0 && !link_ethtool_stat_sum(&t->gen, t->if_gen, "xdp_xmit_errors", &x1))
 		r->xmit_errors = x1 - x0;
 	if (err == -EINVAL || err == -EOPNOTSUPP)
 		pr_warn("gen: live frames failed (kernel without BPF_F_TEST_XDP_LIVE_FRAMES, "
