@@ -1,7 +1,9 @@
 /*
- * Feature probing: see lib/features.h.  Each probe is a function that runs in
- * a forked child (probe_child) and returns 0 or -errno, naming the step that
- * failed in env->where; the parent bounds it in time and caches the result.
+ * Feature probing: see lib/features.h.  Each probe (lib/features_probes.c)
+ * runs in a forked child (probe_child) after the skeleton pieces its table
+ * row names are loaded, and returns 0 or -errno, naming the step that failed
+ * in env->where; the parent bounds it in time and caches the result.  Also
+ * the kernel facts of `offloadlab env`.
  */
 #include <errno.h>
 #include <fcntl.h>
