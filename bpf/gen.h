@@ -1,5 +1,5 @@
 /*
- * Shared by bpf/gen.bpf.c and user space (lib/gen.c): constants of the
+ * Shared by bpf/gen.bpf.c and user space (lib/gen_*.c): constants of the
  * generated traffic and the flow -> source port mapping.  Include after
  * vmlinux.h (BPF) or <linux/types.h> (user space).
  */

@@ -288,8 +288,6 @@ int check_tcp_wait_received(int fd, uint64_t want, int timeout_ms);
 /* Read exactly len bytes (or until timeout_ms without progress); bytes read. */
 size_t check_read_full(int fd, void *buf, size_t len, int timeout_ms);
 
-/* Wait until *counter (read by fn) reaches want or timeout_ms passes. */
-int check_wait_u64(uint64_t (*fn)(void *), void *arg, uint64_t want, int timeout_ms);
 /* Sleep long enough for in-flight packets on a veth to be processed. */
 void check_settle(void);
 

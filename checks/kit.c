@@ -670,18 +670,6 @@ size_t check_read_full(int fd, void *buf, size_t len, int timeout_ms)
 	return got;
 }
 
-int check_wait_u64(uint64_t (*fn)(void *), void *arg, uint64_t want, int timeout_ms)
-{
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
-
-	while (fn(arg) < want) {
-		if (now_ns() >= deadline || run_stopping())
-			return -ETIMEDOUT;
-		sleep_ns(1000000);
-	}
-	return 0;
-}
-
 void check_settle(void)
 {
 	sleep_ns((uint64_t)SETTLE_MS * 1000000);

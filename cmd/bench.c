@@ -8,7 +8,7 @@
 #include "cmd/cmd.h"
 #include "containers/container.h"
 #include "lib/cpuidle.h"
-#include "lib/bench.h"
+#include "cmd/bench.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -47,15 +47,6 @@ const struct bench *bench_get(size_t i)
 {
 	load_benches();
 	return i < n_sorted ? sorted[i] : NULL;
-}
-
-const struct bench *bench_by_name(const char *name)
-{
-	load_benches();
-	for (size_t i = 0; i < n_sorted; i++)
-		if (!strcmp(sorted[i]->name, name))
-			return sorted[i];
-	return NULL;
 }
 
 void bench_progress(const struct bench_ctx *ctx, const char *fmt, ...)

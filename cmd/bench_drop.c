@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lib/bench.h"
+#include "cmd/bench.h"
 #include "lib/counters.h"
 #include "lib/log.h"
 #include "lib/run.h"

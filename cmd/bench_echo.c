@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "lib/bench.h"
-#include "lib/bench_echo.h"
+#include "cmd/bench.h"
+#include "cmd/bench_echo.h"
 #include "lib/counters.h"
 #include "lib/gen.h"
 #include "lib/log.h"

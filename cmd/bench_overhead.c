@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "lib/bench.h"
+#include "cmd/bench.h"
 #include "lib/counters.h"
 #include "lib/log.h"
 #include "lib/run.h"

@@ -89,10 +89,6 @@ int container_run_app(const struct ctr_app_opts *o, struct ctr_app **out)
 		ctr_set_err("bad app options");
 		return -EINVAL;
 	}
-	if (o->app.hook && hook_sockmap_fd(o->app.hook) < 0) {
-		ctr_set_err("only a stream hook's sockhash can be handed to an app in a container");
-		return -EOPNOTSUPP;
-	}
 	argv[n++] = CTR_APP;
 	argv[n++] = app_kind_name(o->app.kind);
 	snprintf(port, sizeof(port), "%u", o->app.port);
@@ -127,7 +123,7 @@ int container_run_app(const struct ctr_app_opts *o, struct ctr_app **out)
 		argv[n++] = "--timeout-ms";
 		argv[n++] = tmo;
 	}
-	if (o->app.hook) {
+	if (o->app.sockmap_fd > 0) {
 		argv[n++] = "--sockmap-fd"; /* runc --preserve-fds 1: it is fd 3 in there */
 		argv[n++] = "3";
 	}
@@ -141,7 +137,7 @@ int container_run_app(const struct ctr_app_opts *o, struct ctr_app **out)
 	a->kind = o->app.kind;
 	a->exit_code = -1;
 	co = (struct ctr_opts){ .name = o->name, .ns = o->ns, .caps = o->caps, .argv = argv,
-				.pass_fd = o->app.hook ? hook_sockmap_fd(o->app.hook) : -1 };
+				.pass_fd = o->app.sockmap_fd > 0 ? o->app.sockmap_fd : -1 };
 	err = ctr_start(&co, &a->ctr);
 	if (err) {
 		free(a);

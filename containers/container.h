@@ -134,8 +134,8 @@ struct ctr_app_opts {
 	const struct netns *ns;
 	uint64_t caps;
 	struct app_opts app;       /* kind, family, port, cpu, req_size, verify, rcvbuf,
-				    * max_conns, timeout_ms; hook: a stream hook, whose
-				    * sockhash the app is handed (needs CAP_BPF) */
+				    * max_conns, timeout_ms; sockmap_fd: a stream hook's
+				    * sockhash, handed to the app (needs CAP_BPF) */
 };
 
 struct ctr_app {

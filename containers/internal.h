@@ -10,10 +10,14 @@
 extern const char ctr_blob_helper[], ctr_blob_helper_end[];
 extern const char ctr_blob_app[], ctr_blob_app_end[];
 
-void ctr_set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The files depend on each other in one direction only:
+ *   exec.c (runc calls, errors) <- clean.c <- rootfs.c <- runc.c <- app.c, probe.c
+ */
 
-/* RUN_STATE_DIR/<prefix>-ctr of this run, and its rootfs and runc root. */
-int ctr_run_dir(char *buf, size_t len);
+/* ---- exec.c ---- */
+
+void ctr_set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* runc's absolute path (OLAB_RUNC, else PATH); NULL with the reason set. */
 const char *ctr_runc_path(void);
 
@@ -33,9 +37,16 @@ int ctr_runc(const char *root, struct runc_io *io, int timeout_ms, const char *c
 /* The message of runc's last error line ("msg=..."), or its last line. */
 void ctr_runc_msg(const char *out, char *buf, size_t len);
 
+/* ---- clean.c ---- */
+
 /* Remove one container of a run directory (kill, delete, cgroups, bundle). */
 int ctr_teardown(const char *run_dir, const char *id);
 /* Every container of a run directory, then the directory; failures. */
 int ctr_clean_run_dir(const char *run_dir, json_t *removed);
+
+/* ---- rootfs.c ---- */
+
+/* RUN_STATE_DIR/<prefix>-ctr of this run, and its rootfs and runc root. */
+int ctr_run_dir(char *buf, size_t len);
 
 #endif

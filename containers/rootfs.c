@@ -2,13 +2,12 @@
  * The run's container rootfs: busybox-static with its applet links, plus the
  * embedded olab-ctr and olab-app, assembled once per run under
  * RUN_STATE_DIR/<prefix>-ctr/rootfs and shared read-only by the run's
- * containers.  Also where runc is found and errors are kept.
+ * containers.
  */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,56 +32,13 @@ static const char *const dirs[] = { "bin", "proc", "sys", "dev", "tmp", "etc", "
 
 #define PASSWD "root:x:0:0:root:/:/bin/sh\n"
 
-static __thread char last_err[CTR_ERR_LEN];
 static char prepared_for[32];       /* run prefix whose rootfs is ready */
-
-void ctr_set_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(last_err, sizeof(last_err), fmt, ap);
-	va_end(ap);
-	pr_debug("containers: %s\n", last_err);
-}
-
-const char *ctr_last_error(void)
-{
-	return last_err[0] ? last_err : "unknown error";
-}
 
 int ctr_run_dir(char *buf, size_t len)
 {
 	int n = snprintf(buf, len, RUN_STATE_DIR "/%s-ctr", run_prefix());
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-const char *ctr_runc_path(void)
-{
-	static char path[512];
-	const char *env = getenv("OLAB_RUNC"), *p;
-
-	if (env && *env) {
-		if (access(env, X_OK)) {
-			ctr_set_err("runc not found at %s (OLAB_RUNC): %s", env, strerror(errno));
-			return NULL;
-		}
-		return env;
-	}
-	p = getenv("PATH");
-	for (int i = 0; p && *p && i < 64; i++) {
-		size_t n = strcspn(p, ":");
-
-		if (n && snprintf(path, sizeof(path), "%.*s/runc", (int)n, p) < (int)sizeof(path) &&
-		    !access(path, X_OK))
-			return path;
-		p += n;
-		if (*p == ':')
-			p++;
-	}
-	ctr_set_err("runc not found in PATH (install the runc package)");
-	return NULL;
 }
 
 /* A statically linked x86-64/any ELF: no PT_INTERP. */

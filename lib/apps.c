@@ -340,9 +340,9 @@ static void accept_all(struct ctx *c, int ep, int lfd, bool echo, unsigned *ncon
 		}
 		cn->fd = fd;
 		ST_ADD(c->st, conns, 1);
-		if (o->hook && hook_sockmap_fd(o->hook) >= 0) {
+		if (o->sockmap_fd > 0) {
 			/* Before the first read, so the program sees every byte sent after. */
-			err = hook_sock_add(o->hook, fd);
+			err = app_sockhash_add(o->sockmap_fd, fd);
 			if (err) {
 				ST_ADD(c->st, sockmap_errors, 1);
 				fail(c, err, "sockmap insert");

@@ -10,8 +10,8 @@
  *   udp-echo  recvmmsg + sendmmsg back to each sender
  *   tcp-echo  epoll, write every byte read back to its connection
  *
- * With a stream hook, the TCP apps put every accepted socket in the hook's
- * sockhash before reading it.  Every loop polls with a timeout and stops on
+ * Given a stream hook's sockhash (sockmap_fd), the TCP apps put every
+ * accepted socket in it before reading it.  Every loop polls with a timeout and stops on
  * the stop flag, at its time limit, or when the parent dies.
  */
 #ifndef OLAB_APPS_H
@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "bpf/counters.h"
-#include "lib/hooks.h"
 #include "netns/netns.h"
 #include "netns/proc.h"
 
@@ -37,8 +36,8 @@ enum app_kind {
 #define APP_DEFAULT_MAX_CONNS  256
 
 /* Put a connected socket in a stream hook's sockhash (key: its SO_COOKIE,
- * as bpf/hooks.h); used by hook_sock_add() and by apps in containers, which
- * are handed the map's fd.  0 or -errno. */
+ * as bpf/hooks.h): the TCP apps do it for each accepted socket, also in
+ * containers, which are handed the map's fd.  0 or -errno. */
 int app_sockhash_add(int map_fd, int sock_fd);
 
 struct app_opts {
@@ -51,7 +50,9 @@ struct app_opts {
 	int rcvbuf;              /* SO_RCVBUFFORCE bytes, 0: default */
 	unsigned max_conns;      /* 0: APP_DEFAULT_MAX_CONNS */
 	unsigned timeout_ms;     /* stop by itself after this; 0: APP_DEFAULT_TIMEOUT_MS */
-	struct hook_inst *hook;  /* stream hook: sockets go into its sockhash */
+	/* A stream hook's sockhash (hook_sockmap_fd()): accepted sockets go in.
+	 * 0 (unset) or -1: none; libbpf never returns map fds 0-2. */
+	int sockmap_fd;
 };
 
 /* Written by the app, read by the parent (use app_read()). */

@@ -89,12 +89,6 @@ static int send_port(const struct topo *t, enum gen_mode mode, uint64_t size, ui
 	return gen_run(t, mode, &c, r);
 }
 
-int bench_send(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t duration_ms,
-	       struct gen_result *r)
-{
-	return send_port(t, mode, size, GEN_DPORT, duration_ms, NULL, r);
-}
-
 struct bench_app {
 	struct app *app;       /* --runtime netns */
 	struct ctr_app *ctr;   /* --runtime runc */
@@ -110,7 +104,7 @@ int bench_app_start(const struct bench_ctx *ctx, const struct topo *t, enum app_
 {
 	struct app_opts o = {
 		.kind = kind, .family = AF_INET, .port = GEN_DPORT, .cpu = cpu,
-		.req_size = (uint32_t)req_size, .hook = hook,
+		.req_size = (uint32_t)req_size, .sockmap_fd = hook_sockmap_fd(hook),
 	};
 	struct bench_app *a = calloc(1, sizeof(*a));
 	int err;
@@ -121,7 +115,6 @@ int bench_app_start(const struct bench_ctx *ctx, const struct topo *t, enum app_
 	if (ctx && ctx->cfg && ctx->cfg->runtime == RUNTIME_RUNC) {
 		struct ctr_app_opts co = { .name = "bench-app", .ns = &t->dut, .app = o };
 
-		co.app.hook = hook && hook_sockmap_fd(hook) >= 0 ? hook : NULL;
 		err = ctr_caps_parse("bpf,net_admin", &co.caps, NULL, 0);
 		if (!err)
 			err = container_run_app(&co, &a->ctr);

@@ -1,17 +1,20 @@
 /*
- * Benchmarks, in the shape of the kernel's selftests/bpf bench.c: each bench
- * is one file cmd/bench_<name>.c defining a struct bench with DEFINE_BENCH;
- * `offloadlab bench <name>` runs it for every hook it applies to (or --hook),
- * with warm-up and repeated trials, and reports every figure through
- * results/ with its median and 95% CI.
+ * What the benches share below the CLI: a run's config and cell context,
+ * testbed layouts, traffic windows and the app of a cell.  The bench
+ * registry and figure reporting are in cmd/bench.h (defined in cmd/bench.c).
  */
 #ifndef OLAB_BENCH_H
 #define OLAB_BENCH_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
+#include "lib/apps.h"
 #include "lib/hooks.h"
+#include "lib/gen.h"
 #include "netns/topo.h"
-#include "results/results.h"
+
+struct bench;
+struct results;
 
 enum bench_runtime { RUNTIME_NETNS, RUNTIME_RUNC };
 
@@ -45,31 +48,6 @@ struct bench_ctx {
 	int cell, ncells;      /* progress */
 };
 
-struct bench {
-	const char *name;
-	const char *summary;
-	/* Hooks it measures, in the order of the hook table. */
-	bool (*applies)(const struct hook_desc *h);
-	/* Measure one hook: warm-up, trials, results_add().  0 or -errno. */
-	int (*run)(struct bench_ctx *ctx);
-	int order;
-	/* A latency bench: measured with the CPUs held in POLL unless --cpu-idle
-	 * default (lib/cpuidle.h); the others leave the idle states alone. */
-	bool latency;
-	/* Its own defaults for a hook when the user gives no --trials /
-	 * --duration (leave 0: the common ones, 5 x 1 s; --quick 3 x 300 ms). */
-	void (*defaults)(const struct hook_desc *h, bool quick, uint64_t *trials,
-			 uint64_t *duration_ms);
-};
-
-#define DEFINE_BENCH(sym) \
-	static const struct bench *const __olab_bench_##sym \
-	__attribute__((used, section("olab_benches"))) = &sym
-
-size_t bench_count(void);
-const struct bench *bench_get(size_t i);     /* sorted by order */
-const struct bench *bench_by_name(const char *name);
-
 /* Build the testbed for a layout (GRO on both ends so XDP frames are
  * accepted; threaded NAPI pinned where the layout says). */
 int bench_topo_up(enum bench_layout l, struct topo *t);
@@ -77,22 +55,6 @@ const char *bench_layout_name(enum bench_layout l);
 json_t *bench_layout_json(enum bench_layout l, const struct topo *t);
 /* Pin the NAPI kthreads of ifname (in ns) to cpu; the number pinned, or -errno. */
 int bench_pin_napi(const struct topo *t, int cpu);
-
-/* Live progress on a TTY (stderr), nothing otherwise. */
-void bench_progress(const struct bench_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Add a figure with the cell's bench and hook names. */
-json_t *bench_add(struct bench_ctx *ctx, const char *variant, const char *metric, const char *unit,
-		  const char *method, const double *trials, size_t n, json_t *extra);
-
-#endif
-
-#include "lib/apps.h"
-#include "lib/gen.h"
-
-/* Traffic from the generator on CPU 0 for duration_ms: live frames (UDP
- * frames of size bytes) or TCP clients (requests of size bytes). */
-int bench_send(const struct topo *t, enum gen_mode mode, uint64_t size, uint64_t duration_ms,
-	       struct gen_result *r);
 
 /*
  * One measurement window, xdp-tools style: traffic starts, after a lead-in
@@ -129,3 +91,5 @@ const char *bench_runtime_name(int runtime);
 void bench_settle(void);
 /* Stream hooks and tcp-socket: TCP traffic; the rest: UDP. */
 bool bench_hook_is_tcp(const struct hook_desc *h);
+
+#endif

@@ -89,10 +89,9 @@ int env_kernel_probe(struct env_kernel *k);
  * 0 or -ENOENT. */
 int env_cgroup2_mount(char *buf, size_t len);
 
-/* {"kernel": {...}, "features": {"<name>": {"supported", "reason"}}};
- * probes what is not cached yet.  NULL on allocation failure. */
+/* The "kernel" object, and the "features" object {"<name>": {"supported",
+ * "reason"}} (probes what is not cached yet).  NULL on allocation failure. */
 json_t *env_kernel_to_json(const struct env_kernel *k);
 json_t *features_to_json(void);
-json_t *env_to_json(void);
 
 #endif

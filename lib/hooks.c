@@ -23,7 +23,6 @@
 #include <bpf/libbpf.h>
 #include "lib/bpf_compat.h"
 #include "lib/features.h"
-#include "lib/apps.h"
 #include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -347,16 +346,6 @@ const struct hook_desc *hook_by_name(const char *name)
 	return NULL;
 }
 
-const char *hook_kind_name(enum hook_kind k)
-{
-	switch (k) {
-	case HOOK_PACKET: return "packet";
-	case HOOK_STREAM: return "stream";
-	case HOOK_BASELINE: return "baseline";
-	}
-	return "?";
-}
-
 const char *hook_action_name(enum hook_action a)
 {
 	return (unsigned)a < HOOK_ACTION__COUNT ? action_names[a] : NULL;
@@ -636,16 +625,6 @@ int hook_set_attached(struct hook_inst *hi, bool on)
 	return 0;
 }
 
-const struct hook_desc *hook_inst_desc(const struct hook_inst *hi)
-{
-	return hi ? hi->desc : NULL;
-}
-
-enum hook_action hook_inst_action(const struct hook_inst *hi)
-{
-	return hi ? hi->action : HOOK_EMPTY;
-}
-
 int hook_prog_fd(struct hook_inst *hi)
 {
 	return hi && hi->prog ? bpf_program__fd(hi->prog) : -1;
@@ -666,13 +645,6 @@ uint32_t hook_prog_id(struct hook_inst *hi)
 int hook_sockmap_fd(struct hook_inst *hi)
 {
 	return hi ? hi->map_fd : -1;
-}
-
-int hook_sock_add(struct hook_inst *hi, int sock_fd)
-{
-	if (!hi || hi->map_fd < 0)
-		return 0;
-	return app_sockhash_add(hi->map_fd, sock_fd);
 }
 
 const volatile struct cpu_counters *hook_counters(struct hook_inst *hi)

@@ -56,7 +56,6 @@ struct hook_opts {
 size_t hook_count(void);
 const struct hook_desc *hook_get(size_t i);
 const struct hook_desc *hook_by_name(const char *name);
-const char *hook_kind_name(enum hook_kind k);
 
 const char *hook_action_name(enum hook_action a);
 /* "count_pass" or "count-pass"...; -EINVAL when unknown. */
@@ -86,18 +85,11 @@ void hook_detach(struct hook_inst *hi);
  */
 int hook_set_attached(struct hook_inst *hi, bool on);
 
-const struct hook_desc *hook_inst_desc(const struct hook_inst *hi);
-enum hook_action hook_inst_action(const struct hook_inst *hi);
 /* Program fd (bpf_stats, BPF_PROG_TEST_RUN), -1 for baselines. */
 int hook_prog_fd(struct hook_inst *hi);
 uint32_t hook_prog_id(struct hook_inst *hi);
 /* Stream hooks: the sockhash the app puts its sockets in; -1 otherwise. */
 int hook_sockmap_fd(struct hook_inst *hi);
-/*
- * Put a connected socket in the sockhash (key: its SO_COOKIE).  Works in a
- * forked child, through the inherited map fd.  0 for non-stream hooks.
- */
-int hook_sock_add(struct hook_inst *hi, int sock_fd);
 /* The program's live per-CPU counters (mmapped .bss); NULL for baselines. */
 const volatile struct cpu_counters *hook_counters(struct hook_inst *hi);
 /* Sum over CPUs of the live counters; zeroes for baselines. */

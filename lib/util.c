@@ -41,17 +41,6 @@ int write_file(const char *path, const char *s)
 	return err;
 }
 
-int write_file_fmt(const char *path, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	return write_file(path, buf);
-}
-
 int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {

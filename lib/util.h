@@ -18,7 +18,6 @@ int write_file(const char *path, const char *s);
 /* Every byte of p to fd (EINTR retried): 0 or -errno. */
 int write_all(int fd, const char *p, size_t len);
 int read_file(const char *path, char *buf, size_t len);
-int write_file_fmt(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Replace dirfd/name with len bytes of data, atomically: a temp file in the
  * same directory (O_EXCL, O_NOFOLLOW), fchmod to mode whatever the umask,
  * write, fsync, rename over name, fsync the directory.  0 or -errno; on

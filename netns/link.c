@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -444,18 +445,87 @@ out:
 	return err;
 }
 
-static int ethtool_value(int fd, const char *ifname, uint32_t cmd, uint32_t *val)
+/* A socket in ns for ethtool requests on ifname: fd or -errno. */
+static int ethtool_socket(const struct netns *ns, const char *ifname)
 {
-	struct ethtool_value ev = { .cmd = cmd, .data = *val };
+	if (!ifname_ok(ifname))
+		return -EINVAL;
+	return netns_socket(ns, AF_INET, SOCK_DGRAM, 0);
+}
+
+/* One ethtool request (its cmd set) for ifname through fd: 0 or -errno. */
+static int ethtool_req(int fd, const char *ifname, void *req)
+{
 	struct ifreq ifr;
 
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&ev;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		return -errno;
-	*val = ev.data;
-	return 0;
+	ifr.ifr_data = req;
+	return ioctl(fd, SIOCETHTOOL, &ifr) ? -errno : 0;
+}
+
+static int ethtool_value(int fd, const char *ifname, uint32_t cmd, uint32_t *val)
+{
+	struct ethtool_value ev = { .cmd = cmd, .data = *val };
+	int err = ethtool_req(fd, ifname, &ev);
+
+	if (!err)
+		*val = ev.data;
+	return err;
+}
+
+int link_ethtool_stat_sum(const struct netns *ns, const char *ifname, const char *suffix,
+			  uint64_t *out)
+{
+	struct ethtool_sset_info *info = NULL;
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_stats *vals = NULL;
+	size_t slen = strlen(suffix);
+	uint32_t n;
+	int fd, err;
+
+	*out = 0;
+	fd = ethtool_socket(ns, ifname);
+	if (fd < 0)
+		return fd;
+	info = calloc(1, sizeof(*info) + sizeof(uint32_t));
+	if (!info) {
+		err = -ENOMEM;
+		goto out;
+	}
+	info->cmd = ETHTOOL_GSSET_INFO;
+	info->sset_mask = 1ull << ETH_SS_STATS;
+	err = ethtool_req(fd, ifname, info);
+	if (err)
+		goto out;
+	n = info->sset_mask ? info->data[0] : 0;
+	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
+	vals = calloc(1, sizeof(*vals) + (size_t)n * sizeof(uint64_t));
+	if (!names || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_STATS;
+	names->len = n;
+	vals->cmd = ETHTOOL_GSTATS;
+	vals->n_stats = n;
+	err = ethtool_req(fd, ifname, names);
+	if (!err)
+		err = ethtool_req(fd, ifname, vals);
+	for (uint32_t i = 0; !err && i < n && i < vals->n_stats; i++) {
+		const char *name = (const char *)names->data + (size_t)i * ETH_GSTRING_LEN;
+		size_t len = strnlen(name, ETH_GSTRING_LEN);
+
+		if (len >= slen && !memcmp(name + len - slen, suffix, slen))
+			*out += vals->data[i];
+	}
+out:
+	free(info);
+	free(names);
+	free(vals);
+	close(fd);
+	return err;
 }
 
 static const struct {
@@ -472,9 +542,7 @@ int link_set_offloads(const struct netns *ns, const char *ifname, int gro, int g
 	int want[3] = { gro, gso, tso };
 	int fd, err = 0;
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	fd = netns_socket(ns, AF_INET, SOCK_DGRAM, 0);
+	fd = ethtool_socket(ns, ifname);
 	if (fd < 0)
 		return fd;
 	for (int i = 0; i < 3 && !err; i++) {
@@ -496,9 +564,7 @@ int link_get_offloads(const struct netns *ns, const char *ifname, int *gro, int 
 	int *out[3] = { gro, gso, tso };
 	int fd, err = 0;
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	fd = netns_socket(ns, AF_INET, SOCK_DGRAM, 0);
+	fd = ethtool_socket(ns, ifname);
 	if (fd < 0)
 		return fd;
 	for (int i = 0; i < 3 && !err; i++) {
@@ -518,9 +584,7 @@ int link_set_tx_csum(const struct netns *ns, const char *ifname, bool on)
 	uint32_t v = on;
 	int fd, err;
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	fd = netns_socket(ns, AF_INET, SOCK_DGRAM, 0);
+	fd = ethtool_socket(ns, ifname);
 	if (fd < 0)
 		return fd;
 	err = ethtool_value(fd, ifname, ETHTOOL_STXCSUM, &v);

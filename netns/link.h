@@ -33,6 +33,10 @@ int neigh_add(const struct netns *ns, const char *ifname, const char *ip, const 
  * link_get_offloads: any pointer may be NULL. */
 int link_set_offloads(const struct netns *ns, const char *ifname, int gro, int gso, int tso);
 int link_get_offloads(const struct netns *ns, const char *ifname, int *gro, int *gso, int *tso);
+/* Sum of the ethtool statistics (ethtool -S) of ifname whose names end in
+ * suffix, e.g. "xdp_xmit_errors". */
+int link_ethtool_stat_sum(const struct netns *ns, const char *ifname, const char *suffix,
+			  uint64_t *out);
 /* TX checksum offload: off makes local sockets send complete checksums, which
  * packets turned around by native XDP (XDP_TX) need to stay valid. */
 int link_set_tx_csum(const struct netns *ns, const char *ifname, bool on);

@@ -36,24 +36,6 @@ static void on_stop(int sig)
 	stop_sig = sig;
 }
 
-/* In here a stream hook is only its sockhash, handed in by fd (--sockmap-fd);
- * lib/apps.c puts each accepted socket in it. */
-struct hook_inst {
-	int map_fd;
-};
-
-static struct hook_inst handed_map = { .map_fd = -1 };
-
-int hook_sockmap_fd(struct hook_inst *hi)
-{
-	return hi ? hi->map_fd : -1;
-}
-
-int hook_sock_add(struct hook_inst *hi, int sock_fd)
-{
-	return hi && hi->map_fd >= 0 ? app_sockhash_add(hi->map_fd, sock_fd) : 0;
-}
-
 static struct ctr_app_shared *map_stats(const char *path)
 {
 	struct ctr_app_shared *sh;
@@ -151,9 +133,9 @@ int main(int argc, char **argv)
 		case 't': err = num(optarg, 1, 24 * 3600 * 1000, &v); o.timeout_ms = (unsigned)v; break;
 		case 's': stats = optarg; break;
 		case 'M':
+			/* A stream hook's sockhash; lib/apps.c puts each accepted socket in it. */
 			err = num(optarg, 3, 1023, &v);
-			handed_map.map_fd = (int)v;
-			o.hook = &handed_map;
+			o.sockmap_fd = (int)v;
 			break;
 		default: return usage("unknown option");
 		}

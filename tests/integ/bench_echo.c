@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <jansson.h>
-#include "lib/bench_echo.h"
+#include "cmd/bench_echo.h"
 #include "lib/util.h"
 #include "tests/test.h"
 

@@ -506,7 +506,7 @@ static void stream_case(const struct hook_desc *h, enum hook_action act, uint32_
 	id = hook_prog_id(hi);
 	ASSERT_GT(id, 0, "program id");
 	ASSERT_GE(hook_sockmap_fd(hi), 0, "sockmap fd");
-	ao.hook = hi;
+	ao.sockmap_fd = hook_sockmap_fd(hi);
 	if (!ASSERT_OK(app_start(&ao, &t->dut, &app), "tcp app start") ||
 	    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "tcp app ready"))
 		goto cleanup;
@@ -678,7 +678,7 @@ OLAB_TEST(hooks_sk_skb_parser_pass_burst)
 	}
 	if (!ASSERT_OK(hook_attach_opts(h, HOOK_COUNT_PASS, &t.dut, NULL, &ho, &hi), "attach"))
 		goto cleanup;
-	ao.hook = hi;
+	ao.sockmap_fd = hook_sockmap_fd(hi);
 	if (!ASSERT_OK(app_start(&ao, &t.dut, &app), "app") ||
 	    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "app ready"))
 		goto cleanup;

@@ -1,4 +1,4 @@
-/* Pure logic of lib/features.c: names, reasons, mountinfo parsing (no probing). */
+/* Pure logic of lib/features*.c: names, reasons, mountinfo parsing (no probing). */
 #include <errno.h>
 #include <string.h>
 #include "lib/features.h"

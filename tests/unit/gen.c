@@ -6,7 +6,7 @@
 #include "lib/util.h"
 #include "tests/test.h"
 
-/* Reference RFC 1071 sum, big-endian words, written independently of lib/gen.c. */
+/* Reference RFC 1071 sum, big-endian words, written independently of lib/gen_frame.c. */
 static uint32_t ref_sum(uint32_t sum, const uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i += 2)

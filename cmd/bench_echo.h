@@ -4,13 +4,13 @@
  * gen namespace on CPU 0 does closed-loop ping-pong; each trial gives the
  * percentiles of its RTTs.  Exposed for tests/integ/bench_echo.c.
  */
-#ifndef OLAB_BENCH_ECHO_H
-#define OLAB_BENCH_ECHO_H
+#ifndef OLAB_CMD_BENCH_ECHO_H
+#define OLAB_CMD_BENCH_ECHO_H
 #include <stdint.h>
 #include <jansson.h>
 #include "lib/apps.h"
 #include "lib/cpuidle.h"
-#include "lib/bench.h"
+#include "cmd/bench.h"
 
 #define ECHO_MAX_TRIALS   200
 #define ECHO_HIST_BUCKETS 40        /* log2 of ns: bucket k counts RTTs in (2^(k-1), 2^k] */
