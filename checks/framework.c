@@ -381,7 +381,7 @@ int check_run(const struct check *c, const struct check_run_opts *o, struct chec
 		goto fail;
 	}
 	fflush(NULL);
-	pid = fork();
+	pid = run_fork();
 	if (pid < 0) {
 		err = -errno;
 		close(pfd[0]);
@@ -393,7 +393,6 @@ int check_run(const struct check *c, const struct check_run_opts *o, struct chec
 					 .cpu_idle = o->cpu_idle };
 
 		close(pfd[0]);
-		cleanup_disown();
 		run_init();
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 			_exit(127);

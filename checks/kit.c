@@ -157,7 +157,7 @@ int check_exec(const struct netns *ns, char *out, size_t len, const char *const 
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
 	fflush(NULL);
-	pid = fork();
+	pid = run_fork();
 	if (pid < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
@@ -166,7 +166,6 @@ int check_exec(const struct netns *ns, char *out, size_t len, const char *const 
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
-		cleanup_disown();
 		if (setns(ns->fd, CLONE_NEWNET))
 			_exit(126);
 		if (null >= 0)

@@ -132,13 +132,12 @@ int ctr_runc(const char *root, struct runc_io *io, int timeout_ms, const char *c
 		goto out;
 	}
 	fflush(NULL);
-	p.pid = fork();
+	p.pid = run_fork();
 	if (p.pid < 0) {
 		ret = -errno;
 		goto out;
 	}
 	if (p.pid == 0) {
-		cleanup_disown();
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 			_exit(125);
 		child_exec(runc, argv, io, op[1], ep[1]);

@@ -275,7 +275,7 @@ static void run_probe(enum feature_id id, struct feature_status *st)
 		goto out;
 	}
 	fflush(NULL);
-	pid = fork();
+	pid = run_fork();
 	if (pid < 0) {
 		err = -errno;
 		st->probe_failed = true;
@@ -284,7 +284,6 @@ static void run_probe(enum feature_id id, struct feature_status *st)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		cleanup_disown();
 		probe_child(d, &env, pfd[1], self);
 	}
 	close(pfd[1]);

@@ -306,6 +306,26 @@ void cleanup_disown(void)
 	lock_fd = -1;
 }
 
+pid_t run_fork(void)
+{
+	sigset_t stop, old;
+	pid_t pid;
+	int saved;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	pid = fork();
+	saved = errno;
+	if (pid == 0)
+		cleanup_disown();
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return pid;
+}
+
 pid_t run_prefix_pid(const char *s)
 {
 	size_t n = strlen(RUN_PREFIX_BASE);

@@ -31,6 +31,10 @@ void cleanup_run(int handle);
 void cleanup_forget(int handle);
 /* Run every registered cleanup, newest first.  Idempotent. */
 void cleanup_all(void);
+/* fork() with the stop signals blocked until the child has disowned the
+ * parent's cleanups and handlers (cleanup_disown), so a Ctrl-C in between is
+ * never counted twice by the parent's watcher.  The pid, as fork(). */
+pid_t run_fork(void);
 /* After fork(): the child must not run the parent's cleanups; it gets its
  * own process group (a terminal's Ctrl-C reaches only the run, which stops
  * its children in order) and dies with its parent (PDEATHSIG). */

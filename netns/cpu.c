@@ -96,7 +96,7 @@ static int sysfs_op(const struct netns *ns, const char *relpath, const char *val
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
 	fflush(NULL);
-	pid = fork();
+	pid = run_fork();
 	if (pid < 0) {
 		err = -errno;
 		close(p[0]);
@@ -104,7 +104,6 @@ static int sysfs_op(const struct netns *ns, const char *relpath, const char *val
 		return err;
 	}
 	if (pid == 0) {
-		cleanup_disown();
 		close(p[0]);
 		child_op(p[1], ns, path, val);
 	}

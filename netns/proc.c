@@ -44,11 +44,10 @@ int proc_spawn(struct proc *p, const struct netns *ns, int cpu, int (*fn)(void *
 	if (!fn || (ns && ns->fd < 0))
 		return -EINVAL;
 	fflush(NULL);
-	pid = fork();
+	pid = run_fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		cleanup_disown();
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 			_exit(127);
 		if (ns && setns(ns->fd, CLONE_NEWNET)) {
