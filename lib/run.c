@@ -118,8 +118,13 @@ static int start_signal_watch(void)
 	pthread_t th;
 	int err;
 
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK))
-		return -errno;
+	/* The handler's end never blocks; the watcher's read does. */
+	if (pipe2(sig_pipe, O_CLOEXEC) ||
+	    fcntl(sig_pipe[1], F_SETFL, fcntl(sig_pipe[1], F_GETFL) | O_NONBLOCK)) {
+		err = -errno;
+		close_signal_pipe();
+		return err;
+	}
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);

@@ -215,6 +215,26 @@ static int remove_object(const struct manifest_entry *e, const char **why)
 	}
 }
 
+/*
+ * A run killed between mounting a namespace on the file it recorded and
+ * recording the namespace: the file now holds an nsfs mount (never the root
+ * or caller's namespace, never a symlink).  Unmount it, killing no one.
+ */
+static bool adopt_mounted_file(const struct manifest_entry *e, struct leftovers_report *r)
+{
+	const char *why = NULL;
+	struct stat st;
+
+	if (e->kind != MANIFEST_NETNS_FILE || netns_identify(e->path, &st, &why))
+		return false;
+	if (netns_unmount(report_name(e), st.st_ino)) {
+		r->failures++;
+		return true;
+	}
+	leftovers_note(r->removed, "netns", report_name(e), NULL);
+	return true;
+}
+
 static void remove_entry(pid_t run, const struct manifest_entry *e, const char *cg_root,
 			 struct leftovers_report *r)
 {
@@ -232,6 +252,8 @@ static void remove_entry(pid_t run, const struct manifest_entry *e, const char *
 		return;
 	}
 	if (!manifest_entry_present(e, differs, sizeof(differs))) {
+		if (adopt_mounted_file(e, r))
+			return;
 		/* A namespace file with something mounted on it: its "netns"
 		 * entry (or the look-alike scan) speaks for it. */
 		if (differs[0] && e->kind != MANIFEST_NETNS_FILE)

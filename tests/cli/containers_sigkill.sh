@@ -14,7 +14,9 @@ for delay in 0.08 0.12 0.16 0.2 0.25 0.3; do
 	[ ! -e "$state" ] || fail "rootfs/state $state left after clean"
 	left=$(find /sys/fs/cgroup -maxdepth 4 -name "olab$pid-*" 2>/dev/null)
 	[ -z "$left" ] || fail "cgroups left after clean: $left"
-	runc --root "$state/runc" list -q 2>/dev/null | grep -q . && fail "runc state left"
+	# (runc list would create the root it is given: only where one is left)
+	[ -d "$state/runc" ] && runc --root "$state/runc" list -q 2>/dev/null | grep -q . &&
+		fail "runc state left"
 	pgrep -f "olab$pid-ctr" >/dev/null && fail "container processes left"
 done
 [ $hit -gt 0 ] || skip "no SIGKILL landed while containers existed (machine too fast or slow)"
