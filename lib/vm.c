@@ -21,6 +21,7 @@
 #define BUSYBOX         "/bin/busybox"
 #define SOCKET_WAIT_NS  (10ull * 1000000000ull)
 #define POLL_MS         100
+#define VM_TCG_TIME_SCALE 10
 
 const char *const vm_accel_names[] = { "auto", "kvm", "tcg", NULL };
 
@@ -100,7 +101,8 @@ static void put_quoted(FILE *f, const char *s)
 }
 
 /* out/cmd.sh (run by the guest's sh in the host's root) and out/vm.conf. */
-static int write_command(const struct vm_state *s, const struct vm_kernel *k, char **argv)
+static int write_command(const struct vm_state *s, const struct vm_kernel *k, char **argv,
+			 const char *accel)
 {
 	char path[PATH_MAX], exe[PATH_MAX], cwd[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -115,6 +117,8 @@ static int write_command(const struct vm_state *s, const struct vm_kernel *k, ch
 	fputs("cd ", f);
 	put_quoted(f, cwd);
 	fputs(" 2>/dev/null || cd /\n", f);
+	/* Emulated CPUs are ~10x slower: the checks' time limits follow. */
+	fprintf(f, "export OLAB_TIME_SCALE=%d\n", strcmp(accel, "tcg") ? 1 : VM_TCG_TIME_SCALE);
 	put_quoted(f, exe);
 	for (int i = 0; argv[i]; i++) {
 		fputc(' ', f);
@@ -348,7 +352,7 @@ int vm_run(const struct vm_kernel *k, const struct vm_opts *o, char **argv, stru
 	r->status = -1;
 	r->error[0] = '\0';
 	r->accel = pick_accel(o->accel, r->accel_why, sizeof(r->accel_why));
-	if ((ret = make_state(&s)) || (ret = write_command(&s, k, argv)) ||
+	if ((ret = make_state(&s)) || (ret = write_command(&s, k, argv, r->accel)) ||
 	    (ret = build_initrd(&s, k))) {
 		snprintf(r->error, sizeof(r->error), "cannot prepare the guest in %s: %s", s.dir,
 			 strerror(-ret));
