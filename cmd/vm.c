@@ -69,7 +69,7 @@ static int vm_cmd_run(void *cfg, int argc, char **argv)
 static const struct olab_cmd cmd_vm = {
 	.name = "vm",
 	.summary = "run an offloadlab command on another kernel, booted in qemu",
-	.args = "-- COMMAND...",
+	.args = " -- COMMAND...",
 	.opts = vm_opts,
 	.cfg_size = sizeof(struct vm_cfg),
 	.cfg_defaults = &defaults,

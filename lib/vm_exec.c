@@ -10,10 +10,11 @@
 struct exec_spec {
 	const char *const *argv;
 	const char *cwd;
-	int out_fd;
+	int out_fd;             /* stdout; -1: /dev/null */
+	int err_fd;             /* stderr; -1: /dev/null */
 };
 
-/* In the child: stdin from /dev/null, stdout and stderr to out_fd. */
+/* In the child: stdin from /dev/null, stdout and stderr where asked. */
 static int exec_child(void *arg)
 {
 	const struct exec_spec *s = arg;
@@ -23,15 +24,15 @@ static int exec_child(void *arg)
 		return 127;
 	dup2(null, STDIN_FILENO);
 	dup2(s->out_fd >= 0 ? s->out_fd : null, STDOUT_FILENO);
-	dup2(s->out_fd >= 0 ? s->out_fd : null, STDERR_FILENO);
+	dup2(s->err_fd >= 0 ? s->err_fd : null, STDERR_FILENO);
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	execvp(s->argv[0], (char *const *)s->argv);
 	return 127;
 }
 
-static int spawn_fd(struct proc *p, const char *const *argv, const char *cwd, int fd)
+static int spawn_fd(struct proc *p, const char *const *argv, const char *cwd, int fd, int err_fd)
 {
-	struct exec_spec s = { .argv = argv, .cwd = cwd, .out_fd = fd };
+	struct exec_spec s = { .argv = argv, .cwd = cwd, .out_fd = fd, .err_fd = err_fd };
 
 	return proc_spawn(p, NULL, -1, exec_child, &s);
 }
@@ -43,7 +44,7 @@ int vm_spawn(struct proc *p, const char *const *argv, const char *cwd, const cha
 
 	if (log && fd < 0)
 		return -errno;
-	ret = spawn_fd(p, argv, cwd, fd);
+	ret = spawn_fd(p, argv, cwd, fd, fd);
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -78,11 +79,19 @@ int vm_exec_capture(const char *const *argv, char *out, size_t len, int timeout_
 	out[0] = '\0';
 	if (fd < 0)
 		return -errno;
-	ret = spawn_fd(&p, argv, NULL, fd);
+	ret = spawn_fd(&p, argv, NULL, fd, -1);
 	if (!ret)
 		ret = finish(&p, timeout_ms);
 	n = pread(fd, out, len - 1, 0);
 	out[n > 0 ? n : 0] = '\0';
 	close(fd);
 	return ret;
+}
+
+int vm_exec_fd(const char *const *argv, int out_fd, int timeout_ms)
+{
+	struct proc p;
+	int ret = spawn_fd(&p, argv, NULL, out_fd, STDERR_FILENO);
+
+	return ret ? ret : finish(&p, timeout_ms);
 }

@@ -12,5 +12,7 @@ int vm_spawn(struct proc *p, const char *const *argv, const char *cwd, const cha
 int vm_exec_log(const char *const *argv, const char *cwd, const char *log, int timeout_ms);
 /* The same with stdout in out (NUL-terminated, truncated to len - 1). */
 int vm_exec_capture(const char *const *argv, char *out, size_t len, int timeout_ms);
+/* Run to completion with stdout to out_fd and stderr to ours. */
+int vm_exec_fd(const char *const *argv, int out_fd, int timeout_ms);
 
 #endif
