@@ -154,9 +154,12 @@ static int fetch_package(const char *pkg, const char *dest, char *err, size_t el
 
 		ret = vm_exec_log(dm, tmp, log, APT_TIMEOUT_MS);
 	}
-	if (ret || rename(root, dest)) {
-		snprintf(err, elen, "cannot extract %s (%d, %s)", pkg, ret, strerror(errno));
+	if (ret) {
+		snprintf(err, elen, "cannot extract %s: dpkg-deb or depmod failed (%d)", pkg, ret);
 		ret = -EIO;
+	} else if (rename(root, dest)) {
+		ret = -errno;
+		snprintf(err, elen, "cannot move %s into %s: %s", pkg, dest, strerror(-ret));
 	}
 out:
 	globfree(&g);
