@@ -21,6 +21,9 @@ struct vm_kernel {
 
 /* Is spec a kernel spec at all ("6.1", "linux-image-...", a path)? */
 int vm_kernel_spec_valid(const char *spec);
+/* The newest "linux-image-<ver>[.-]<digit>...-cloud-amd64" among names (one
+ * a line, modified), in version order: 0, or -ENOENT. */
+int vm_pick_package(const char *ver, char *names, char *pkg, size_t len);
 /* Resolve spec into a kernel on disk, fetching and extracting its package
  * into VM_CACHE_DIR under a lock.  0, or -errno after one line in err
  * (-ENOENT: no such package; -EHOSTUNREACH: the download failed). */

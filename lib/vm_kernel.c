@@ -59,24 +59,31 @@ static bool matches_short(const char *name, const char *ver)
 	       !strcmp(name + nl - strlen(tail), tail);
 }
 
-/* The newest linux-image-<ver>*-cloud-amd64 apt knows (version order). */
+int vm_pick_package(const char *ver, char *names, char *pkg, size_t len)
+{
+	char *save = NULL;
+
+	pkg[0] = '\0';
+	for (char *l = strtok_r(names, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (matches_short(l, ver) && strlen(l) < len && (!pkg[0] || strverscmp(l, pkg) > 0))
+			snprintf(pkg, len, "%s", l);
+	return pkg[0] ? 0 : -ENOENT;
+}
+
+/* The newest linux-image-<ver>*-cloud-amd64 apt knows. */
 static int newest_package(const char *ver, char *pkg, size_t len, char *err, size_t elen)
 {
-	char out[65536], prefix[64], *save = NULL;
+	char out[65536], prefix[64];
 	const char *argv[] = { "apt-cache", "pkgnames", prefix, NULL };
 	int ret;
 
 	snprintf(prefix, sizeof(prefix), "linux-image-%s", ver);
-	pkg[0] = '\0';
 	ret = vm_exec_capture(argv, out, sizeof(out), 60000);
 	if (ret < 0 || ret > 1) {
 		snprintf(err, elen, "apt-cache pkgnames failed (%d)", ret);
 		return -EIO;
 	}
-	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (matches_short(l, ver) && strlen(l) < len && (!pkg[0] || strverscmp(l, pkg) > 0))
-			snprintf(pkg, len, "%s", l);
-	if (!pkg[0]) {
+	if (vm_pick_package(ver, out, pkg, len)) {
 		snprintf(err, elen, "no linux-image-%s*-cloud-amd64 package in apt's lists "
 			 "(apt-get update?)", ver);
 		return -ENOENT;
@@ -98,7 +105,7 @@ static int kernel_from_root(const char *root, struct vm_kernel *k)
 	k->release[0] = '\0';
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.' && strlen(de->d_name) < sizeof(k->release))
-			snprintf(k->release, sizeof(k->release), "%s", de->d_name);
+			memcpy(k->release, de->d_name, strlen(de->d_name) + 1);
 	closedir(d);
 	if (!k->release[0])
 		return -ENOENT;
