@@ -54,13 +54,12 @@ static json_t *host_run(char **argv, uint64_t timeout_s, FILE *out, int *status)
 
 	exe[len > 0 ? len : 0] = '\0';
 
-	/* Measuring commands queue behind another run measuring here (guests
-	 * have their own lock): `check --wait ...`. */
-	for (int i = 0; argv[i] && n < 257; i++) {
+	for (int i = 0; argv[i] && n < 257; i++)
 		args[n++] = argv[i];
-		if (i == 0 && strcmp(argv[0], "env"))
-			args[n++] = "--wait";
-	}
+	/* Measuring commands queue behind another run measuring here (guests
+	 * have their own lock): `check ... --wait`, `bench drop ... --wait`. */
+	if (strcmp(argv[0], "env"))
+		args[n++] = "--wait";
 	args[n] = NULL;
 	*status = vm_exec_fd(args, fileno(out), (int)(timeout_s * 1000));
 	return json_pack("{s:s, s:s, s:s, s:b}", "kernel", "host", "release", kernel_release(),
@@ -86,7 +85,7 @@ static json_t *guest_run(const char *spec, const struct matrix_cfg *c, char **ar
 		*status = r.status;
 	else if (!ret)
 		snprintf(err, sizeof(err), "%s", r.error);
-	return json_pack("{s:s, s:s, s:s, s:b, s:s?}", "kernel", spec, "release", k.release,
+	return json_pack("{s:s, s:s, s:s, s:b, s:s*}", "kernel", spec, "release", k.release,
 			 "accel", r.accel, "emulated", !strcmp(r.accel, "tcg"),
 			 "error", *status < 0 ? err : NULL);
 }
@@ -144,7 +143,7 @@ static json_t *cells_of(enum matrix_kind kind, json_t *doc, bool emulated)
 				 json_string_value(json_object_get(v, "hook")) ?: "?",
 				 var ? "/" : "", var ? var : "",
 				 json_string_value(json_object_get(v, "metric")) ?: "?");
-			json_object_set_new(cells, row, json_pack("{s:O?, s:O?, s:s?}",
+			json_object_set_new(cells, row, json_pack("{s:O?, s:O?, s:s*}",
 				"median", json_object_get(v, "median"), "unit", json_object_get(v, "unit"),
 				"note", emulated ? EMULATED_NOTE : NULL));
 		}
@@ -172,7 +171,7 @@ static json_t *merge(enum matrix_kind kind, struct cell_run *runs, int n)
 		}
 		json_decref(cells);
 	}
-	return json_pack("{s:s, s:o, s:o, s:s?}", "kind",
+	return json_pack("{s:s, s:o, s:o, s:s*}", "kind",
 			 kind == KIND_ENV ? "env" : kind == KIND_CHECK ? "check" : "bench",
 			 "kernels", kernels, "rows", rows, "ratios",
 			 kind == KIND_BENCH ? "refused across kernels: emulated figures are not comparable"
@@ -238,8 +237,11 @@ static void print_table(enum matrix_kind kind, json_t *m, struct cell_run *runs,
 		}
 		fputc('\n', f);
 	}
-	if (kind == KIND_BENCH)
-		fprintf(f, "\n* " EMULATED_NOTE " (TCG); no ratios across kernels\n");
+	for (int k = 0; kind == KIND_BENCH && k < n; k++)
+		if (json_is_true(json_object_get(runs[k].info, "emulated"))) {
+			fprintf(f, "\n* " EMULATED_NOTE " (TCG); no ratios across kernels\n");
+			break;
+		}
 	if (kind != KIND_CHECK)
 		return;
 	fputc('\n', f);
