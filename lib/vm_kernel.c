@@ -140,8 +140,9 @@ static int fetch_package(const char *pkg, const char *dest, char *err, size_t el
 	h = cleanup_add(fetch_dir_cleanup, tmp, 0, "kernel fetch folder");
 	ret = vm_exec_log(dl, tmp, log, APT_TIMEOUT_MS);
 	if (ret) {
-		snprintf(err, elen, "cannot fetch kernel package %s: apt-get download failed (%d), "
-			 "registry unreachable? see apt-get download %s", pkg, ret, pkg);
+		snprintf(err, elen, "cannot fetch kernel package %s: apt-get download failed "
+			 "(%d): unknown package or registry unreachable (try apt-get download %s)",
+			 pkg, ret, pkg);
 		ret = -EHOSTUNREACH;
 		goto out;
 	}
