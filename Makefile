@@ -14,7 +14,7 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
 	libelf-dev zlib1g-dev libcap-dev libnl-3-dev libnl-route-3-dev libmnl-dev \
 	libnftables-dev nftables iptables conntrack libnetfilter-conntrack-dev \
 	libjansson-dev libxml2-dev libxml2-utils jq iproute2 ethtool runc busybox-static \
-	sockperf iperf3 valgrind libclang-rt-14-dev
+	sockperf iperf3 valgrind libclang-rt-14-dev qemu-system-x86 kmod
 
 PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libcap jansson libxml-2.0 libnftables libmnl
 GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)

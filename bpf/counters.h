@@ -19,10 +19,18 @@ struct cpu_counters {
 } __attribute__((aligned(64)));
 
 #ifdef __BPF__
-/* Inside a program: the calling CPU's slot, or NULL if out of range. */
+/* Inside a program: the calling CPU's slot, or NULL if out of range.  The
+ * empty asm keeps clang from computing the address before the bounds check:
+ * 6.1's verifier does not carry the check over to that copy and rejects the
+ * program ("R2 unbounded memory access", found with `offloadlab vm`). */
 #define counters_this_cpu(arr) ({						\
-	__u32 ___cpu = bpf_get_smp_processor_id();				\
-	___cpu < OLAB_MAX_CPUS ? &(arr)[___cpu] : (struct cpu_counters *)0; })
+	__u64 ___cpu = bpf_get_smp_processor_id();				\
+	struct cpu_counters *___c = (struct cpu_counters *)0;			\
+	if (___cpu < OLAB_MAX_CPUS) {						\
+		asm volatile("" : "+r"(___cpu));				\
+		___c = &(arr)[___cpu];						\
+	}									\
+	___c; })
 #endif
 
 #endif

@@ -31,6 +31,7 @@ enum check_runtime { CHECK_RT_NETNS, CHECK_RT_RUNC, CHECK_RT__COUNT };
 #define CHECK_TEXT_LEN    1536
 #define CHECK_REASON_LEN  256
 #define CHECK_TIMEOUT_MS  20000   /* default per-check time limit */
+#define CHECK_TIME_SCALE_ENV "OLAB_TIME_SCALE" /* multiplies time limits (emulated kernels) */
 #define CHECK_SABOTAGE_ENV "OLAB_CHECK_SABOTAGE"
 /* Skip reason of the sockmap checks under --runtime runc: their TCP app is
  * the check itself, on the host.  (The benches hand an app in a container

@@ -354,10 +354,20 @@ static void set_from_report(struct check_result *r, const char *text)
 	}
 }
 
+/* An emulated kernel (`offloadlab vm` under TCG) runs several times slower:
+ * time limits scale by CHECK_TIME_SCALE_ENV (1-50, default 1). */
+static int time_scale(void)
+{
+	const char *v = getenv(CHECK_TIME_SCALE_ENV);
+	uint64_t n;
+
+	return v && !parse_u64(v, 1, 50, &n) ? (int)n : 1;
+}
+
 int check_run(const struct check *c, const struct check_run_opts *o, struct check_result *r)
 {
 	struct check_run_opts none = { .cpu_idle = CPUIDLE_UNSET };
-	int timeout_ms = c->timeout_ms ? c->timeout_ms : CHECK_TIMEOUT_MS;
+	int timeout_ms = (c->timeout_ms ? c->timeout_ms : CHECK_TIMEOUT_MS) * time_scale();
 	uint64_t t0 = now_ns();
 	char *buf = NULL;
 	int pfd[2], st = 0, err = 0;

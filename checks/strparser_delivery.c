@@ -41,9 +41,9 @@
 #define FIONREAD_MSG 1000
 #define QUEUED_MSG  100
 
-#define STRP_BUG_REF "kernel bug (6.14+): tcp_bpf_strp_read_sock() copied_seq; fix posted to " \
-	"the bpf list Nov 2025, \"bpf, sockmap: Fix tp->copied_seq update in " \
-	"tcp_bpf_strp_read_sock\""
+#define STRP_BUG_REF "kernel bug (6.14+; 6.12 stable too, seen on 6.12.117): " \
+	"tcp_bpf_strp_read_sock() copied_seq; fix \"bpf, sockmap: Fix tp->copied_seq " \
+	"update in tcp_bpf_strp_read_sock\" (bpf list, Nov 2025)"
 
 static const uint32_t sizes[] = { 1, 100, 1448, 4096, 16384, 65536 };
 
