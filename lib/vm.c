@@ -43,7 +43,9 @@ static const char guest_init[] =
 	" fail 'cannot mount the overlay'\n"
 	"$B mount -t proc proc $N/proc; $B mount -t sysfs sys $N/sys\n"
 	"$B mount -t devtmpfs dev $N/dev; $B mkdir -p $N/dev/shm; $B mount -t tmpfs shm $N/dev/shm\n"
-	"$B mount -t tmpfs -o mode=0755 run $N/run; $B mount -t tmpfs -o mode=1777 tmp $N/tmp\n"
+	/* A fresh /run (locks, netns, run state); /tmp stays the host's, under the
+	 * overlay, where a fresh clone's binary may live. */
+	"$B mount -t tmpfs -o mode=0755 run $N/run\n"
 	"$B mount -t bpf bpf $N/sys/fs/bpf; $B mount -t cgroup2 cgroup2 $N/sys/fs/cgroup\n"
 	"$B mount -t tracefs tracefs $N/sys/kernel/tracing 2>/dev/null\n"
 	"R=$($B uname -r)\n"
