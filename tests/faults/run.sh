@@ -64,8 +64,13 @@ for i in $(seq 1 "$n"); do
 		kill -KILL "$pid" 2>/dev/null
 	fi
 	wait "$pid" 2>/dev/null
-	# A SIGKILLed run may sit in D state for a while during netns teardown.
+	# A SIGKILLed run may sit in D state for a while during netns teardown,
+	# and its children die of PDEATHSIG a moment after it: wait (bounded).
 	for _ in $(seq 1 100); do ps -o stat= -p "$pid" 2>/dev/null | grep -q D || break; sleep 0.1; done
+	for _ in $(seq 1 150); do
+		ps -eo sid=,stat= | awk -v s="$pid" '$1 == s && $2 !~ /Z/' | grep -q . || break
+		sleep 0.1
+	done
 	"$OLAB" clean >/dev/null 2>&1
 	left=$(leftovers "$pid")
 	after=$(root_only)
