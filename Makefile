@@ -33,7 +33,7 @@ SKELS    := $(patsubst bpf/%.bpf.c,$(B)/skel/%.skel.h,$(BPF_SRCS))
 
 # Every user-space source except the CLI entry point goes into a library
 # shared by the binary and the tests.
-LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c) \
+LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c bench/*.c) \
 	$(filter-out cmd/main.c,$(wildcard cmd/*.c))
 ASM_SRCS := $(wildcard results/*.S)
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))

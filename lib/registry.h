@@ -8,18 +8,18 @@
 #define OLAB_REGISTRY_H
 #include <stddef.h>
 
-#define REGISTRY_ADD(section, sym) \
-	static const void *const __olab_reg_##section##_##sym \
-	__attribute__((used, section(#section))) = &sym
+#define REGISTRY_ADD(sect, sym) \
+	static const void *const __olab_reg_##sect##_##sym \
+	__attribute__((used, section(#sect))) = &sym
 
 /* Declares the section's bounds (weak: an empty section is fine). */
-#define REGISTRY_DECLARE(section) \
-	extern const void *const __start_##section[] __attribute__((weak)); \
-	extern const void *const __stop_##section[] __attribute__((weak))
+#define REGISTRY_DECLARE(sect) \
+	extern const void *const __start_##sect[] __attribute__((weak)); \
+	extern const void *const __stop_##sect[] __attribute__((weak))
 
 /* Up to max entries into out, sorted by the int member field of type. */
-#define REGISTRY_LOAD(section, type, field, out, max) \
-	registry_load(__start_##section, __stop_##section, (const void **)(out), (max), \
+#define REGISTRY_LOAD(sect, type, field, out, max) \
+	registry_load(__start_##sect, __stop_##sect, (const void **)(out), (max), \
 		      offsetof(type, field))
 
 size_t registry_load(const void *const *start, const void *const *stop, const void **out,

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <jansson.h>
-#include "cmd/bench_echo.h"
+#include "bench/echo.h"
+#include "bench/hook_shim.h"
 #include "lib/util.h"
 #include "tests/test.h"
 
@@ -23,7 +24,7 @@ static bool skip_unsupported(const struct hook_desc *h)
 
 static void check_result(const struct hook_desc *h, uint64_t size, const struct echo_result *r)
 {
-	bool tcp = bench_hook_is_tcp(h);
+	bool tcp = hook_is_tcp(h);
 	uint64_t in_hist = 0;
 
 	fprintf(stderr, "  %s size %llu: %llu requests, p50 %.1f us, p99.9 %.1f us\n", h->name,
@@ -91,27 +92,29 @@ static void check_result(const struct hook_desc *h, uint64_t size, const struct 
 	}
 }
 
+/* One cell of the echo bench, measured by the framework without a run. */
 static void echo_hook(const char *name)
 {
 	static const uint64_t sizes[] = { 64, 1500 };
 	const struct hook_desc *h = hook_by_name(name);
-	struct bench_cfg cfg = {
-		.hook = -1, .duration_ms = 200, .warmup_ms = 50, .trials = 2, .quick = true,
-		.only = -1,
-	};
-	struct echo_result *r = calloc(1, sizeof(*r));
+	const struct bench *b = bench_by_name("echo");
+	struct bench_series s;
+	struct bench_cell c;
 
-	if (!ASSERT_OK_PTR(r, "calloc") || !ASSERT_OK_PTR(h, name) || skip_unsupported(h))
-		goto out;
+	if (!ASSERT_OK_PTR(h, name) || !ASSERT_OK_PTR(b, "echo bench") || skip_unsupported(h))
+		return;
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
-		cfg.size = sizes[i];
-		if (!ASSERT_OK(bench_echo_measure(h, &cfg, NULL, r), "bench_echo_measure"))
-			continue;
-		check_result(h, sizes[i], r);
-		bench_echo_release(r);
+		bench_cell_init(&c, b, h);
+		c.size = sizes[i];
+		c.trials = 2;
+		c.duration_ms = 200;
+		c.warmup_ms = 50;
+		if (ASSERT_OK(bench_cell_measure(&c, &s), "bench_cell_measure")) {
+			check_result(h, sizes[i], bench_echo_result(&c));
+			ASSERT_EQ(s.n[ARM_MAIN], 2, "the framework kept both trials");
+		}
+		bench_cell_finish(&c, &s);
 	}
-out:
-	free(r);
 }
 
 OLAB_TEST(bench_echo_xdp)            { echo_hook("xdp"); }

@@ -1,16 +1,18 @@
 /*
- * bench echo (cmd/bench_echo.c): request/response latency when the reply is
- * made at a hook, against a user-space echo app.  One client thread in the
- * gen namespace on CPU 0 does closed-loop ping-pong; each trial gives the
- * percentiles of its RTTs.  Exposed for tests/integ/bench_echo.c.
+ * bench echo (bench/echo.c, its client bench/echo_client.c): request/response
+ * latency when the reply is made at a hook, against a user-space echo app.
+ * One client thread in the gen namespace on CPU 0 does closed-loop
+ * ping-pong; each trial gives the percentiles of its RTTs.  The cell's
+ * result is exposed for tests/integ/bench_echo.c.
  */
-#ifndef OLAB_CMD_BENCH_ECHO_H
-#define OLAB_CMD_BENCH_ECHO_H
+#ifndef OLAB_BENCH_ECHO_H
+#define OLAB_BENCH_ECHO_H
 #include <stdint.h>
 #include <jansson.h>
+#include "bench/bench.h"
 #include "lib/apps.h"
+#include "lib/counters.h"
 #include "lib/cpuidle.h"
-#include "cmd/bench.h"
 
 #define ECHO_MAX_TRIALS   200
 #define ECHO_HIST_BUCKETS 40        /* log2 of ns: bucket k counts RTTs in (2^(k-1), 2^k] */
@@ -44,15 +46,21 @@ struct echo_result {
 	struct cpuidle_usage idle[2]; /* idle-state entries around the trials */
 };
 
-/* Where the reply is made, for reports. */
-const char *bench_echo_reply_at(const struct hook_desc *h);
-/*
- * Testbed (LAYOUT_RX_CPU1), h's echo (or the echo app), warm-up, then
- * cfg->trials trials of cfg->duration_ms; ctx (may be NULL) for progress.
- * 0 or -errno; on success release r with bench_echo_release().
- */
-int bench_echo_measure(const struct hook_desc *h, const struct bench_cfg *cfg,
-		       const struct bench_ctx *ctx, struct echo_result *r);
-void bench_echo_release(struct echo_result *r);
+/* The result of a cell measured by bench_cell_measure() (until finish). */
+const struct echo_result *bench_echo_result(const struct bench_cell *c);
+
+/* The client (bench/echo_client.c). */
+struct echo_client;
+int echo_client_new(const struct topo *t, struct rt_app *app, bool tcp, bool sockmap, size_t len,
+		    struct echo_client **out);
+/* One trial (or the warm-up) in a client thread pinned to CPU 0. */
+int echo_client_trial(struct echo_client *c, uint64_t duration_ms);
+/* The trial's figures into tr, its totals and histogram into r. */
+void echo_client_summary(struct echo_client *c, struct echo_result *r, struct echo_trial *tr);
+uint64_t echo_client_requests(const struct echo_client *c);
+uint64_t echo_client_replies(const struct echo_client *c);
+uint64_t echo_client_connections(const struct echo_client *c);
+void echo_client_close(struct echo_client *c);
+void echo_client_free(struct echo_client *c);
 
 #endif

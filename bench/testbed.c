@@ -1,22 +1,23 @@
-/* Shared by the benches: testbed layouts and CPU steering. */
+/* What the benches measure on: layouts, background traffic, windows. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include "lib/bench.h"
+#include "bench/testbed.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
-#include "containers/container.h"
 #include "netns/cpu.h"
+#include "netns/link.h"
+
+const char *const bench_layout_names[] = { "app-shares-rx-cpu", "app-own-cpu", NULL };
 
 const char *bench_layout_name(enum bench_layout l)
 {
-	return l == LAYOUT_RX_CPU1 ? "app-shares-rx-cpu" : "app-own-cpu";
+	return (unsigned)l < LAYOUT__COUNT ? bench_layout_names[l] : "?";
 }
 
-int bench_pin_napi(const struct topo *t, int cpu)
+static int pin_napi(const struct topo *t, int cpu)
 {
 	int n = link_pin_napi_threads(t->if_dut, cpu);
 
@@ -51,7 +52,7 @@ int bench_topo_up(enum bench_layout l, struct topo *t)
 		return err;
 	}
 	if (l == LAYOUT_RX_CPU1) {
-		err = bench_pin_napi(t, 1);
+		err = pin_napi(t, 1);
 		if (err) {
 			pr_warn("testbed: cannot pin the NAPI thread of %s: %s\n", t->if_dut,
 				strerror(-err));
@@ -89,89 +90,9 @@ static int send_port(const struct topo *t, enum gen_mode mode, uint64_t size, ui
 	return gen_run(t, mode, &c, r);
 }
 
-struct bench_app {
-	struct app *app;       /* --runtime netns */
-	struct ctr_app *ctr;   /* --runtime runc */
-};
-
-const char *bench_runtime_name(int runtime)
-{
-	return runtime == RUNTIME_RUNC ? "runc" : "netns";
-}
-
-int bench_app_start(const struct bench_ctx *ctx, const struct topo *t, enum app_kind kind, int cpu,
-		    uint64_t req_size, struct hook_inst *hook, struct bench_app **out)
-{
-	struct app_opts o = {
-		.kind = kind, .family = AF_INET, .port = GEN_DPORT, .cpu = cpu,
-		.req_size = (uint32_t)req_size, .sockmap_fd = hook_sockmap_fd(hook),
-	};
-	struct bench_app *a = calloc(1, sizeof(*a));
-	int err;
-
-	*out = NULL;
-	if (!a)
-		return -ENOMEM;
-	if (ctx && ctx->cfg && ctx->cfg->runtime == RUNTIME_RUNC) {
-		struct ctr_app_opts co = { .name = "bench-app", .ns = &t->dut, .app = o };
-
-		err = ctr_caps_parse("bpf,net_admin", &co.caps, NULL, 0);
-		if (!err)
-			err = container_run_app(&co, &a->ctr);
-		if (err)
-			pr_warn("app %s in a container: %s\n", app_kind_name(kind), ctr_last_error());
-	} else {
-		err = app_start(&o, &t->dut, &a->app);
-		if (!err)
-			err = app_wait_ready(a->app, 5000);
-		if (err)
-			pr_warn("app %s: %s\n", app_kind_name(kind), strerror(-err));
-	}
-	if (err) {
-		bench_app_free(a);
-		return err;
-	}
-	*out = a;
-	return 0;
-}
-
-void bench_app_read(const struct bench_app *a, struct app_stats *out)
-{
-	if (a && a->ctr)
-		ctr_app_read(a->ctr, out);
-	else if (a && a->app)
-		app_read(a->app, out);
-	else
-		memset(out, 0, sizeof(*out));
-}
-
-int bench_app_wait_count(const struct bench_app *a, size_t field, uint64_t want, int timeout_ms)
-{
-	if (a && a->ctr)
-		return ctr_app_wait_count(a->ctr, field, want, timeout_ms);
-	return a ? app_wait_count(a->app, field, want, timeout_ms) : -EINVAL;
-}
-
-void bench_app_free(struct bench_app *a)
-{
-	if (!a)
-		return;
-	if (a->ctr) {
-		ctr_app_stop(a->ctr, 2000);
-		ctr_app_free(a->ctr);
-	}
-	app_free(a->app);
-	free(a);
-}
-
 void bench_settle(void)
 {
 	sleep_ns(30 * 1000000ull);
-}
-
-bool bench_hook_is_tcp(const struct hook_desc *h)
-{
-	return h->proto && !strcmp(h->proto, "tcp");
 }
 
 struct bench_traffic {
