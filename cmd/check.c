@@ -67,13 +67,8 @@ static int list_checks(const struct check **sel, size_t n)
 				       sel[i]->tools ?: "", "", sel[i]->expected);
 		}
 	}
-	if (arr) {
-		json_t *doc = json_pack("{s:o}", "checks", arr);
-
-		json_dumpf(doc, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(doc);
-	}
+	if (arr)
+		return cli_json_out("check", json_pack("{s:o}", "checks", arr));
 	return EXIT_OK;
 }
 
@@ -166,10 +161,8 @@ static int check_cmd_run(void *c, int argc, char **argv)
 		json_t *doc = check_results_json(res, done);
 
 		json_object_set_new(doc, "measurement", cli_measure_json());
-
-		json_dumpf(doc, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(doc);
+		if (cli_json_out("check", doc))
+			ret = EXIT_FAIL;
 	} else {
 		check_print_matrix(stdout, res, done);
 	}

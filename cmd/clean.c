@@ -111,12 +111,10 @@ static int clean_run(void *cfg, int argc, char **argv)
 	clean_run_state(kept, &r);
 
 	if (g_opts.json) {
-		json_t *out = json_pack("{s:o, s:o, s:o, s:i}", "removed", r.removed, "kept", kept,
-					"not_created", r.foreign, "failures", r.failures);
-
-		json_dumpf(out, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(out);
+		if (cli_json_out("clean", json_pack("{s:o, s:o, s:o, s:i}", "removed", r.removed,
+						    "kept", kept, "not_created", r.foreign,
+						    "failures", r.failures)))
+			return EXIT_FAIL;
 	} else {
 		print_text(r.removed, kept, r.foreign);
 		json_decref(r.removed);

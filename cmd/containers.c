@@ -69,7 +69,7 @@ static int probe_run(void *cfgp, int argc, char **argv)
 	const char *path = "containers probe";
 	uint64_t masks[MAX_SETS];
 	char err[CTR_ERR_LEN], runc[64];
-	json_t *sets = NULL, *doc = NULL;
+	json_t *sets = NULL;
 	size_t nsets = 0;
 	int ret = EXIT_FAIL;
 
@@ -117,16 +117,13 @@ static int probe_run(void *cfgp, int argc, char **argv)
 	if (!sets)
 		goto out;
 	if (g_opts.json) {
-		doc = json_pack("{s:s, s:s, s:O}", "kernel", kernel_release(), "runc", runc,
-				"sets", sets);
-		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) || putchar('\n') == EOF)
-			goto out;
+		ret = cli_json_out(path, json_pack("{s:s, s:s, s:O}", "kernel", kernel_release(),
+						   "runc", runc, "sets", sets));
 	} else {
 		print_table(sets, runc);
+		ret = EXIT_OK;
 	}
-	ret = EXIT_OK;
 out:
-	json_decref(doc);
 	json_decref(sets);
 	return ret;
 }

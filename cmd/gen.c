@@ -236,11 +236,8 @@ static int gen_cmd_run(void *cfgp, int argc, char **argv)
 		gen_sink_settle(sink, r.sent, SETTLE_NS, &k);
 
 	if (g_opts.json) {
-		json_t *o = result_json(&c, mode, &r, sink ? &k : NULL, &t);
-
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		if (cli_json_out("gen", result_json(&c, mode, &r, sink ? &k : NULL, &t)))
+			err = -EIO;
 	} else {
 		result_print(&c, mode, &r, sink ? &k : NULL);
 	}

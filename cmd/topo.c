@@ -21,17 +21,6 @@
 
 #define NO_CPU UINT64_MAX
 
-static void print_json(json_t *j)
-{
-	if (!j) {
-		fprintf(stderr, "offloadlab topo: cannot build JSON output\n");
-		return;
-	}
-	json_dumpf(j, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(j);
-}
-
 /* ---- topo up ---- */
 
 struct up_cfg {
@@ -88,7 +77,7 @@ static void wait_for_stop(void)
 static void show(const struct topo *t)
 {
 	if (g_opts.json)
-		print_json(topo_to_json(t));
+		cli_json_out("topo up", topo_to_json(t));
 	else
 		topo_print(t, stdout);
 	fflush(stdout);
@@ -193,8 +182,9 @@ static int down_run(void *cfg, int argc, char **argv)
 		closedir(d);
 
 	if (g_opts.json) {
-		print_json(json_pack("{s:o, s:o, s:i}", "removed", removed, "kept", kept,
-				     "failures", failures));
+		if (cli_json_out("topo down", json_pack("{s:o, s:o, s:i}", "removed", removed,
+							"kept", kept, "failures", failures)))
+			return EXIT_FAIL;
 	} else {
 		size_t i;
 		json_t *e;
@@ -462,13 +452,16 @@ static int smoke_run(void *cfg, int argc, char **argv)
 	ok = !err && s.udp_received == SMOKE_DATAGRAMS && s.udp_in_order && s.tcp_verified;
 
 	if (g_opts.json) {
-		print_json(json_pack("{s:b, s:{s:i, s:i, s:b}, s:{s:I, s:I, s:b}, s:f, s:s?}",
-				     "ok", ok,
-				     "udp", "sent", s.udp_sent, "received", s.udp_received,
-				     "in_order", s.udp_in_order,
-				     "tcp", "sent", (json_int_t)s.tcp_sent,
-				     "received", (json_int_t)s.tcp_received, "verified", s.tcp_verified,
-				     "seconds", secs, "error", s.err[0] ? s.err : NULL));
+		if (cli_json_out("topo smoke",
+				 json_pack("{s:b, s:{s:i, s:i, s:b}, s:{s:I, s:I, s:b}, s:f, s:s?}",
+					   "ok", ok,
+					   "udp", "sent", s.udp_sent, "received", s.udp_received,
+					   "in_order", s.udp_in_order,
+					   "tcp", "sent", (json_int_t)s.tcp_sent,
+					   "received", (json_int_t)s.tcp_received,
+					   "verified", s.tcp_verified,
+					   "seconds", secs, "error", s.err[0] ? s.err : NULL)))
+			return EXIT_FAIL;
 	} else {
 		printf("topo smoke: %s: udp %d/%d datagrams%s, tcp %zu/%u bytes%s (%.2f s)%s%s\n",
 		       ok ? "ok" : "FAILED", s.udp_received, SMOKE_DATAGRAMS,

@@ -8,9 +8,9 @@
 #define OLAB_REGISTRY_H
 #include <stddef.h>
 
-#define REGISTRY_ADD(section, sym) \
-	static const void *const __olab_reg_##section##_##sym \
-	__attribute__((used, section(#section))) = &sym
+#define REGISTRY_ADD(sect, sym) \
+	static const void *const __olab_reg_##sect##_##sym \
+	__attribute__((used, section(#sect))) = &sym
 
 /* Declares the section's bounds (weak: an empty section is fine). */
 #define REGISTRY_DECLARE(section) \
