@@ -220,7 +220,7 @@ static int bundle_new(const struct ctr_opts *o, const char *run_dir, struct ctr 
 	if (!c)
 		return -ENOMEM;
 	c->cleanup = -1;
-	snprintf(c->id, sizeof(c->id), "%s-ctr-%s", run_prefix(), o->name);
+	snprintf(c->id, sizeof(c->id), "%s" CTR_SUFFIX "-%s", run_prefix(), o->name);
 	if (snprintf(c->bundle, sizeof(c->bundle), "%s/%s", run_dir, o->name) >=
 	    (int)sizeof(c->bundle)) {
 		free(c);

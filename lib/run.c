@@ -346,6 +346,14 @@ pid_t run_prefix_pid(const char *s)
 	return (pid_t)pid;
 }
 
+const char *run_prefix_rest(const char *s)
+{
+	if (!run_prefix_pid(s))
+		return NULL;
+	s += strlen(RUN_PREFIX_BASE);
+	return s + strspn(s, "0123456789");
+}
+
 bool run_owner_alive(pid_t pid)
 {
 	char path[64];

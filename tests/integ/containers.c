@@ -17,9 +17,11 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "containers/container.h"
+#include "containers/internal.h"
 #include "lib/features.h"
 #include "lib/run.h"
 #include "lib/util.h"
+#include "netns/leftovers.h"
 #include "netns/netns.h"
 #include "netns/topo.h"
 #include "tests/test.h"
@@ -571,8 +573,8 @@ OLAB_TEST(containers_sigkill_clean)
 {
 	struct leftovers l = { 0 };
 	char msg[300] = "", path[512];
-	json_t *removed = json_array();
-	int p[2], st, failures;
+	struct leftovers_report r = { .removed = json_array(), .foreign = json_array() }, r2 = { 0 };
+	int p[2], st;
 	bool found = false;
 	json_t *e;
 	size_t i;
@@ -608,9 +610,9 @@ OLAB_TEST(containers_sigkill_clean)
 	ASSERT_TRUE(exists(path), "SIGKILL leaves the runc state");
 	ASSERT_TRUE(l.ncg && exists(l.cgroups[0]), "SIGKILL leaves the cgroup");
 
-	failures = containers_clean_dead(removed, NULL);
-	ASSERT_EQ(failures, 0, "clean failures");
-	json_array_foreach(removed, i, e)
+	ASSERT_OK(manifest_clean_run(l.pid, &r), "clean the dead run");
+	ASSERT_EQ(r.failures, 0, "clean failures");
+	json_array_foreach(r.removed, i, e)
 		if (!strcmp(json_string_value(json_object_get(e, "name")) ?: "", l.id))
 			found = true;
 	ASSERT_TRUE(found, "clean reports the container");
@@ -621,11 +623,11 @@ OLAB_TEST(containers_sigkill_clean)
 	for (int c = 0; c < l.ncg; c++)
 		if (!ASSERT_FALSE(exists(l.cgroups[c]), "no cgroup"))
 			fprintf(stderr, "    left: %s\n", l.cgroups[c]);
-	ASSERT_EQ(containers_clean_dead(NULL, NULL), 0, "second clean");
+	ASSERT_EQ(manifest_clean_run(l.pid, &r2), -ENOENT, "second clean: no manifest left");
 	snprintf(path, sizeof(path), RUN_STATE_DIR "/%s-ctr/rootfs", run_prefix());
 	ASSERT_TRUE(exists(path), "the live run's rootfs is spared");
 out:
-	/* What `offloadlab clean` removes besides containers: the dead run's testbed and lock. */
+	/* After a failure: what the sweep may have left. */
 	for (int k = 0; k < 2; k++)
 		if (l.netns[k][0])
 			netns_delete_by_name(l.netns[k]);
@@ -633,7 +635,8 @@ out:
 		snprintf(path, sizeof(path), RUN_STATE_DIR "/olab%d.lock", (int)l.pid);
 		unlink(path);
 		if (exists(l.run_dir))
-			containers_clean_dead(NULL, NULL);
+			ctr_clean_run_dir(l.run_dir, NULL);
 	}
-	json_decref(removed);
+	json_decref(r.removed);
+	json_decref(r.foreign);
 }
