@@ -184,15 +184,6 @@ static int check_cmd_run(void *c, int argc, char **argv)
 	return failed ? EXIT_FAIL : ret;
 }
 
-static const struct olab_cmd cmd_check = {
-	.name = "check",
-	.summary = "do netfilter, tc, sockmap and cgroup still behave next to the offload?",
-	.args = " [NAME|GLOB...]",
-	.opts = check_opts,
-	.cfg_size = sizeof(struct check_cfg),
-	.cfg_defaults = &defaults,
-	.needs = NEED_ALL | MEASURES,
-	.run = check_cmd_run,
-	.order = 50,
-};
-DEFINE_COMMAND(cmd_check);
+COMMAND(cmd_check, "check", 50, NEED_ALL | MEASURES, check_cmd_run,
+	"do netfilter, tc, sockmap and cgroup still behave next to the offload?",
+	.args = " [NAME|GLOB...]", CMD_OPTS(check_opts, struct check_cfg, &defaults));

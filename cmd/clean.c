@@ -46,11 +46,5 @@ static int clean_run(void *cfg, int argc, char **argv)
 	return r.failures ? EXIT_FAIL : EXIT_OK;
 }
 
-static const struct olab_cmd cmd_clean = {
-	.name = "clean",
-	.summary = "remove what killed runs left behind, as their manifests list it",
-	.needs = NEED_ALL,
-	.run = clean_run,
-	.order = 90,
-};
-DEFINE_COMMAND(cmd_clean);
+COMMAND(cmd_clean, "clean", 90, NEED_ALL, clean_run,
+	"remove what killed runs left behind, as their manifests list it");

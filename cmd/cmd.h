@@ -58,6 +58,20 @@ struct olab_cmd {
 	int order;                      /* position in the command list */
 };
 
+/* The options of a command: parsed into a struct cfg_type, pre-filled from
+ * defaults (may be NULL). */
+#define CMD_OPTS(table, cfg_type, defaults) \
+	.opts = (table), .cfg_size = sizeof(cfg_type), .cfg_defaults = (defaults)
+
+/* A (sub)command: name, place in the list, NEED_* flags, run function (NULL
+ * with .subcmds), one-line summary, then any other fields. */
+#define CMD(sym, name_, order_, needs_, run_, summary_, ...) \
+	static const struct olab_cmd sym = { .name = (name_), .order = (order_), \
+		.needs = (needs_), .run = (run_), .summary = (summary_), __VA_ARGS__ }
+
+/* A top-level command: defined and registered. */
+#define COMMAND(sym, ...) CMD(sym, __VA_ARGS__); DEFINE_COMMAND(sym)
+
 /* Top-level commands, in lib/registry.h's section olab_cmds, listed by
  * .order (give each command its own order: ties keep link order). */
 #define DEFINE_COMMAND(sym) REGISTRY_ADD(olab_cmds, sym)

@@ -128,23 +128,12 @@ out:
 	return ret;
 }
 
-static const struct olab_cmd cmd_containers_probe = {
-	.name = "probe",
-	.summary = "what eBPF work a runc container can do with given capabilities",
-	.opts = probe_opts,
-	.cfg_size = sizeof(struct probe_cfg),
-	.needs = NEED_ALL,
-	.run = probe_run,
-	.order = 60,
-};
+CMD(cmd_containers_probe, "probe", 60, NEED_ALL, probe_run,
+	"what eBPF work a runc container can do with given capabilities",
+	CMD_OPTS(probe_opts, struct probe_cfg, NULL));
 
 static const struct olab_cmd *const containers_subcmds[] = { &cmd_containers_probe, NULL };
 
-static const struct olab_cmd cmd_containers = {
-	.name = "containers",
-	.summary = "apps in runc containers joined to the testbed (probe)",
-	.subcmds = containers_subcmds,
-	.needs = NEED_ALL,
-	.order = 60,
-};
-DEFINE_COMMAND(cmd_containers);
+COMMAND(cmd_containers, "containers", 60, NEED_ALL, NULL,
+	"apps in runc containers joined to the testbed (probe)",
+	.subcmds = containers_subcmds);

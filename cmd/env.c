@@ -80,11 +80,5 @@ static int env_run(void *cfg, int argc, char **argv)
 	return cli_json_out("env", doc) ?: ret;
 }
 
-static const struct olab_cmd env_cmd = {
-	.name = "env",
-	.summary = "probe which BPF hooks and features this kernel really supports",
-	.needs = NEED_ALL,
-	.run = env_run,
-	.order = 10,
-};
-DEFINE_COMMAND(env_cmd);
+COMMAND(env_cmd, "env", 10, NEED_ALL, env_run,
+	"probe which BPF hooks and features this kernel really supports");

@@ -253,14 +253,6 @@ cleanup:
 	return err || r.interrupted ? EXIT_FAIL : EXIT_OK;
 }
 
-static const struct olab_cmd cmd_gen = {
-	.name = "gen",
-	.summary = "send traffic across the testbed (XDP live frames, UDP or TCP) and count it",
-	.opts = gen_opts,
-	.cfg_size = sizeof(struct gen_cmd_cfg),
-	.cfg_defaults = &gen_defaults,
-	.needs = NEED_ALL | MEASURES,
-	.run = gen_cmd_run,
-	.order = 30,
-};
-DEFINE_COMMAND(cmd_gen);
+COMMAND(cmd_gen, "gen", 30, NEED_ALL | MEASURES, gen_cmd_run,
+	"send traffic across the testbed (XDP live frames, UDP or TCP) and count it",
+	CMD_OPTS(gen_opts, struct gen_cmd_cfg, &gen_defaults));

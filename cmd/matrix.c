@@ -312,15 +312,6 @@ static int matrix_run(void *cfg, int argc, char **argv)
 	return ret;
 }
 
-static const struct olab_cmd cmd_matrix = {
-	.name = "matrix",
-	.summary = "run env, check or bench on several kernels (qemu) and merge the results",
-	.args = " -- env|check|bench ...",
-	.opts = matrix_opts,
-	.cfg_size = sizeof(struct matrix_cfg),
-	.cfg_defaults = &defaults,
-	.needs = NEED_ALL,
-	.run = matrix_run,
-	.order = 81,
-};
-DEFINE_COMMAND(cmd_matrix);
+COMMAND(cmd_matrix, "matrix", 81, NEED_ALL, matrix_run,
+	"run env, check or bench on several kernels (qemu) and merge the results",
+	.args = " -- env|check|bench ...", CMD_OPTS(matrix_opts, struct matrix_cfg, &defaults));

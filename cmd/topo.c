@@ -127,16 +127,9 @@ static int up_run(void *cfg, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const struct olab_cmd cmd_topo_up = {
-	.name = "up",
-	.summary = "build the gen <-> dut testbed and print it",
-	.opts = up_opts,
-	.cfg_size = sizeof(struct up_cfg),
-	.cfg_defaults = &up_defaults,
-	.needs = NEED_ALL,
-	.run = up_run,
-	.order = 20,
-};
+CMD(cmd_topo_up, "up", 20, NEED_ALL, up_run,
+	"build the gen <-> dut testbed and print it",
+	CMD_OPTS(up_opts, struct up_cfg, &up_defaults));
 
 /* ---- topo down ---- */
 
@@ -201,13 +194,8 @@ static int down_run(void *cfg, int argc, char **argv)
 	return failures ? EXIT_FAIL : EXIT_OK;
 }
 
-static const struct olab_cmd cmd_topo_down = {
-	.name = "down",
-	.summary = "remove testbeds whose run is gone (left by 'topo up')",
-	.needs = NEED_ALL,
-	.run = down_run,
-	.order = 20,
-};
+CMD(cmd_topo_down, "down", 20, NEED_ALL, down_run,
+	"remove testbeds whose run is gone (left by 'topo up')");
 
 /* ---- topo smoke ---- */
 
@@ -467,23 +455,13 @@ static int smoke_run(void *cfg, int argc, char **argv)
 	return ok ? EXIT_OK : EXIT_FAIL;
 }
 
-static const struct olab_cmd cmd_topo_smoke = {
-	.name = "smoke",
-	.summary = "build a testbed, check UDP and TCP gen -> dut, remove it",
-	.needs = NEED_ALL,
-	.run = smoke_run,
-	.order = 20,
-};
+CMD(cmd_topo_smoke, "smoke", 20, NEED_ALL, smoke_run,
+	"build a testbed, check UDP and TCP gen -> dut, remove it");
 
 static const struct olab_cmd *const topo_subcmds[] = {
 	&cmd_topo_up, &cmd_topo_down, &cmd_topo_smoke, NULL,
 };
 
-static const struct olab_cmd cmd_topo = {
-	.name = "topo",
-	.summary = "the gen <-> dut network namespace testbed (up, down, smoke)",
-	.subcmds = topo_subcmds,
-	.needs = NEED_ALL,
-	.order = 20,
-};
-DEFINE_COMMAND(cmd_topo);
+COMMAND(cmd_topo, "topo", 20, NEED_ALL, NULL,
+	"the gen <-> dut network namespace testbed (up, down, smoke)",
+	.subcmds = topo_subcmds);
