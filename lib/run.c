@@ -111,10 +111,22 @@ static void close_signal_pipe(void)
 	}
 }
 
+/* Block SIGINT, SIGTERM and SIGHUP in this thread; the old mask into old. */
+static void block_stop_signals(sigset_t *old)
+{
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, old);
+}
+
 /* The watcher blocks the stop signals, so they interrupt the main thread. */
 static int start_signal_watch(void)
 {
-	sigset_t stop, old;
+	sigset_t old;
 	pthread_t th;
 	int err;
 
@@ -125,11 +137,7 @@ static int start_signal_watch(void)
 		close_signal_pipe();
 		return err;
 	}
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	block_stop_signals(&old);
 	err = pthread_create(&th, NULL, signal_watch, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
@@ -313,15 +321,11 @@ void cleanup_disown(void)
 
 pid_t run_fork(void)
 {
-	sigset_t stop, old;
+	sigset_t old;
 	pid_t pid;
 	int saved;
 
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	block_stop_signals(&old);
 	pid = fork();
 	saved = errno;
 	if (pid == 0)
