@@ -292,10 +292,8 @@ static int smoke_udp(const struct topo *t, struct smoke *s)
 	if (recv(rfd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 		err = smoke_fail(s, "udp receive (extra datagram)", EPROTO);
 out:
-	if (rfd >= 0)
-		close(rfd);
-	if (sfd >= 0)
-		close(sfd);
+	close_fd(rfd);
+	close_fd(sfd);
 	return err;
 }
 
@@ -406,8 +404,7 @@ static int smoke_tcp(const struct topo *t, struct smoke *s)
 	if (!err && !s->tcp_verified)
 		err = smoke_fail(s, "tcp transfer (short)", EPROTO);
 	for (int i = 0; i < 3; i++)
-		if (fd[i] >= 0)
-			close(fd[i]);
+		close_fd(fd[i]);
 	return err;
 }
 

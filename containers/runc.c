@@ -324,10 +324,8 @@ int ctr_start(const struct ctr_opts *o, struct ctr **out)
 	}
 	err = runc_create_start(o, c, root, &io);
 out:
-	if (io.out_fd >= 0)
-		close(io.out_fd);
-	if (io.err_fd >= 0)
-		close(io.err_fd);
+	close_fd(io.out_fd);
+	close_fd(io.err_fd);
 	if (err) {
 		cleanup_run(c->cleanup);
 		free(c);

@@ -326,10 +326,8 @@ static void run_probe(enum feature_id id, struct feature_status *st)
 		cleanup_forget(kc);
 	err = answer_error(r, status, &m, st, what, sizeof(what), &where);
 out:
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
+	close_fd(pfd[0]);
+	close_fd(pfd[1]);
 	if (cg >= 0)
 		cleanup_run(cg);
 	st->err = err > 0 ? -err : err;

@@ -105,8 +105,7 @@ static void *signal_watch(void *arg)
 static void close_signal_pipe(void)
 {
 	for (int i = 0; i < 2; i++) {
-		if (sig_pipe[i] >= 0)
-			close(sig_pipe[i]);
+		close_fd(sig_pipe[i]);
 		sig_pipe[i] = -1;
 	}
 }
@@ -158,8 +157,7 @@ static void at_exit(void)
 static void unlink_lock(const char *name, long num)
 {
 	unlink(name);
-	if (lock_fd >= 0)
-		close(lock_fd);
+	close_fd(lock_fd);
 	lock_fd = -1;
 }
 
@@ -192,8 +190,7 @@ int run_init(void)
 		err = -errno;
 
 		pr_warn("offloadlab: cannot take the run lock %s: %s\n", path, strerror(errno));
-		if (lock_fd >= 0)
-			close(lock_fd);
+		close_fd(lock_fd);
 		lock_fd = -1;
 		return err ? err : -EIO;
 	}
@@ -314,8 +311,7 @@ void cleanup_disown(void)
 		entries[i].used = false;
 	pthread_mutex_unlock(&lock);
 	owner_pid = 0;
-	if (lock_fd >= 0)
-		close(lock_fd);
+	close_fd(lock_fd);
 	lock_fd = -1;
 }
 

@@ -133,8 +133,7 @@ int veth_create(const struct netns *ns_a, const char *name_a,
 		pr_debug("veth %s (%s) <-> %s (%s)\n", name_a, ns_a ? ns_a->name : "-",
 			 name_b, ns_b ? ns_b->name : "-");
 out:
-	if (self_fd >= 0)
-		close(self_fd);
+	close_fd(self_fd);
 	if (peer)
 		rtnl_link_put(peer);
 	if (link)

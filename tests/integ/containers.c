@@ -53,6 +53,19 @@ static bool skip_no_runtime(void)
 	return true;
 }
 
+/* Skipped without runc; else a testbed and app o in a container on its DUT:
+ * false (nothing left up) when that failed. */
+static bool app_on_bed(struct topo *t, struct ctr_app_opts *o, struct ctr_app **a)
+{
+	if (skip_no_runtime() || !ASSERT_OK(bed_up(t), topo_last_error()))
+		return false;
+	o->ns = &t->dut;
+	if (ASSERT_OK(container_run_app(o, a), ctr_last_error()))
+		return true;
+	topo_down(t);
+	return false;
+}
+
 /* Run script with sh -c in a container; its stdout into out. */
 static int ctr_sh(const struct netns *ns, uint64_t caps, const char *name, const char *script,
 		  char *out, size_t len)
@@ -355,17 +368,10 @@ OLAB_TEST(containers_app_udp_sink)
 	struct app_stats s;
 	struct topo t;
 	char bundle[256];
-	int err, sent;
+	int sent;
 
-	if (skip_no_runtime())
+	if (!app_on_bed(&t, &o, &a))
 		return;
-	err = bed_up(&t);
-	if (!ASSERT_OK(err, topo_last_error()))
-		return;
-	o.ns = &t.dut;
-	err = container_run_app(&o, &a);
-	if (!ASSERT_OK(err, ctr_last_error()))
-		goto out;
 	snprintf(bundle, sizeof(bundle), "%s", a->ctr->bundle);
 	sent = send_udp(&t, UDP_N);
 	ASSERT_EQ(sent, UDP_N, "datagrams sent from gen");
@@ -377,7 +383,6 @@ OLAB_TEST(containers_app_udp_sink)
 	ASSERT_EQ(s.bytes, UDP_N * 64ull, "final byte count");
 	ASSERT_EQ(s.error, 0, "no app error");
 	ASSERT_FALSE(exists(bundle), "bundle removed after stop");
-out:
 	ctr_app_free(a);
 	topo_down(&t);
 }
@@ -393,17 +398,10 @@ OLAB_TEST(containers_app_tcp_echo)
 	struct ctr_app *a = NULL;
 	struct topo t;
 	size_t got = 0;
-	int fd = -1, err;
+	int fd = -1;
 
-	if (skip_no_runtime())
+	if (!app_on_bed(&t, &o, &a))
 		return;
-	err = bed_up(&t);
-	if (!ASSERT_OK(err, topo_last_error()))
-		return;
-	o.ns = &t.dut;
-	err = container_run_app(&o, &a);
-	if (!ASSERT_OK(err, ctr_last_error()))
-		goto out;
 	inet_pton(AF_INET, t.ip4_dut, &sa.sin_addr);
 	fd = netns_socket(&t.gen, AF_INET, SOCK_STREAM, 0);
 	if (!ASSERT_GE(fd, 0, "gen socket"))
@@ -423,8 +421,7 @@ OLAB_TEST(containers_app_tcp_echo)
 	ASSERT_TRUE(!memcmp(back, msg, sizeof(msg)), "echoed the same bytes");
 	ASSERT_EQ(ctr_app_stop(a, WAIT_MS), 0, "app exit code");
 out:
-	if (fd >= 0)
-		close(fd);
+	close_fd(fd);
 	ctr_app_free(a);
 	topo_down(&t);
 }

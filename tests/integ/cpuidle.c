@@ -18,8 +18,7 @@ static int64_t latency_limit(void)
 	int fd = open(CPUIDLE_DMA_LATENCY, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, &v, sizeof(v)) : -1;
 
-	if (fd >= 0)
-		close(fd);
+	close_fd(fd);
 	return n == sizeof(v) ? v : -1;
 }
 

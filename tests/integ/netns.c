@@ -258,10 +258,8 @@ static int udp_gen_to_dut(const struct topo *t, int family, const char *dut_ip, 
 		got++;
 	}
 out:
-	if (rfd >= 0)
-		close(rfd);
-	if (sfd >= 0)
-		close(sfd);
+	close_fd(rfd);
+	close_fd(sfd);
 	return got;
 }
 
