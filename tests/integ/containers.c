@@ -2,7 +2,7 @@
  * runc containers joined to the testbed: isolation (own interfaces, pid 1,
  * read-only rootfs), capabilities exactly as asked, an app inside receiving
  * the generator's traffic, clear failures that leave nothing behind, and
- * containers_clean_dead() after the owning run is SIGKILLed.
+ * the sweep of its manifest (manifest_clean_run) after the owning run is SIGKILLed.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
