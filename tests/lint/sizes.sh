@@ -43,7 +43,7 @@ while read -r f; do
 	in_func && /^\}/ {
 		len = NR - in_func - 1
 		if (len > max && above !~ /long:/) {
-			sub(/\(.*/, "", name)
+			if (name ~ /^OLAB_TEST\(/) sub(/\).*/, ")", name); else sub(/\(.*/, "", name)
 			printf "function too long: %s:%d %s has %d lines (max %d; or say long: why, in the comment above it)\n", file, sig, name, len, max
 			bad = 1
 		}
