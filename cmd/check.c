@@ -67,13 +67,8 @@ static int list_checks(const struct check **sel, size_t n)
 				       sel[i]->tools ?: "", "", sel[i]->expected);
 		}
 	}
-	if (arr) {
-		json_t *doc = json_pack("{s:o}", "checks", arr);
-
-		json_dumpf(doc, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(doc);
-	}
+	if (arr)
+		return cli_json_out("check", json_pack("{s:o}", "checks", arr));
 	return EXIT_OK;
 }
 
@@ -166,10 +161,8 @@ static int check_cmd_run(void *c, int argc, char **argv)
 		json_t *doc = check_results_json(res, done);
 
 		json_object_set_new(doc, "measurement", cli_measure_json());
-
-		json_dumpf(doc, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(doc);
+		if (cli_json_out("check", doc))
+			ret = EXIT_FAIL;
 	} else {
 		check_print_matrix(stdout, res, done);
 	}
@@ -191,15 +184,6 @@ static int check_cmd_run(void *c, int argc, char **argv)
 	return failed ? EXIT_FAIL : ret;
 }
 
-static const struct olab_cmd cmd_check = {
-	.name = "check",
-	.summary = "do netfilter, tc, sockmap and cgroup still behave next to the offload?",
-	.args = " [NAME|GLOB...]",
-	.opts = check_opts,
-	.cfg_size = sizeof(struct check_cfg),
-	.cfg_defaults = &defaults,
-	.needs = NEED_ALL | MEASURES,
-	.run = check_cmd_run,
-	.order = 50,
-};
-DEFINE_COMMAND(cmd_check);
+COMMAND(cmd_check, "check", 50, NEED_ALL | MEASURES, check_cmd_run,
+	"do netfilter, tc, sockmap and cgroup still behave next to the offload?",
+	.args = " [NAME|GLOB...]", CMD_OPTS(check_opts, struct check_cfg, &defaults));

@@ -6,6 +6,7 @@
 #include <sys/capability.h>
 #include <jansson.h>
 #include "cmd/cmd.h"
+#include "lib/json_out.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -55,6 +56,18 @@ int cli_measure_lock(const char *path)
 	else
 		fprintf(stderr, "offloadlab %s: measurement lock: %s\n", path, strerror(-err));
 	return EXIT_FAIL;
+}
+
+int cli_json_out(const char *path, json_t *doc)
+{
+	int err = json_out(doc);
+
+	json_decref(doc);
+	if (err) {
+		fprintf(stderr, "offloadlab %s: cannot write JSON\n", path);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }
 
 int cli_usage_error(const char *path, const char *fmt, ...)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "lib/registry.h"
 
 enum opt_kind {
 	OPT_FLAG,   /* bool */
@@ -57,9 +58,24 @@ struct olab_cmd {
 	int order;                      /* position in the command list */
 };
 
-#define DEFINE_COMMAND(sym) \
-	static const struct olab_cmd *const __olab_cmd_##sym \
-	__attribute__((used, section("olab_cmds"))) = &sym
+/* The options of a command: parsed into a struct cfg_type, pre-filled from
+ * defaults (may be NULL). */
+#define CMD_OPTS(table, cfg_type, defaults) \
+	.opts = (table), .cfg_size = sizeof(cfg_type), .cfg_defaults = (defaults)
+
+/* A (sub)command: name, place in the list, NEED_* flags, run function (NULL
+ * with .subcmds), one-line summary, then any other fields. */
+#define CMD(sym, name_, order_, needs_, run_, summary_, ...) \
+	static const struct olab_cmd sym = { .name = (name_), .order = (order_), \
+		.needs = (needs_), .run = (run_), .summary = (summary_), __VA_ARGS__ }
+
+/* A top-level command: defined and registered. */
+#define COMMAND(sym, ...) CMD(sym, __VA_ARGS__); DEFINE_COMMAND(sym)
+
+/* Top-level commands, in lib/registry.h's section olab_cmds, listed by
+ * .order (give each command its own order: ties keep link order). */
+#define DEFINE_COMMAND(sym) REGISTRY_ADD(olab_cmds, sym)
+#define OLAB_MAX_CMDS 32
 
 /* Parse argv for cmd into cfg (pre-filled with defaults); return index of
  * the first positional argument, or -1 after printing one line (usage error),
@@ -79,6 +95,9 @@ int cli_measure_lock(const char *path);
  * with results, so they say whether anything else was measuring. */
 struct json_t;
 struct json_t *cli_measure_json(void);
+/* Write doc (may be NULL: fails) to stdout with json_out and drop it:
+ * EXIT_OK, or EXIT_FAIL after one line on stderr. */
+int cli_json_out(const char *path, struct json_t *doc);
 /* Print "offloadlab <path>: <msg>" and return EXIT_USAGE. */
 int cli_usage_error(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

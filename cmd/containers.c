@@ -69,7 +69,7 @@ static int probe_run(void *cfgp, int argc, char **argv)
 	const char *path = "containers probe";
 	uint64_t masks[MAX_SETS];
 	char err[CTR_ERR_LEN], runc[64];
-	json_t *sets = NULL, *doc = NULL;
+	json_t *sets = NULL;
 	size_t nsets = 0;
 	int ret = EXIT_FAIL;
 
@@ -117,37 +117,23 @@ static int probe_run(void *cfgp, int argc, char **argv)
 	if (!sets)
 		goto out;
 	if (g_opts.json) {
-		doc = json_pack("{s:s, s:s, s:O}", "kernel", kernel_release(), "runc", runc,
-				"sets", sets);
-		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) || putchar('\n') == EOF)
-			goto out;
+		ret = cli_json_out(path, json_pack("{s:s, s:s, s:O}", "kernel", kernel_release(),
+						   "runc", runc, "sets", sets));
 	} else {
 		print_table(sets, runc);
+		ret = EXIT_OK;
 	}
-	ret = EXIT_OK;
 out:
-	json_decref(doc);
 	json_decref(sets);
 	return ret;
 }
 
-static const struct olab_cmd cmd_containers_probe = {
-	.name = "probe",
-	.summary = "what eBPF work a runc container can do with given capabilities",
-	.opts = probe_opts,
-	.cfg_size = sizeof(struct probe_cfg),
-	.needs = NEED_ALL,
-	.run = probe_run,
-	.order = 60,
-};
+CMD(cmd_containers_probe, "probe", 60, NEED_ALL, probe_run,
+	"what eBPF work a runc container can do with given capabilities",
+	CMD_OPTS(probe_opts, struct probe_cfg, NULL));
 
 static const struct olab_cmd *const containers_subcmds[] = { &cmd_containers_probe, NULL };
 
-static const struct olab_cmd cmd_containers = {
-	.name = "containers",
-	.summary = "apps in runc containers joined to the testbed (probe)",
-	.subcmds = containers_subcmds,
-	.needs = NEED_ALL,
-	.order = 60,
-};
-DEFINE_COMMAND(cmd_containers);
+COMMAND(cmd_containers, "containers", 60, NEED_ALL, NULL,
+	"apps in runc containers joined to the testbed (probe)",
+	.subcmds = containers_subcmds);

@@ -77,19 +77,8 @@ static int env_run(void *cfg, int argc, char **argv)
 		json_object_set_new(kernel, "cpuidle", cpuidle_info_json(&ci));
 	doc = json_pack("{s:o?, s:o?}", "kernel", kernel,
 			"features", features_to_json());
-	if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF) {
-		pr_warn("offloadlab env: cannot write JSON\n");
-		ret = EXIT_FAIL;
-	}
-	json_decref(doc);
-	return ret;
+	return cli_json_out("env", doc) ?: ret;
 }
 
-static const struct olab_cmd env_cmd = {
-	.name = "env",
-	.summary = "probe which BPF hooks and features this kernel really supports",
-	.needs = NEED_ALL,
-	.run = env_run,
-	.order = 10,
-};
-DEFINE_COMMAND(env_cmd);
+COMMAND(env_cmd, "env", 10, NEED_ALL, env_run,
+	"probe which BPF hooks and features this kernel really supports");

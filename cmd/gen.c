@@ -236,11 +236,8 @@ static int gen_cmd_run(void *cfgp, int argc, char **argv)
 		gen_sink_settle(sink, r.sent, SETTLE_NS, &k);
 
 	if (g_opts.json) {
-		json_t *o = result_json(&c, mode, &r, sink ? &k : NULL, &t);
-
-		json_dumpf(o, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(o);
+		if (cli_json_out("gen", result_json(&c, mode, &r, sink ? &k : NULL, &t)))
+			err = -EIO;
 	} else {
 		result_print(&c, mode, &r, sink ? &k : NULL);
 	}
@@ -256,14 +253,6 @@ cleanup:
 	return err || r.interrupted ? EXIT_FAIL : EXIT_OK;
 }
 
-static const struct olab_cmd cmd_gen = {
-	.name = "gen",
-	.summary = "send traffic across the testbed (XDP live frames, UDP or TCP) and count it",
-	.opts = gen_opts,
-	.cfg_size = sizeof(struct gen_cmd_cfg),
-	.cfg_defaults = &gen_defaults,
-	.needs = NEED_ALL | MEASURES,
-	.run = gen_cmd_run,
-	.order = 30,
-};
-DEFINE_COMMAND(cmd_gen);
+COMMAND(cmd_gen, "gen", 30, NEED_ALL | MEASURES, gen_cmd_run,
+	"send traffic across the testbed (XDP live frames, UDP or TCP) and count it",
+	CMD_OPTS(gen_opts, struct gen_cmd_cfg, &gen_defaults));

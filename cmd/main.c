@@ -4,19 +4,11 @@
 #include <string.h>
 #include "cmd/cmd.h"
 #include "lib/log.h"
+#include "lib/registry.h"
 #include "lib/util.h"
 #include "version.h"
 
-extern const struct olab_cmd *const __start_olab_cmds[];
-extern const struct olab_cmd *const __stop_olab_cmds[];
-
-static int by_order(const void *a, const void *b)
-{
-	const struct olab_cmd *x = *(const struct olab_cmd *const *)a;
-	const struct olab_cmd *y = *(const struct olab_cmd *const *)b;
-
-	return x->order != y->order ? x->order - y->order : strcmp(x->name, y->name);
-}
+REGISTRY_DECLARE(olab_cmds);
 
 static int known_command(const struct olab_cmd **cmds, size_t n, const char *name)
 {
@@ -40,14 +32,10 @@ static void usage(const struct olab_cmd **cmds, size_t n, FILE *f)
 
 int main(int argc, char **argv)
 {
-	size_t n = __stop_olab_cmds - __start_olab_cmds;
-	const struct olab_cmd **cmds = malloc(n * sizeof(*cmds));
-	int i = 1, ret;
+	const struct olab_cmd *cmds[OLAB_MAX_CMDS];
+	size_t n = REGISTRY_LOAD(olab_cmds, struct olab_cmd, order, cmds, OLAB_MAX_CMDS);
+	int i = 1;
 
-	if (!cmds)
-		return EXIT_FAIL;
-	memcpy(cmds, __start_olab_cmds, n * sizeof(*cmds));
-	qsort(cmds, n, sizeof(*cmds), by_order);
 	log_hook_libbpf();
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -58,31 +46,24 @@ int main(int argc, char **argv)
 			g_opts.json = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(cmds, n, stdout);
-			free(cmds);
 			return EXIT_OK;
 		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
 			printf("offloadlab %s (%s)\n", OLAB_VERSION, OLAB_GIT_REV);
-			free(cmds);
 			return EXIT_OK;
 		} else {
 			fprintf(stderr, "offloadlab: unknown option '%s'\n", argv[i]);
 			usage(cmds, n, stderr);
-			free(cmds);
 			return EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
 		usage(cmds, n, stderr);
-		free(cmds);
 		return EXIT_USAGE;
 	}
 	if (!known_command(cmds, n, argv[i])) {
 		fprintf(stderr, "offloadlab: unknown command '%s'\n", argv[i]);
 		usage(cmds, n, stderr);
-		free(cmds);
 		return EXIT_USAGE;
 	}
-	ret = cli_dispatch(cmds, n, "", argc - i, argv + i);
-	free(cmds);
-	return ret;
+	return cli_dispatch(cmds, n, "", argc - i, argv + i);
 }

@@ -299,12 +299,12 @@ static int matrix_run(void *cfg, int argc, char **argv)
 		ret = EXIT_FAIL;
 	m = merge(kind, runs, run_stopping() ? 0 : n);
 	if (g_opts.json) {
-		json_dumpf(m, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
-		putchar('\n');
+		if (cli_json_out("matrix", m))
+			ret = EXIT_FAIL;
 	} else {
 		print_table(kind, m, runs, run_stopping() ? 0 : n, stdout);
+		json_decref(m);
 	}
-	json_decref(m);
 	for (int k = 0; k < n; k++) {
 		json_decref(runs[k].doc);
 		json_decref(runs[k].info);
@@ -312,15 +312,6 @@ static int matrix_run(void *cfg, int argc, char **argv)
 	return ret;
 }
 
-static const struct olab_cmd cmd_matrix = {
-	.name = "matrix",
-	.summary = "run env, check or bench on several kernels (qemu) and merge the results",
-	.args = " -- env|check|bench ...",
-	.opts = matrix_opts,
-	.cfg_size = sizeof(struct matrix_cfg),
-	.cfg_defaults = &defaults,
-	.needs = NEED_ALL,
-	.run = matrix_run,
-	.order = 81,
-};
-DEFINE_COMMAND(cmd_matrix);
+COMMAND(cmd_matrix, "matrix", 81, NEED_ALL, matrix_run,
+	"run env, check or bench on several kernels (qemu) and merge the results",
+	.args = " -- env|check|bench ...", CMD_OPTS(matrix_opts, struct matrix_cfg, &defaults));

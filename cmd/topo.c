@@ -21,17 +21,6 @@
 
 #define NO_CPU UINT64_MAX
 
-static void print_json(json_t *j)
-{
-	if (!j) {
-		fprintf(stderr, "offloadlab topo: cannot build JSON output\n");
-		return;
-	}
-	json_dumpf(j, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(j);
-}
-
 /* ---- topo up ---- */
 
 struct up_cfg {
@@ -88,7 +77,7 @@ static void wait_for_stop(void)
 static void show(const struct topo *t)
 {
 	if (g_opts.json)
-		print_json(topo_to_json(t));
+		cli_json_out("topo up", topo_to_json(t));
 	else
 		topo_print(t, stdout);
 	fflush(stdout);
@@ -138,16 +127,9 @@ static int up_run(void *cfg, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static const struct olab_cmd cmd_topo_up = {
-	.name = "up",
-	.summary = "build the gen <-> dut testbed and print it",
-	.opts = up_opts,
-	.cfg_size = sizeof(struct up_cfg),
-	.cfg_defaults = &up_defaults,
-	.needs = NEED_ALL,
-	.run = up_run,
-	.order = 20,
-};
+CMD(cmd_topo_up, "up", 20, NEED_ALL, up_run,
+	"build the gen <-> dut testbed and print it",
+	CMD_OPTS(up_opts, struct up_cfg, &up_defaults));
 
 /* ---- topo down ---- */
 
@@ -193,8 +175,9 @@ static int down_run(void *cfg, int argc, char **argv)
 		closedir(d);
 
 	if (g_opts.json) {
-		print_json(json_pack("{s:o, s:o, s:i}", "removed", removed, "kept", kept,
-				     "failures", failures));
+		if (cli_json_out("topo down", json_pack("{s:o, s:o, s:i}", "removed", removed,
+							"kept", kept, "failures", failures)))
+			return EXIT_FAIL;
 	} else {
 		size_t i;
 		json_t *e;
@@ -211,13 +194,8 @@ static int down_run(void *cfg, int argc, char **argv)
 	return failures ? EXIT_FAIL : EXIT_OK;
 }
 
-static const struct olab_cmd cmd_topo_down = {
-	.name = "down",
-	.summary = "remove testbeds whose run is gone (left by 'topo up')",
-	.needs = NEED_ALL,
-	.run = down_run,
-	.order = 20,
-};
+CMD(cmd_topo_down, "down", 20, NEED_ALL, down_run,
+	"remove testbeds whose run is gone (left by 'topo up')");
 
 /* ---- topo smoke ---- */
 
@@ -314,10 +292,8 @@ static int smoke_udp(const struct topo *t, struct smoke *s)
 	if (recv(rfd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
 		err = smoke_fail(s, "udp receive (extra datagram)", EPROTO);
 out:
-	if (rfd >= 0)
-		close(rfd);
-	if (sfd >= 0)
-		close(sfd);
+	close_fd(rfd);
+	close_fd(sfd);
 	return err;
 }
 
@@ -329,112 +305,106 @@ static int wait_fd(int fd, short events, int timeout_ms)
 	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
 }
 
-/* One connection gen -> dut carrying 1 MiB of a known pattern. */
-static int smoke_tcp(const struct topo *t, struct smoke *s)
+/* A listener in the DUT, a nonblocking client in gen, and the accepted end. */
+static int smoke_tcp_connect(const struct topo *t, struct smoke *s, int fd[3])
 {
-	static uint8_t chunk[65536];
-	uint64_t end = now_ns() + SMOKE_TIMEOUT_MS * 1000000ull;
 	struct sockaddr_in sa;
-	int lfd = -1, cfd = -1, afd = -1, one = 1, soerr = 0, err;
-	bool eof = false;
-	socklen_t sl;
+	int one = 1, soerr = 0, err;
+	socklen_t sl = sizeof(soerr);
 
 	err = dut_addr(t, SMOKE_TCP_PORT, &sa);
 	if (err)
-		goto out;
-	lfd = netns_socket(&t->dut, AF_INET, SOCK_STREAM, 0);
-	cfd = netns_socket(&t->gen, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (lfd < 0 || cfd < 0) {
-		err = smoke_fail(s, "tcp socket", lfd < 0 ? lfd : cfd);
-		goto out;
-	}
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 1)) {
-		err = smoke_fail(s, "tcp listen", errno);
-		goto out;
-	}
-	if (connect(cfd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS) {
-		err = smoke_fail(s, "tcp connect", errno);
-		goto out;
-	}
-	err = wait_fd(lfd, POLLIN, 5000);
+		return err;
+	fd[0] = netns_socket(&t->dut, AF_INET, SOCK_STREAM, 0);
+	fd[1] = netns_socket(&t->gen, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd[0] < 0 || fd[1] < 0)
+		return smoke_fail(s, "tcp socket", fd[0] < 0 ? fd[0] : fd[1]);
+	setsockopt(fd[0], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd[0], (struct sockaddr *)&sa, sizeof(sa)) || listen(fd[0], 1))
+		return smoke_fail(s, "tcp listen", errno);
+	if (connect(fd[1], (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)
+		return smoke_fail(s, "tcp connect", errno);
+	err = wait_fd(fd[0], POLLIN, 5000);
 	if (!err) {
-		afd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		err = afd < 0 ? -errno : 0;
+		fd[2] = accept4(fd[0], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		err = fd[2] < 0 ? -errno : 0;
 	}
 	if (!err)
-		err = wait_fd(cfd, POLLOUT, 5000);
-	sl = sizeof(soerr);
-	if (!err && !getsockopt(cfd, SOL_SOCKET, SO_ERROR, &soerr, &sl) && soerr)
+		err = wait_fd(fd[1], POLLOUT, 5000);
+	if (!err && !getsockopt(fd[1], SOL_SOCKET, SO_ERROR, &soerr, &sl) && soerr)
 		err = -soerr;
-	if (err) {
-		err = smoke_fail(s, "tcp connect", err);
-		goto out;
-	}
+	return err ? smoke_fail(s, "tcp connect", err) : 0;
+}
 
+/* Send the next chunk of the pattern; shut down writing after the last. */
+static int smoke_tcp_send(int cfd, struct smoke *s)
+{
+	static uint8_t chunk[65536];
+	size_t n = SMOKE_TCP_BYTES - s->tcp_sent;
+	ssize_t w;
+
+	n = n < sizeof(chunk) ? n : sizeof(chunk);
+	for (size_t i = 0; i < n; i++)
+		chunk[i] = pattern(s->tcp_sent + i);
+	w = send(cfd, chunk, n, MSG_NOSIGNAL);
+	if (w < 0 && errno != EAGAIN)
+		return smoke_fail(s, "tcp send", errno);
+	if (w > 0)
+		s->tcp_sent += w;
+	if (s->tcp_sent == SMOKE_TCP_BYTES)
+		shutdown(cfd, SHUT_WR);
+	return 0;
+}
+
+/* Receive what is there and check it against the pattern. */
+static int smoke_tcp_recv(int afd, struct smoke *s, bool *eof)
+{
+	uint8_t rbuf[65536];
+	ssize_t r = recv(afd, rbuf, sizeof(rbuf), 0);
+
+	if (r < 0 && errno != EAGAIN)
+		return smoke_fail(s, "tcp receive", errno);
+	if (r == 0)
+		*eof = true;
+	for (ssize_t i = 0; i < r; i++)
+		if (rbuf[i] != pattern(s->tcp_received + i))
+			return smoke_fail(s, "tcp receive (corrupt byte)", EPROTO);
+	if (r > 0)
+		s->tcp_received += r;
+	return 0;
+}
+
+/* One connection gen -> dut carrying 1 MiB of a known pattern. */
+static int smoke_tcp(const struct topo *t, struct smoke *s)
+{
+	uint64_t end = now_ns() + SMOKE_TIMEOUT_MS * 1000000ull;
+	int fd[3] = { -1, -1, -1 }; /* listener, client, accepted */
+	bool eof = false;
+	int err;
+
+	err = smoke_tcp_connect(t, s, fd);
 	/* Bounded in rounds and in time. */
-	for (int round = 0; round < 1000000 && !eof; round++) {
+	for (int round = 0; !err && round < 1000000 && !eof; round++) {
 		struct pollfd p[2] = {
-			{ .fd = afd, .events = POLLIN },
-			{ .fd = cfd, .events = s->tcp_sent < SMOKE_TCP_BYTES ? POLLOUT : 0 },
+			{ .fd = fd[2], .events = POLLIN },
+			{ .fd = fd[1], .events = s->tcp_sent < SMOKE_TCP_BYTES ? POLLOUT : 0 },
 		};
 		uint64_t now = now_ns();
 
-		if (now >= end || run_stopping()) {
+		if (now >= end || run_stopping())
 			err = smoke_fail(s, "tcp transfer", ETIMEDOUT);
-			goto out;
-		}
-		if (poll(p, 2, (int)((end - now) / 1000000) + 1) < 0 && errno != EINTR) {
+		else if (poll(p, 2, (int)((end - now) / 1000000) + 1) < 0 && errno != EINTR)
 			err = smoke_fail(s, "tcp poll", errno);
-			goto out;
-		}
-		if (s->tcp_sent < SMOKE_TCP_BYTES && (p[1].revents & (POLLOUT | POLLERR))) {
-			size_t n = SMOKE_TCP_BYTES - s->tcp_sent;
-			ssize_t w;
-
-			n = n < sizeof(chunk) ? n : sizeof(chunk);
-			for (size_t i = 0; i < n; i++)
-				chunk[i] = pattern(s->tcp_sent + i);
-			w = send(cfd, chunk, n, MSG_NOSIGNAL);
-			if (w < 0 && errno != EAGAIN) {
-				err = smoke_fail(s, "tcp send", errno);
-				goto out;
-			}
-			if (w > 0)
-				s->tcp_sent += w;
-			if (s->tcp_sent == SMOKE_TCP_BYTES)
-				shutdown(cfd, SHUT_WR);
-		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			uint8_t rbuf[65536];
-			ssize_t r = recv(afd, rbuf, sizeof(rbuf), 0);
-
-			if (r < 0 && errno != EAGAIN) {
-				err = smoke_fail(s, "tcp receive", errno);
-				goto out;
-			}
-			if (r == 0)
-				eof = true;
-			for (ssize_t i = 0; i < r; i++) {
-				if (rbuf[i] != pattern(s->tcp_received + i)) {
-					err = smoke_fail(s, "tcp receive (corrupt byte)", EPROTO);
-					goto out;
-				}
-			}
-			if (r > 0)
-				s->tcp_received += r;
-		}
+		if (!err && s->tcp_sent < SMOKE_TCP_BYTES && (p[1].revents & (POLLOUT | POLLERR)))
+			err = smoke_tcp_send(fd[1], s);
+		if (!err && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			err = smoke_tcp_recv(fd[2], s, &eof);
 	}
-	s->tcp_verified = eof && s->tcp_received == SMOKE_TCP_BYTES;
-	if (!s->tcp_verified)
+	s->tcp_verified = !err && eof && s->tcp_received == SMOKE_TCP_BYTES;
+	if (!err && !s->tcp_verified)
 		err = smoke_fail(s, "tcp transfer (short)", EPROTO);
-out:
-	if (afd >= 0)
-		close(afd);
-	if (cfd >= 0)
-		close(cfd);
-	if (lfd >= 0)
-		close(lfd);
+	for (int i = 0; i < 3; i++)
+		close_fd(fd[i]);
 	return err;
 }
 
@@ -462,13 +432,16 @@ static int smoke_run(void *cfg, int argc, char **argv)
 	ok = !err && s.udp_received == SMOKE_DATAGRAMS && s.udp_in_order && s.tcp_verified;
 
 	if (g_opts.json) {
-		print_json(json_pack("{s:b, s:{s:i, s:i, s:b}, s:{s:I, s:I, s:b}, s:f, s:s?}",
-				     "ok", ok,
-				     "udp", "sent", s.udp_sent, "received", s.udp_received,
-				     "in_order", s.udp_in_order,
-				     "tcp", "sent", (json_int_t)s.tcp_sent,
-				     "received", (json_int_t)s.tcp_received, "verified", s.tcp_verified,
-				     "seconds", secs, "error", s.err[0] ? s.err : NULL));
+		if (cli_json_out("topo smoke",
+				 json_pack("{s:b, s:{s:i, s:i, s:b}, s:{s:I, s:I, s:b}, s:f, s:s?}",
+					   "ok", ok,
+					   "udp", "sent", s.udp_sent, "received", s.udp_received,
+					   "in_order", s.udp_in_order,
+					   "tcp", "sent", (json_int_t)s.tcp_sent,
+					   "received", (json_int_t)s.tcp_received,
+					   "verified", s.tcp_verified,
+					   "seconds", secs, "error", s.err[0] ? s.err : NULL)))
+			return EXIT_FAIL;
 	} else {
 		printf("topo smoke: %s: udp %d/%d datagrams%s, tcp %zu/%u bytes%s (%.2f s)%s%s\n",
 		       ok ? "ok" : "FAILED", s.udp_received, SMOKE_DATAGRAMS,
@@ -479,23 +452,13 @@ static int smoke_run(void *cfg, int argc, char **argv)
 	return ok ? EXIT_OK : EXIT_FAIL;
 }
 
-static const struct olab_cmd cmd_topo_smoke = {
-	.name = "smoke",
-	.summary = "build a testbed, check UDP and TCP gen -> dut, remove it",
-	.needs = NEED_ALL,
-	.run = smoke_run,
-	.order = 20,
-};
+CMD(cmd_topo_smoke, "smoke", 20, NEED_ALL, smoke_run,
+	"build a testbed, check UDP and TCP gen -> dut, remove it");
 
 static const struct olab_cmd *const topo_subcmds[] = {
 	&cmd_topo_up, &cmd_topo_down, &cmd_topo_smoke, NULL,
 };
 
-static const struct olab_cmd cmd_topo = {
-	.name = "topo",
-	.summary = "the gen <-> dut network namespace testbed (up, down, smoke)",
-	.subcmds = topo_subcmds,
-	.needs = NEED_ALL,
-	.order = 20,
-};
-DEFINE_COMMAND(cmd_topo);
+COMMAND(cmd_topo, "topo", 20, NEED_ALL, NULL,
+	"the gen <-> dut network namespace testbed (up, down, smoke)",
+	.subcmds = topo_subcmds);

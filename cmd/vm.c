@@ -66,15 +66,6 @@ static int vm_cmd_run(void *cfg, int argc, char **argv)
 	return r.status;
 }
 
-static const struct olab_cmd cmd_vm = {
-	.name = "vm",
-	.summary = "run an offloadlab command on another kernel, booted in qemu",
-	.args = " -- COMMAND...",
-	.opts = vm_opts,
-	.cfg_size = sizeof(struct vm_cfg),
-	.cfg_defaults = &defaults,
-	.needs = NEED_ALL,
-	.run = vm_cmd_run,
-	.order = 80,
-};
-DEFINE_COMMAND(cmd_vm);
+COMMAND(cmd_vm, "vm", 80, NEED_ALL, vm_cmd_run,
+	"run an offloadlab command on another kernel, booted in qemu",
+	.args = " -- COMMAND...", CMD_OPTS(vm_opts, struct vm_cfg, &defaults));

@@ -23,21 +23,10 @@
 
 static struct ctr_app_shared *map_shared(const char *share)
 {
-	struct ctr_app_shared *sh;
 	char path[320];
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/" STATS_FILE, share);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return NULL;
-	if (ftruncate(fd, sizeof(*sh))) {
-		close(fd);
-		return NULL;
-	}
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	return sh == MAP_FAILED ? NULL : sh;
+	return ctr_app_shared_map(path);
 }
 
 /* Its last stderr line, for "died at start" errors. */
@@ -75,13 +64,56 @@ static int wait_ready(struct ctr_app *a, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+/* The olab-app command line for an app; numbers are formatted into num. */
+struct app_argv {
+	const char *v[24];
+	char num[6][16];
+	int n, nnum;
+};
+
+static void arg_num(struct app_argv *a, const char *opt, long long v)
+{
+	char *buf = a->num[a->nnum++];
+
+	snprintf(buf, sizeof(a->num[0]), "%lld", v);
+	a->v[a->n++] = opt;
+	a->v[a->n++] = buf;
+}
+
+static void app_argv_build(const struct app_opts *app, struct app_argv *a)
+{
+	a->v[a->n++] = CTR_APP;
+	a->v[a->n++] = app_kind_name(app->kind);
+	arg_num(a, "--port", app->port);
+	arg_num(a, "--family", app->family == AF_INET6 ? 6 : 4);
+	if (app->cpu >= 0)
+		arg_num(a, "--cpu", app->cpu);
+	if (app->req_size)
+		arg_num(a, "--req-size", app->req_size);
+	if (app->verify)
+		a->v[a->n++] = "--verify";
+	if (app->rcvbuf > 0)
+		arg_num(a, "--rcvbuf", app->rcvbuf);
+	if (app->max_conns)
+		arg_num(a, "--max-conns", app->max_conns);
+	if (app->timeout_ms)
+		arg_num(a, "--timeout-ms", app->timeout_ms);
+	if (app->sockmap_fd > 0) {
+		a->v[a->n++] = "--sockmap-fd"; /* runc --preserve-fds 1: it is fd 3 in there */
+		a->v[a->n++] = "3";
+	}
+	a->v[a->n++] = "--stats";
+	a->v[a->n++] = CTR_SHARE_DIR "/" STATS_FILE;
+	a->v[a->n] = NULL;
+}
+
 int container_run_app(const struct ctr_app_opts *o, struct ctr_app **out)
 {
-	char port[16], cpu[16], req[16], rcvbuf[16], conns[16], tmo[16], line[160];
-	const char *argv[24];
+	struct app_argv argv = { .n = 0 };
 	struct ctr_opts co;
 	struct ctr_app *a;
-	int n = 0, err;
+	char line[160];
+	int err;
 
 	*out = NULL;
 	if (!o || !app_kind_name(o->app.kind) || !o->app.port ||
@@ -89,54 +121,14 @@ int container_run_app(const struct ctr_app_opts *o, struct ctr_app **out)
 		ctr_set_err("bad app options");
 		return -EINVAL;
 	}
-	argv[n++] = CTR_APP;
-	argv[n++] = app_kind_name(o->app.kind);
-	snprintf(port, sizeof(port), "%u", o->app.port);
-	argv[n++] = "--port";
-	argv[n++] = port;
-	argv[n++] = "--family";
-	argv[n++] = o->app.family == AF_INET6 ? "6" : "4";
-	if (o->app.cpu >= 0) {
-		snprintf(cpu, sizeof(cpu), "%d", o->app.cpu);
-		argv[n++] = "--cpu";
-		argv[n++] = cpu;
-	}
-	if (o->app.req_size) {
-		snprintf(req, sizeof(req), "%u", o->app.req_size);
-		argv[n++] = "--req-size";
-		argv[n++] = req;
-	}
-	if (o->app.verify)
-		argv[n++] = "--verify";
-	if (o->app.rcvbuf > 0) {
-		snprintf(rcvbuf, sizeof(rcvbuf), "%d", o->app.rcvbuf);
-		argv[n++] = "--rcvbuf";
-		argv[n++] = rcvbuf;
-	}
-	if (o->app.max_conns) {
-		snprintf(conns, sizeof(conns), "%u", o->app.max_conns);
-		argv[n++] = "--max-conns";
-		argv[n++] = conns;
-	}
-	if (o->app.timeout_ms) {
-		snprintf(tmo, sizeof(tmo), "%u", o->app.timeout_ms);
-		argv[n++] = "--timeout-ms";
-		argv[n++] = tmo;
-	}
-	if (o->app.sockmap_fd > 0) {
-		argv[n++] = "--sockmap-fd"; /* runc --preserve-fds 1: it is fd 3 in there */
-		argv[n++] = "3";
-	}
-	argv[n++] = "--stats";
-	argv[n++] = CTR_SHARE_DIR "/" STATS_FILE;
-	argv[n] = NULL;
+	app_argv_build(&o->app, &argv);
 
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	a->kind = o->app.kind;
 	a->exit_code = -1;
-	co = (struct ctr_opts){ .name = o->name, .ns = o->ns, .caps = o->caps, .argv = argv,
+	co = (struct ctr_opts){ .name = o->name, .ns = o->ns, .caps = o->caps, .argv = argv.v,
 				.pass_fd = o->app.sockmap_fd > 0 ? o->app.sockmap_fd : -1 };
 	err = ctr_start(&co, &a->ctr);
 	if (err) {

@@ -6,7 +6,10 @@
  */
 #ifndef OLAB_CTR_APP_SHARED_H
 #define OLAB_CTR_APP_SHARED_H
+#include <fcntl.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "lib/apps.h"
 
 enum { CTR_APP_STARTING = 0, CTR_APP_RUNNING = 1, CTR_APP_EXITED = 2 };
@@ -18,5 +21,22 @@ struct ctr_app_shared {
 	uint32_t _pad;
 	struct app_stats st;     /* copied every few ms while it runs */
 };
+
+/* Map the file at path (created, sized) read-write shared, or NULL (errno). */
+static inline struct ctr_app_shared *ctr_app_shared_map(const char *path)
+{
+	struct ctr_app_shared *sh;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return NULL;
+	if (ftruncate(fd, sizeof(*sh))) {
+		close(fd);
+		return NULL;
+	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return sh == MAP_FAILED ? NULL : sh;
+}
 
 #endif

@@ -16,9 +16,11 @@
 #include "lib/manifest.h"
 #include "lib/run.h"
 #include "lib/util.h"
+#include "netns/leftovers.h"
 
 #define MAX_CGROUPS     16
 #define MAX_ENTRIES     1024
+#define MAX_CG_DIRS     64       /* cgroup mounts x our cgroup paths */
 #define RMDIR_TRIES     100      /* x 20 ms */
 #define STOP_WAIT_MS    5000
 
@@ -160,12 +162,6 @@ int ctr_teardown(const char *run_dir, const char *id)
 	return err;
 }
 
-static void add_removed(json_t *removed, const char *kind, const char *name)
-{
-	if (removed)
-		json_array_append_new(removed, json_pack("{s:s, s:s}", "kind", kind, "name", name));
-}
-
 int ctr_clean_run_dir(const char *run_dir, json_t *removed)
 {
 	char root[300];
@@ -183,7 +179,7 @@ int ctr_clean_run_dir(const char *run_dir, json_t *removed)
 			failures++;
 			continue;
 		}
-		add_removed(removed, "container", de->d_name);
+		leftovers_note(removed, "container", de->d_name, NULL);
 	}
 	if (d)
 		closedir(d);
@@ -191,32 +187,26 @@ int ctr_clean_run_dir(const char *run_dir, json_t *removed)
 		pr_warn("containers: cannot remove %s\n", run_dir);
 		failures++;
 	} else {
-		add_removed(removed, "container state", base ? base + 1 : run_dir);
+		leftovers_note(removed, "container state", base ? base + 1 : run_dir, NULL);
 	}
 	return failures;
 }
 
-/* "olab<pid>-ctr" or "olab<pid>-ctr-<name>" of a dead run other than ours. */
-static bool dead_ctr_name(const char *name, bool want_dir)
+/* "olab<pid>-ctr" (want_dir) or "olab<pid>-ctr-<name>" of a dead run other
+ * than ours (only_run's, when not 0). */
+static bool dead_ctr_name(const char *name, bool want_dir, pid_t only_run)
 {
 	pid_t pid = run_prefix_pid(name);
-	const char *p;
+	const char *p = run_prefix_rest(name);
 
-	if (!pid || pid == getpid())
+	if (!pid || pid == getpid() || (only_run && pid != only_run))
 		return false;
-	p = name + strlen(RUN_PREFIX_BASE) + strspn(name + strlen(RUN_PREFIX_BASE), "0123456789");
-	if (want_dir ? strcmp(p, "-ctr") : strncmp(p, "-ctr-", 5))
+	if (want_dir ? strcmp(p, CTR_SUFFIX) : strncmp(p, CTR_SUFFIX "-", strlen(CTR_SUFFIX) + 1))
 		return false;
 	return !run_owner_alive(pid);
 }
 
-/* Note something named like a run's containers that its manifest does not list. */
-static void note_foreign(json_t *not_created, const char *kind, const char *name)
-{
-	if (not_created)
-		json_array_append_new(not_created, json_pack("{s:s, s:s, s:s}", "kind", kind,
-			"name", name, "why", "no manifest of its run lists it (or its identity differs)"));
-}
+#define NOT_LISTED "no manifest of its run lists it (or its identity differs)"
 
 /* Did the run's manifest record container state (it made containers)? */
 static bool run_made_containers(pid_t run)
@@ -232,11 +222,12 @@ static bool run_made_containers(pid_t run)
 	return made;
 }
 
-/* Cgroups of dead runs' containers whose runc state is already gone. */
-static int clean_orphan_cgroups(json_t *removed, json_t *not_created)
+/* The cgroup directories where runc puts containers: each cgroup mount under
+ * /sys/fs/cgroup, at its root and at our own cgroup's path; the number. */
+static int cgroup_dirs(char dirs[][600], int max)
 {
-	char line[1024], mnts[24][256], rel[16][256], dir[600], path[900];
-	int nm = 0, nr = 0, failures = 0;
+	char line[1024], mnts[24][256], rel[16][256];
+	int nm = 0, nr = 0, n = 0;
 	FILE *f;
 
 	f = fopen("/proc/self/mountinfo", "re");
@@ -263,54 +254,81 @@ static int clean_orphan_cgroups(json_t *removed, json_t *not_created)
 	}
 	if (f)
 		fclose(f);
-	for (int m = 0; m < nm; m++) {
-		for (int r = 0; r < nr; r++) {
-			struct dirent *de;
-			DIR *d;
+	for (int m = 0; m < nm; m++)
+		for (int r = 0; r < nr && n < max; r++)
+			snprintf(dirs[n++], 600, "%.255s%.255s", mnts[m], rel[r]);
+	return n;
+}
 
-			snprintf(dir, sizeof(dir), "%.255s%.255s", mnts[m], rel[r]);
-			d = opendir(dir);
-			for (int i = 0; d && i < 4 * MAX_ENTRIES && (de = readdir(d)); i++) {
-				if (de->d_type != DT_DIR || !dead_ctr_name(de->d_name, false))
-					continue;
-				snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-				if (!run_made_containers(run_prefix_pid(de->d_name))) {
-					note_foreign(not_created, "container cgroup", path);
-					continue;
-				}
-				if (cgroup_remove(path, 0)) {
-					pr_warn("containers: cannot remove cgroup %s\n", path);
-					failures++;
-				} else {
-					add_removed(removed, "container cgroup", path);
-				}
+/*
+ * Cgroups of dead runs' containers (only_run's, 0: all) whose runc state is
+ * gone: removed when the run's manifest says it made containers (remove),
+ * else noted as not created by us.  The number of failures.
+ */
+static int sweep_orphan_cgroups(pid_t only_run, bool remove, struct leftovers_report *r)
+{
+	char dirs[MAX_CG_DIRS][600], path[900];
+	int n = cgroup_dirs(dirs, MAX_CG_DIRS), failures = 0;
+
+	for (int k = 0; k < n; k++) {
+		struct dirent *de;
+		DIR *d = opendir(dirs[k]);
+
+		for (int i = 0; d && i < 4 * MAX_ENTRIES && (de = readdir(d)); i++) {
+			if (de->d_type != DT_DIR || !dead_ctr_name(de->d_name, false, only_run))
+				continue;
+			snprintf(path, sizeof(path), "%.599s/%.255s", dirs[k], de->d_name);
+			if (!run_made_containers(run_prefix_pid(de->d_name))) {
+				leftovers_note(r->foreign, "container cgroup", path, NOT_LISTED);
+			} else if (!remove) {
+				continue;
+			} else if (cgroup_remove(path, 0)) {
+				pr_warn("containers: cannot remove cgroup %s\n", path);
+				failures++;
+			} else {
+				leftovers_note(r->removed, "container cgroup", path, NULL);
 			}
-			if (d)
-				closedir(d);
 		}
+		if (d)
+			closedir(d);
 	}
 	return failures;
 }
 
-int containers_clean_dead(json_t *removed, json_t *not_created)
+/* A dead run's container state entry (named after it, checked by the sweep):
+ * its containers, run directory and cgroups. */
+static int clean_entry(pid_t run, const struct manifest_entry *e, struct leftovers_report *r)
+{
+	int failures = 0;
+
+	if (manifest_entry_present(e, NULL, 0))
+		failures += ctr_clean_run_dir(e->path, r->removed);
+	return failures + sweep_orphan_cgroups(run, true, r);
+}
+
+/* Container state directories and cgroups no manifest lists. */
+static void scan(pid_t only_run, struct leftovers_report *r)
 {
 	char path[512];
 	struct dirent *de;
-	int failures = 0;
-	DIR *d;
+	DIR *d = opendir(RUN_STATE_DIR);
 
-	d = opendir(RUN_STATE_DIR);
 	for (int i = 0; d && i < 4 * MAX_ENTRIES && (de = readdir(d)); i++) {
-		if (!dead_ctr_name(de->d_name, true))
+		if (!dead_ctr_name(de->d_name, true, only_run))
 			continue;
 		snprintf(path, sizeof(path), RUN_STATE_DIR "/%s", de->d_name);
-		if (!manifest_lists(run_prefix_pid(de->d_name), MANIFEST_CTR_STATE, path)) {
-			note_foreign(not_created, "container state", path);
-			continue;
-		}
-		failures += ctr_clean_run_dir(path, removed);
+		if (!manifest_lists(run_prefix_pid(de->d_name), MANIFEST_CTR_STATE, path))
+			leftovers_note(r->foreign, "container state", path, NOT_LISTED);
 	}
 	if (d)
 		closedir(d);
-	return failures + clean_orphan_cgroups(removed, not_created);
+	sweep_orphan_cgroups(only_run, false, r);
 }
+
+static const struct leftovers_handler containers_leftovers = {
+	.kind = MANIFEST_CTR_STATE,
+	.suffix = CTR_SUFFIX,
+	.clean = clean_entry,
+	.scan = scan,
+};
+LEFTOVERS_HANDLER(containers_leftovers);

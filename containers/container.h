@@ -24,8 +24,9 @@
  *
  * Lifecycle: runc create / start / state / kill / delete.  Each container's
  * removal (kill, delete, cgroups, bundle) is registered with cleanup_add; the
- * run directory is removed after its last container.  containers_clean_dead()
- * removes what SIGKILLed runs left.
+ * run directory is removed after its last container.  What SIGKILLed runs
+ * left goes in the one sweep (netns/leftovers.h): containers/clean.c adds a
+ * handler for their manifest entry (MANIFEST_CTR_STATE).
  */
 #ifndef OLAB_CONTAINER_H
 #define OLAB_CONTAINER_H
@@ -117,15 +118,6 @@ int ctr_runc_version(char *buf, size_t len);
 
 /* Why the last ctr_ or container_ call of this thread failed, one line. */
 const char *ctr_last_error(void);
-
-/*
- * Remove the containers of runs that are dead (their lock is free): kill,
- * `runc delete`, cgroups, then RUN_STATE_DIR/<prefix>-ctr (rootfs, state,
- * bundles).  Appends {"kind": "container"|"container state", "name": ...} to
- * removed (may be NULL).  Returns the number of failures (0: all removed).
- * For `offloadlab clean`: call it before removing run state and cgroups.
- */
-int containers_clean_dead(json_t *removed, json_t *not_created);
 
 /* ---- apps in containers --------------------------------------------- */
 

@@ -142,10 +142,8 @@ int ctr_runc(const char *root, struct runc_io *io, int timeout_ms, const char *c
 			_exit(125);
 		child_exec(runc, argv, io, op[1], ep[1]);
 	}
-	if (op[1] >= 0)
-		close(op[1]);
-	if (ep[1] >= 0)
-		close(ep[1]);
+	close_fd(op[1]);
+	close_fd(ep[1]);
 	op[1] = ep[1] = -1;
 	/* Read until both pipes close, bounded by the deadline. */
 	for (int i = 0; i < 100000 && (op[0] >= 0 || ep[0] >= 0); i++) {
@@ -176,10 +174,8 @@ int ctr_runc(const char *root, struct runc_io *io, int timeout_ms, const char *c
 	}
 out:
 	for (int i = 0; i < 2; i++) {
-		if (op[i] >= 0)
-			close(op[i]);
-		if (ep[i] >= 0)
-			close(ep[i]);
+		close_fd(op[i]);
+		close_fd(ep[i]);
 	}
 	return ret;
 }

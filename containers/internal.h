@@ -5,6 +5,9 @@
 #include <jansson.h>
 
 #define CTR_RUNC_TIMEOUT_MS 30000
+/* After the run prefix: its state directory "olab<pid>-ctr", container ids
+ * and cgroups "olab<pid>-ctr-<name>". */
+#define CTR_SUFFIX "-ctr"
 
 /* The static binaries, embedded by containers/blobs.c. */
 extern const char ctr_blob_helper[], ctr_blob_helper_end[];

@@ -36,7 +36,7 @@ static char prepared_for[32];       /* run prefix whose rootfs is ready */
 
 int ctr_run_dir(char *buf, size_t len)
 {
-	int n = snprintf(buf, len, RUN_STATE_DIR "/%s-ctr", run_prefix());
+	int n = snprintf(buf, len, RUN_STATE_DIR "/%s" CTR_SUFFIX, run_prefix());
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

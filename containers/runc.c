@@ -211,30 +211,16 @@ static void warn_dangerous_caps(const struct ctr *c, uint64_t caps)
 		c->id, list);
 }
 
-int ctr_start(const struct ctr_opts *o, struct ctr **out)
+/* A new container's bundle directory, its removal registered. */
+static int bundle_new(const struct ctr_opts *o, const char *run_dir, struct ctr **out)
 {
-	char run_dir[256], root[300], msg[CTR_ERR_LEN];
-	const char *create[] = { "create", "--bundle", NULL, NULL, NULL, NULL, NULL };
-	const char *start[] = { "start", NULL, NULL };
-	struct runc_io io = { .out_fd = -1, .err_fd = -1, .pass_fd = -1 };
-	struct ctr *c;
+	struct ctr *c = calloc(1, sizeof(*c));
 	int err;
 
-	*out = NULL;
-	if (!o || !name_ok(o->name) || !o->ns || !o->ns->name[0] || !o->argv || !o->argv[0]) {
-		ctr_set_err("bad container options (name '%s')", o && o->name ? o->name : "");
-		return -EINVAL;
-	}
-	err = containers_prepare();
-	if (err)
-		return err;
-	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->cleanup = -1;
-	ctr_run_dir(run_dir, sizeof(run_dir));
-	ctr_root(run_dir, root, sizeof(root));
-	snprintf(c->id, sizeof(c->id), "%s-ctr-%s", run_prefix(), o->name);
+	snprintf(c->id, sizeof(c->id), "%s" CTR_SUFFIX "-%s", run_prefix(), o->name);
 	if (snprintf(c->bundle, sizeof(c->bundle), "%s/%s", run_dir, o->name) >=
 	    (int)sizeof(c->bundle)) {
 		free(c);
@@ -258,30 +244,28 @@ int ctr_start(const struct ctr_opts *o, struct ctr **out)
 		return err;
 	}
 	cgroup2_paths(c);
-	err = mkdir_p(c->share, 0755);
-	if (!err)
-		err = write_config(o, c, run_dir);
-	if (err) {
-		ctr_set_err("cannot write the bundle of %s: %s", c->id, strerror(-err));
-		goto fail;
-	}
-	io.out_fd = open_log(c, "out");
-	io.err_fd = open_log(c, "err");
-	if (io.out_fd < 0 || io.err_fd < 0) {
-		err = io.out_fd < 0 ? io.out_fd : io.err_fd;
-		ctr_set_err("cannot open the logs of %s: %s", c->id, strerror(-err));
-		goto fail;
-	}
-	create[2] = c->bundle;
+	*out = c;
+	return 0;
+}
+
+/* `runc create` (handing o->pass_fd over as fd 3), its pid, `runc start`. */
+static int runc_create_start(const struct ctr_opts *o, struct ctr *c, const char *root,
+			     struct runc_io *io)
+{
+	const char *create[] = { "create", "--bundle", c->bundle, NULL, NULL, NULL, NULL };
+	const char *start[] = { "start", c->id, NULL };
+	char msg[CTR_ERR_LEN];
+	int err;
+
 	if (o->pass_fd > 2) {
 		create[3] = "--preserve-fds";
 		create[4] = "1";
 		create[5] = c->id;
-		io.pass_fd = o->pass_fd;
+		io->pass_fd = o->pass_fd;
 	} else {
 		create[3] = c->id;
 	}
-	err = ctr_runc(root, &io, START_TIMEOUT_MS, create);
+	err = ctr_runc(root, io, START_TIMEOUT_MS, create);
 	if (err) {
 		char log[4096];
 
@@ -289,35 +273,68 @@ int ctr_start(const struct ctr_opts *o, struct ctr **out)
 		ctr_runc_msg(log, msg, sizeof(msg));
 		ctr_set_err("runc create %s failed: %s", c->id,
 			    err == -ETIMEDOUT ? "timed out" : msg[0] ? msg : "no message");
-		err = err < 0 ? err : -ECHILD;
-		goto fail;
+		return err < 0 ? err : -ECHILD;
 	}
 	err = state_of(root, c->id, NULL, 0, &c->pid);
 	if (err) {
 		ctr_set_err("runc state %s failed after create", c->id);
-		goto fail;
+		return err;
 	}
-	start[1] = c->id;
 	err = runc_simple(root, START_TIMEOUT_MS, msg, sizeof(msg), start);
 	if (err) {
 		ctr_set_err("runc start %s failed: %s", c->id, msg[0] ? msg : "no message");
-		err = err < 0 ? err : -ECHILD;
-		goto fail;
+		return err < 0 ? err : -ECHILD;
 	}
-	close(io.out_fd);
-	close(io.err_fd);
+	return 0;
+}
+
+int ctr_start(const struct ctr_opts *o, struct ctr **out)
+{
+	char run_dir[256], root[300];
+	struct runc_io io = { .out_fd = -1, .err_fd = -1, .pass_fd = -1 };
+	struct ctr *c = NULL;
+	int err;
+
+	*out = NULL;
+	if (!o || !name_ok(o->name) || !o->ns || !o->ns->name[0] || !o->argv || !o->argv[0]) {
+		ctr_set_err("bad container options (name '%s')", o && o->name ? o->name : "");
+		return -EINVAL;
+	}
+	err = containers_prepare();
+	if (err)
+		return err;
+	ctr_run_dir(run_dir, sizeof(run_dir));
+	ctr_root(run_dir, root, sizeof(root));
+	err = bundle_new(o, run_dir, &c);
+	if (err)
+		return err;
+	err = mkdir_p(c->share, 0755);
+	if (!err)
+		err = write_config(o, c, run_dir);
+	if (err) {
+		ctr_set_err("cannot write the bundle of %s: %s", c->id, strerror(-err));
+		goto out;
+	}
+	io.out_fd = open_log(c, "out");
+	io.err_fd = open_log(c, "err");
+	if (io.out_fd < 0 || io.err_fd < 0) {
+		err = io.out_fd < 0 ? io.out_fd : io.err_fd;
+		ctr_set_err("cannot open the logs of %s: %s", c->id, strerror(-err));
+		goto out;
+	}
+	err = runc_create_start(o, c, root, &io);
+out:
+	close_fd(io.out_fd);
+	close_fd(io.err_fd);
+	if (err) {
+		cleanup_run(c->cleanup);
+		free(c);
+		return err;
+	}
 	warn_dangerous_caps(c, o->caps);
 	pr_debug("containers: %s started, pid %d\n", c->id, (int)c->pid);
 	*out = c;
 	return 0;
-fail:
-	if (io.out_fd >= 0)
-		close(io.out_fd);
-	if (io.err_fd >= 0)
-		close(io.err_fd);
-	cleanup_run(c->cleanup);
-	free(c);
-	return err;
 }
 
 int ctr_status(struct ctr *c, char *buf, size_t len)

@@ -433,8 +433,7 @@ static int tcp_main(struct ctx *c, bool echo)
 	/* Connections still open are closed with the process. */
 cleanup:
 	free(rbuf);
-	if (ep >= 0)
-		close(ep);
+	close_fd(ep);
 	close(lfd);
 	return ret;
 }

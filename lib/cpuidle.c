@@ -116,8 +116,7 @@ json_t *cpuidle_info_json(const struct cpuidle_info *ci)
 /* A forked child must not keep the parent's request alive. */
 static void close_in_child(void)
 {
-	if (hold.fd >= 0)
-		close(hold.fd);
+	close_fd(hold.fd);
 	hold.fd = -1;
 }
 

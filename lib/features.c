@@ -240,6 +240,35 @@ static int cgroup_prepare(struct probe_env *env, const char **where)
 	return h;
 }
 
+/* What the child's answer (r from read_answer, its wait status) says: the
+ * probe's error, and where it came from (into what if it is ours). */
+static int answer_error(int r, int status, struct probe_msg *m, struct feature_status *st,
+			char *what, size_t len, const char **where)
+{
+	if (r == 1) {
+		m->where[sizeof(m->where) - 1] = '\0';
+		*where = m->where;
+		return m->err;
+	}
+	*where = what;
+	if (r == -EINTR) {
+		st->probe_failed = true;
+		*where = "interrupted";
+		return -EINTR;
+	}
+	if (r == -ETIMEDOUT) {
+		snprintf(what, len, "no answer within %d ms", FEATURE_PROBE_TIMEOUT_MS);
+		return -ETIMEDOUT;
+	}
+	if (WIFSIGNALED(status)) {
+		snprintf(what, len, "probe killed by signal %d", WTERMSIG(status));
+		return -ECANCELED;
+	}
+	snprintf(what, len, "probe exited with status %d without an answer",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return r < 0 ? r : -EPROTO;
+}
+
 static void run_probe(enum feature_id id, struct feature_status *st)
 {
 	const struct feature_desc *d = &feature_table[id];
@@ -295,33 +324,10 @@ static void run_probe(enum feature_id id, struct feature_status *st)
 	reap(pid, r >= 0 ? now_ns() + 2000000000ull : 0, &status);
 	if (kc >= 0)
 		cleanup_forget(kc);
-	if (r == 1) {
-		err = m.err;
-		m.where[sizeof(m.where) - 1] = '\0';
-		where = m.where;
-	} else if (r == -EINTR) {
-		err = -EINTR;
-		st->probe_failed = true;
-		where = "interrupted";
-	} else if (r == -ETIMEDOUT) {
-		err = -ETIMEDOUT;
-		snprintf(what, sizeof(what), "no answer within %d ms", FEATURE_PROBE_TIMEOUT_MS);
-		where = what;
-	} else if (WIFSIGNALED(status)) {
-		err = -ECANCELED;
-		snprintf(what, sizeof(what), "probe killed by signal %d", WTERMSIG(status));
-		where = what;
-	} else {
-		err = r < 0 ? r : -EPROTO;
-		snprintf(what, sizeof(what), "probe exited with status %d without an answer",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		where = what;
-	}
+	err = answer_error(r, status, &m, st, what, sizeof(what), &where);
 out:
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
+	close_fd(pfd[0]);
+	close_fd(pfd[1]);
 	if (cg >= 0)
 		cleanup_run(cg);
 	st->err = err > 0 ? -err : err;

@@ -248,8 +248,7 @@ int probe_tcp_pair(int *cli, int *srv)
 	*srv = s;
 	c = s = -1;
 cleanup:
-	if (c >= 0)
-		close(c);
+	close_fd(c);
 	close(lfd);
 	return err;
 }
@@ -301,8 +300,7 @@ int probe_udp_roundtrip(void)
 	}
 	err = probe_recv_expect(s, "olab", 4, 1000);
 cleanup:
-	if (c >= 0)
-		close(c);
+	close_fd(c);
 	close(s);
 	return err;
 }

@@ -152,8 +152,7 @@ static int probe_tcx(struct probe_env *env, struct probe *skel)
 	}
 	err = probe_kick_until_hit(env, skel, offsetof(struct probe__bss, tcx_hits));
 cleanup:
-	if (link >= 0)
-		close(link);
+	close_fd(link);
 	return err;
 }
 
@@ -193,8 +192,7 @@ static int probe_netfilter_link(struct probe_env *env, struct probe *skel)
 		err = -ENODATA;
 	}
 cleanup:
-	if (link >= 0)
-		close(link);
+	close_fd(link);
 	return err;
 }
 
@@ -237,10 +235,8 @@ static int sockmap_roundtrip(struct probe_env *env, struct bpf_map *map,
 	if (err)
 		env->where = "receive through the map";
 cleanup:
-	if (c >= 0)
-		close(c);
-	if (s >= 0)
-		close(s);
+	close_fd(c);
+	close_fd(s);
 	return err;
 }
 

@@ -146,8 +146,7 @@ static int ensure_nofile(unsigned n)
 static void close_fds(struct gen_ctx *g)
 {
 	for (unsigned i = 0; g->fds && i < g->nfds; i++)
-		if (g->fds[i] >= 0)
-			close(g->fds[i]);
+		close_fd(g->fds[i]);
 	free(g->fds);
 	g->fds = NULL;
 }

@@ -170,8 +170,7 @@ static void *tcp_sink_main(void *arg)
 out:
 	for (int k = 0; k < nconns; k++)
 		close(conns[k]);
-	if (ep >= 0)
-		close(ep);
+	close_fd(ep);
 	free(conns);
 	free(buf);
 	return NULL;
@@ -183,8 +182,7 @@ static void sink_free(struct gen_sink *s)
 	for (unsigned i = 0; i < s->nthr; i++) {
 		if (s->thr[i].started)
 			pthread_join(s->thr[i].tid, NULL);
-		if (s->thr[i].fd >= 0)
-			close(s->thr[i].fd);
+		close_fd(s->thr[i].fd);
 	}
 	bpf_link__destroy(s->link);
 	gen__destroy(s->skel);

@@ -15,6 +15,7 @@
 #include "lib/gen.h"
 #include "lib/log.h"
 #include "lib/run.h"
+#include "lib/util.h"
 #include "netns/link.h"
 #include "netns/netns.h"
 
@@ -130,10 +131,8 @@ out:
 
 void gen_topo_detach(struct topo *t)
 {
-	if (t->gen.fd >= 0)
-		close(t->gen.fd);
-	if (t->dut.fd >= 0)
-		close(t->dut.fd);
+	close_fd(t->gen.fd);
+	close_fd(t->dut.fd);
 	t->gen.fd = t->dut.fd = -1;
 	t->gen.name[0] = t->dut.name[0] = '\0';
 	t->up = false;

@@ -56,8 +56,7 @@ static void manifest_cleanup(const char *path, long run)
 	struct manifest m = { 0 };
 
 	if (!pthread_mutex_trylock(&mlock)) {
-		if (mfd >= 0)
-			close(mfd);
+		close_fd(mfd);
 		mfd = -1;
 		mprefix[0] = '\0';
 		pthread_mutex_unlock(&mlock);

@@ -105,16 +105,27 @@ static void *signal_watch(void *arg)
 static void close_signal_pipe(void)
 {
 	for (int i = 0; i < 2; i++) {
-		if (sig_pipe[i] >= 0)
-			close(sig_pipe[i]);
+		close_fd(sig_pipe[i]);
 		sig_pipe[i] = -1;
 	}
+}
+
+/* Block SIGINT, SIGTERM and SIGHUP in this thread; the old mask into old. */
+static void block_stop_signals(sigset_t *old)
+{
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop, old);
 }
 
 /* The watcher blocks the stop signals, so they interrupt the main thread. */
 static int start_signal_watch(void)
 {
-	sigset_t stop, old;
+	sigset_t old;
 	pthread_t th;
 	int err;
 
@@ -125,11 +136,7 @@ static int start_signal_watch(void)
 		close_signal_pipe();
 		return err;
 	}
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	block_stop_signals(&old);
 	err = pthread_create(&th, NULL, signal_watch, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
@@ -150,8 +157,7 @@ static void at_exit(void)
 static void unlink_lock(const char *name, long num)
 {
 	unlink(name);
-	if (lock_fd >= 0)
-		close(lock_fd);
+	close_fd(lock_fd);
 	lock_fd = -1;
 }
 
@@ -184,8 +190,7 @@ int run_init(void)
 		err = -errno;
 
 		pr_warn("offloadlab: cannot take the run lock %s: %s\n", path, strerror(errno));
-		if (lock_fd >= 0)
-			close(lock_fd);
+		close_fd(lock_fd);
 		lock_fd = -1;
 		return err ? err : -EIO;
 	}
@@ -306,22 +311,17 @@ void cleanup_disown(void)
 		entries[i].used = false;
 	pthread_mutex_unlock(&lock);
 	owner_pid = 0;
-	if (lock_fd >= 0)
-		close(lock_fd);
+	close_fd(lock_fd);
 	lock_fd = -1;
 }
 
 pid_t run_fork(void)
 {
-	sigset_t stop, old;
+	sigset_t old;
 	pid_t pid;
 	int saved;
 
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	block_stop_signals(&old);
 	pid = fork();
 	saved = errno;
 	if (pid == 0)
@@ -344,6 +344,14 @@ pid_t run_prefix_pid(const char *s)
 	while (*s >= '0' && *s <= '9' && pid < 100000000)
 		pid = pid * 10 + (*s++ - '0');
 	return (pid_t)pid;
+}
+
+const char *run_prefix_rest(const char *s)
+{
+	if (!run_prefix_pid(s))
+		return NULL;
+	s += strlen(RUN_PREFIX_BASE);
+	return s + strspn(s, "0123456789");
 }
 
 bool run_owner_alive(pid_t pid)

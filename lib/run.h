@@ -67,6 +67,9 @@ int run_count_live_others(void);
 
 /* Parse "olab<pid>" at the start of s; return pid or 0. */
 pid_t run_prefix_pid(const char *s);
+/* What follows "olab<pid>" in s ("-ctr", ".lock", ...), or NULL when s does
+ * not start with a run prefix. */
+const char *run_prefix_rest(const char *s);
 /* True when the run that owns prefix "olab<pid>" is still alive (holds its lock). */
 bool run_owner_alive(pid_t pid);
 /* Remove a dead run's lock file while holding its lock, so a live run that

@@ -19,6 +19,12 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 void sleep_ns(uint64_t ns)
 {
 	struct timespec ts = { .tv_sec = ns / 1000000000ull, .tv_nsec = ns % 1000000000ull };

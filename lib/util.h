@@ -12,6 +12,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 void sleep_ns(uint64_t ns);
+/* close(fd) when it is open (>= 0): for cleanup paths. */
+void close_fd(int fd);
 
 /* Whole-file I/O; return 0 or -errno. */
 int write_file(const char *path, const char *s);

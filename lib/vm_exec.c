@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "lib/util.h"
 #include "lib/vm_exec.h"
 
 struct exec_spec {
@@ -45,8 +46,7 @@ int vm_spawn(struct proc *p, const char *const *argv, const char *cwd, const cha
 	if (log && fd < 0)
 		return -errno;
 	ret = spawn_fd(p, argv, cwd, fd, fd);
-	if (fd >= 0)
-		close(fd);
+	close_fd(fd);
 	return ret;
 }
 

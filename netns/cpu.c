@@ -175,15 +175,24 @@ static bool ifname_ok(const char *ifname)
 	       strcmp(ifname, ".") && strcmp(ifname, "..");
 }
 
-int link_set_threaded_napi(const struct netns *ns, const char *ifname, bool on)
+/* class/net/<ifname>/<file> in ns's sysfs: write val, or (val NULL) read it into buf. */
+static int link_sysfs(const struct netns *ns, const char *ifname, const char *file,
+		      const char *val, char *buf, size_t len)
 {
 	char rel[128];
-	int err;
 
 	if (!ifname_ok(ifname))
 		return -EINVAL;
-	snprintf(rel, sizeof(rel), "class/net/%s/threaded", ifname);
-	err = netns_sysfs_write(ns, rel, on ? "1" : "0");
+	snprintf(rel, sizeof(rel), "class/net/%s/%s", ifname, file);
+	return val ? netns_sysfs_write(ns, rel, val) : netns_sysfs_read(ns, rel, buf, len);
+}
+
+#define RPS_FILE "queues/rx-0/rps_cpus"
+
+int link_set_threaded_napi(const struct netns *ns, const char *ifname, bool on)
+{
+	int err = link_sysfs(ns, ifname, "threaded", on ? "1" : "0", NULL, 0);
+
 	if (err)
 		pr_debug("link %s: cannot turn threaded NAPI %s: %s%s\n", ifname, on ? "on" : "off",
 			 strerror(-err), err == -EIO || err == -EOPNOTSUPP ?
@@ -193,28 +202,19 @@ int link_set_threaded_napi(const struct netns *ns, const char *ifname, bool on)
 
 int link_get_threaded_napi(const struct netns *ns, const char *ifname)
 {
-	char rel[128], buf[32];
-	int err;
+	char buf[32];
+	int err = link_sysfs(ns, ifname, "threaded", NULL, buf, sizeof(buf));
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	snprintf(rel, sizeof(rel), "class/net/%s/threaded", ifname);
-	err = netns_sysfs_read(ns, rel, buf, sizeof(buf));
-	if (err)
-		return err;
-	return atoi(buf);
+	return err ? err : atoi(buf);
 }
 
 int link_set_rps(const struct netns *ns, const char *ifname, uint64_t cpumask)
 {
-	char rel[128], val[32];
+	char val[32];
 	int err;
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	snprintf(rel, sizeof(rel), "class/net/%s/queues/rx-0/rps_cpus", ifname);
 	snprintf(val, sizeof(val), "%llx", (unsigned long long)cpumask);
-	err = netns_sysfs_write(ns, rel, val);
+	err = link_sysfs(ns, ifname, RPS_FILE, val, NULL, 0);
 	if (err)
 		pr_debug("link %s: cannot set RPS mask %s: %s\n", ifname, val, strerror(-err));
 	return err;
@@ -222,14 +222,10 @@ int link_set_rps(const struct netns *ns, const char *ifname, uint64_t cpumask)
 
 int link_get_rps(const struct netns *ns, const char *ifname, uint64_t *cpumask)
 {
-	char rel[128], buf[256], hex[256];
+	char buf[256], hex[256];
 	size_t n = 0;
-	int err;
+	int err = link_sysfs(ns, ifname, RPS_FILE, NULL, buf, sizeof(buf));
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	snprintf(rel, sizeof(rel), "class/net/%s/queues/rx-0/rps_cpus", ifname);
-	err = netns_sysfs_read(ns, rel, buf, sizeof(buf));
 	if (err)
 		return err;
 	/* "00000000,00000003": keep the low 64 bits. */

@@ -16,6 +16,39 @@
 #include "netns/netns.h"
 
 #define MAX_PROCS 1000000
+#define MAX_HANDLERS 8
+#define MAX_DIR_ENTRIES 100000
+
+REGISTRY_DECLARE(olab_leftovers);
+
+static size_t handlers(const struct leftovers_handler **out)
+{
+	return REGISTRY_LOAD(olab_leftovers, struct leftovers_handler, order, out, MAX_HANDLERS);
+}
+
+static const struct leftovers_handler *handler_of(enum manifest_kind kind)
+{
+	const struct leftovers_handler *h[MAX_HANDLERS];
+	size_t n = handlers(h);
+
+	for (size_t i = 0; i < n; i++)
+		if (h[i]->kind == kind)
+			return h[i];
+	return NULL;
+}
+
+/* "olab<pid><suffix>..." of a handler: its own, not the generic scans'. */
+static bool handler_owns(const char *name)
+{
+	const struct leftovers_handler *h[MAX_HANDLERS];
+	const char *rest = run_prefix_rest(name);
+	size_t n = handlers(h);
+
+	for (size_t i = 0; rest && i < n; i++)
+		if (!strncmp(rest, h[i]->suffix, strlen(h[i]->suffix)))
+			return true;
+	return false;
+}
 
 void leftovers_note(json_t *list, const char *kind, const char *name, const char *why)
 {
@@ -235,30 +268,36 @@ static bool adopt_mounted_file(const struct manifest_entry *e, struct leftovers_
 	return true;
 }
 
-static void remove_entry(pid_t run, const struct manifest_entry *e, const char *cg_root,
-			 struct leftovers_report *r)
+/* The entries of handlers (h: their pass, which comes first) or the others;
+ * false when an entry's removal failed. */
+static bool remove_entry(pid_t run, const struct manifest_entry *e, const char *cg_root,
+			 const struct leftovers_handler *h, struct leftovers_report *r)
 {
 	const char *kind = manifest_kind_name(e->kind), *why = NULL;
 	char differs[160];
 	int err;
 
-	/* Containers go first, through containers_clean_dead(), which checks this entry. */
-	if (e->kind == MANIFEST_PROCESS || e->kind == MANIFEST_CTR_STATE)
-		return;
+	if (e->kind == MANIFEST_PROCESS || h != handler_of(e->kind))
+		return true;
 	if (strlen(e->path) <= strlen(kind_base(e->kind, cg_root)) || !owned_entry(e, cg_root, run)) {
 		snprintf(differs, sizeof(differs), "manifest entry not named after run "
 			 RUN_PREFIX_BASE "%d", (int)run);
 		leftovers_note(r->foreign, kind, e->path, differs);
-		return;
+		return true;
+	}
+	if (h) {
+		err = h->clean(run, e, r);
+		r->failures += err;
+		return !err;
 	}
 	if (!manifest_entry_present(e, differs, sizeof(differs))) {
 		if (adopt_mounted_file(e, r))
-			return;
+			return true;
 		/* A namespace file with something mounted on it: its "netns"
 		 * entry (or the look-alike scan) speaks for it. */
 		if (differs[0] && e->kind != MANIFEST_NETNS_FILE)
 			leftovers_note(r->foreign, kind, report_name(e), differs);
-		return;
+		return true;
 	}
 	err = remove_object(e, &why);
 	if (err && why) {
@@ -269,6 +308,7 @@ static void remove_entry(pid_t run, const struct manifest_entry *e, const char *
 	} else {
 		leftovers_note(r->removed, kind, report_name(e), NULL);
 	}
+	return true;
 }
 
 static void remove_state(const char *path, struct leftovers_report *r)
@@ -290,9 +330,16 @@ int manifest_clean_run(pid_t run, struct leftovers_report *r)
 	if (err)
 		return err;
 	mount_point_of("cgroup2", cg_root, sizeof(cg_root));
+	/* Containers first: their processes are not the run's descendants. */
+	for (size_t i = 0; i < m.n; i++) {
+		const struct leftovers_handler *h = handler_of(m.e[i].kind);
+
+		if (h)
+			left |= !remove_entry(run, &m.e[i], cg_root, h, r);
+	}
 	kill_tied(&m, r);
 	for (size_t i = m.n; i-- > 0;)	/* newest first: a cgroup's children before it */
-		remove_entry(run, &m.e[i], cg_root, r);
+		remove_entry(run, &m.e[i], cg_root, NULL, r);
 	for (size_t i = 0; i < m.n && !left; i++)
 		left = manifest_entry_present(&m.e[i], NULL, 0);
 	manifest_free(&m);
@@ -349,15 +396,6 @@ static const char *display_name(enum manifest_kind kind, const char *path)
 	return (kind == MANIFEST_NETNS || kind == MANIFEST_NETNS_FILE) && slash ? slash + 1 : path;
 }
 
-/* containers_clean_dead() owns the "olab<pid>-ctr..." cgroups. */
-static bool container_name(const char *name)
-{
-	const char *rest = name + strlen(RUN_PREFIX_BASE);
-
-	rest += strspn(rest, "0123456789");
-	return !strncmp(rest, "-ctr", 4);
-}
-
 static void scan_dir(enum manifest_kind kind, const char *dir, pid_t only_run, json_t *kept,
 		     struct leftovers_report *r)
 {
@@ -366,11 +404,11 @@ static void scan_dir(enum manifest_kind kind, const char *dir, pid_t only_run, j
 	struct dirent *de;
 	DIR *d = *dir ? opendir(dir) : NULL;
 
-	for (int i = 0; d && i < 100000 && (de = readdir(d)); i++) {
+	for (int i = 0; d && i < MAX_DIR_ENTRIES && (de = readdir(d)); i++) {
 		pid_t pid = run_prefix_pid(de->d_name);
 
 		if (!pid || pid == getpid() || (only_run && pid != only_run) ||
-		    (kind == MANIFEST_CGROUP && container_name(de->d_name)))
+		    (kind == MANIFEST_CGROUP && handler_owns(de->d_name)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (run_owner_alive(pid))
@@ -384,10 +422,73 @@ static void scan_dir(enum manifest_kind kind, const char *dir, pid_t only_run, j
 
 void leftovers_scan(pid_t only_run, json_t *kept, struct leftovers_report *r)
 {
+	const struct leftovers_handler *h[MAX_HANDLERS];
+	size_t n = handlers(h);
 	char cg_root[256] = "";
 
 	mount_point_of("cgroup2", cg_root, sizeof(cg_root));
 	scan_dir(MANIFEST_NETNS, NETNS_RUN_DIR, only_run, kept, r);
 	scan_dir(MANIFEST_PIN, RUN_BPFFS_DIR, only_run, kept, r);
 	scan_dir(MANIFEST_CGROUP, cg_root, only_run, kept, r);
+	for (size_t i = 0; i < n; i++)
+		h[i]->scan(only_run, r);
+}
+
+/* ---- the sweep of `offloadlab clean` ---- */
+
+/* Manifests of dead runs: remove what they list and still matches. */
+static void clean_manifests(struct leftovers_report *r)
+{
+	struct dirent *de;
+	DIR *d = opendir(RUN_STATE_DIR);
+
+	for (int i = 0; d && i < MAX_DIR_ENTRIES && (de = readdir(d)); i++) {
+		pid_t pid = run_prefix_pid(de->d_name);
+		char want[64];
+
+		/* The exact name: a pid too long to parse is not this run's. */
+		snprintf(want, sizeof(want), RUN_PREFIX_BASE "%d.manifest", (int)pid);
+		if (pid && !strcmp(de->d_name, want))
+			manifest_clean_run(pid, r);	/* -EBUSY for live runs */
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Other state of dead runs (lock files); manifests go with what they list,
+ * handlers' state (containers) with its manifest entry. */
+static void clean_run_state(json_t *kept, struct leftovers_report *r)
+{
+	struct dirent *de;
+	DIR *d = opendir(RUN_STATE_DIR);
+
+	for (int i = 0; d && i < MAX_DIR_ENTRIES && (de = readdir(d)); i++) {
+		pid_t pid = run_prefix_pid(de->d_name);
+		const char *rest = pid ? run_prefix_rest(de->d_name) : NULL;
+		char path[600];
+		int err;
+
+		if (!pid || pid == getpid() || !strcmp(rest, ".manifest") || handler_owns(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), RUN_STATE_DIR "/%s", de->d_name);
+		err = run_owner_alive(pid) ? -EBUSY :
+		      !strcmp(rest, ".lock") ? run_lock_remove_dead(pid) : remove_tree(path);
+		if (err == -EBUSY) {
+			leftovers_note(kept, "run state", de->d_name, "owner alive");
+		} else if (err) {
+			pr_warn("offloadlab clean: cannot remove %s: %s\n", path, strerror(-err));
+			r->failures++;
+		} else {
+			leftovers_note(r->removed, "run state", de->d_name, NULL);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+void leftovers_sweep(json_t *kept, struct leftovers_report *r)
+{
+	clean_manifests(r);
+	leftovers_scan(0, kept, r);
+	clean_run_state(kept, r);
 }

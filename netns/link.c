@@ -133,8 +133,7 @@ int veth_create(const struct netns *ns_a, const char *name_a,
 		pr_debug("veth %s (%s) <-> %s (%s)\n", name_a, ns_a ? ns_a->name : "-",
 			 name_b, ns_b ? ns_b->name : "-");
 out:
-	if (self_fd >= 0)
-		close(self_fd);
+	close_fd(self_fd);
 	if (peer)
 		rtnl_link_put(peer);
 	if (link)
@@ -144,122 +143,100 @@ out:
 	return err;
 }
 
-int link_ifindex(const struct netns *ns, const char *ifname)
+/* A netlink socket in ns and ifname's link: 0, or -errno with nothing held. */
+static int link_open(const struct netns *ns, const char *ifname, struct nl_sock **sk,
+		     struct rtnl_link **link)
 {
-	struct rtnl_link *link = NULL;
-	struct nl_sock *sk = NULL;
 	int err;
 
+	*sk = NULL;
+	*link = NULL;
 	if (!ifname_ok(ifname))
 		return -EINVAL;
-	err = nl_open(ns, &sk);
-	if (err)
-		goto out;
-	err = link_get(sk, ifname, &link);
-	if (err)
-		goto out;
-	err = rtnl_link_get_ifindex(link);
-	if (err <= 0)
-		err = -ENODEV;
-out:
-	if (link)
-		rtnl_link_put(link);
-	if (sk)
-		nl_socket_free(sk);
+	err = nl_open(ns, sk);
+	if (!err)
+		err = link_get(*sk, ifname, link);
+	if (err && *sk)
+		nl_socket_free(*sk);
 	return err;
 }
 
-/* Apply the attributes set in change to ifname. */
-static int link_change(const struct netns *ns, const char *ifname, struct rtnl_link *change)
+static void link_close(struct nl_sock *sk, struct rtnl_link *link)
 {
-	struct rtnl_link *link = NULL;
-	struct nl_sock *sk = NULL;
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+}
+
+int link_ifindex(const struct netns *ns, const char *ifname)
+{
+	struct rtnl_link *link;
+	struct nl_sock *sk;
+	int err = link_open(ns, ifname, &sk, &link);
+
+	if (err)
+		return err;
+	err = rtnl_link_get_ifindex(link);
+	link_close(sk, link);
+	return err > 0 ? err : -ENODEV;
+}
+
+/* Set ifname up (up) and/or its MTU (mtu > 0). */
+static int link_set(const struct netns *ns, const char *ifname, bool up, unsigned mtu)
+{
+	struct rtnl_link *link, *change = rtnl_link_alloc();
+	struct nl_sock *sk;
 	int err;
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	err = nl_open(ns, &sk);
+	if (!change)
+		return -ENOMEM;
+	if (up)
+		rtnl_link_set_flags(change, IFF_UP);
+	if (mtu)
+		rtnl_link_set_mtu(change, mtu);
+	err = link_open(ns, ifname, &sk, &link);
+	if (!err) {
+		err = nl_errno(rtnl_link_change(sk, link, change, 0));
+		link_close(sk, link);
+	}
+	rtnl_link_put(change);
 	if (err)
-		goto out;
-	err = link_get(sk, ifname, &link);
-	if (err)
-		goto out;
-	err = nl_errno(rtnl_link_change(sk, link, change, 0));
-out:
-	if (link)
-		rtnl_link_put(link);
-	if (sk)
-		nl_socket_free(sk);
+		pr_debug("link %s%s mtu %u: %s\n", ifname, up ? " up" : "", mtu, strerror(-err));
 	return err;
 }
 
 int link_set_up(const struct netns *ns, const char *ifname)
 {
-	struct rtnl_link *change = rtnl_link_alloc();
-	int err;
-
-	if (!change)
-		return -ENOMEM;
-	rtnl_link_set_flags(change, IFF_UP);
-	err = link_change(ns, ifname, change);
-	rtnl_link_put(change);
-	if (err)
-		pr_debug("link %s up: %s\n", ifname, strerror(-err));
-	return err;
+	return link_set(ns, ifname, true, 0);
 }
 
 int link_set_mtu(const struct netns *ns, const char *ifname, unsigned mtu)
 {
-	struct rtnl_link *change;
-	int err;
-
-	if (!mtu)
-		return -EINVAL;
-	change = rtnl_link_alloc();
-	if (!change)
-		return -ENOMEM;
-	rtnl_link_set_mtu(change, mtu);
-	err = link_change(ns, ifname, change);
-	rtnl_link_put(change);
-	if (err)
-		pr_debug("link %s mtu %u: %s\n", ifname, mtu, strerror(-err));
-	return err;
+	return mtu ? link_set(ns, ifname, false, mtu) : -EINVAL;
 }
 
 /* Read a link's MTU, MAC or flags in one request. */
 static int link_query(const struct netns *ns, const char *ifname, unsigned *mtu,
 		      uint8_t mac[6], unsigned *flags)
 {
-	struct rtnl_link *link = NULL;
-	struct nl_sock *sk = NULL;
+	struct rtnl_link *link;
+	struct nl_sock *sk;
 	struct nl_addr *a;
-	int err;
+	int err = link_open(ns, ifname, &sk, &link);
 
-	if (!ifname_ok(ifname))
-		return -EINVAL;
-	err = nl_open(ns, &sk);
 	if (err)
-		goto out;
-	err = link_get(sk, ifname, &link);
-	if (err)
-		goto out;
+		return err;
 	if (mtu)
 		*mtu = rtnl_link_get_mtu(link);
 	if (flags)
 		*flags = rtnl_link_get_flags(link);
 	if (mac) {
 		a = rtnl_link_get_addr(link);
-		if (!a || nl_addr_get_len(a) != 6) {
+		if (a && nl_addr_get_len(a) == 6)
+			memcpy(mac, nl_addr_get_binary_addr(a), 6);
+		else
 			err = -ENODATA;
-			goto out;
-		}
-		memcpy(mac, nl_addr_get_binary_addr(a), 6);
 	}
-out:
-	if (link)
-		rtnl_link_put(link);
-	if (sk)
-		nl_socket_free(sk);
+	link_close(sk, link);
 	return err;
 }
 

@@ -148,8 +148,7 @@ int netns_create(const char *suffix, struct netns *ns)
 	if (!err)
 		err = manifest_add_path(MANIFEST_NETNS, path);
 	if (err) {
-		if (ns->fd >= 0)
-			close(ns->fd);
+		close_fd(ns->fd);
 		netns_delete_by_name(ns->name);
 		goto out;
 	}

@@ -127,8 +127,7 @@ int proc_wait(struct proc *p, int timeout_ms)
 			sleep_ns(end - now < 2000000 ? end - now : 2000000);
 		}
 	}
-	if (pidfd >= 0)
-		close(pidfd);
+	close_fd(pidfd);
 	return ret;
 }
 

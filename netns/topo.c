@@ -84,60 +84,54 @@ static int check_opts(const struct topo_opts *o, unsigned mtu, const char **step
 	return 0;
 }
 
-int topo_up(const struct topo_opts *o, struct topo *t)
+/* Names, addresses, both namespaces, the veth pair and its two ends. */
+static int topo_create(struct topo *t, const struct topo_opts *o, struct topo_opts *dut_o,
+		       const char **step)
 {
-	const char *step = "";
-	struct topo_opts dut_o;
 	char sfx[32];
 	int err;
 
-	memset(t, 0, sizeof(*t));
-	t->gen.fd = t->dut.fd = -1;
-	t->gen.cleanup = t->dut.cleanup = -1;
-	t->opts = *o;
-	t->opts.mtu = o->mtu ? o->mtu : 1500;
-	topo_err[0] = '\0';
-	err = check_opts(o, t->opts.mtu, &step);
-	if (err)
-		goto out;
-
-	step = "interface names";
+	*step = "interface names";
 	err = set_name(t->if_gen, sizeof(t->if_gen), "%sg%d", o->instance);
 	if (!err)
 		err = set_name(t->if_dut, sizeof(t->if_dut), "%sd%d", o->instance);
 	if (err)
-		goto out;
+		return err;
 	snprintf(t->ip4_gen, sizeof(t->ip4_gen), "198.18.%d.1", o->instance);
 	snprintf(t->ip4_dut, sizeof(t->ip4_dut), "198.18.%d.2", o->instance);
 	snprintf(t->ip6_gen, sizeof(t->ip6_gen), "2001:2:0:%x::1", o->instance);
 	snprintf(t->ip6_dut, sizeof(t->ip6_dut), "2001:2:0:%x::2", o->instance);
 
-	step = "create the namespaces";
+	*step = "create the namespaces";
 	snprintf(sfx, sizeof(sfx), "gen%d", o->instance);
 	err = netns_create(sfx, &t->gen);
 	if (err)
-		goto out;
+		return err;
 	snprintf(sfx, sizeof(sfx), "dut%d", o->instance);
 	err = netns_create(sfx, &t->dut);
 	if (err)
-		goto out;
+		return err;
 
-	step = "create the veth pair";
+	*step = "create the veth pair";
 	err = veth_create(&t->gen, t->if_gen, &t->dut, t->if_dut, t->opts.mtu);
 	if (err)
-		goto out;
-	err = end_setup(&t->gen, t->if_gen, o, t->ip4_gen, t->ip6_gen, &step);
+		return err;
+	err = end_setup(&t->gen, t->if_gen, o, t->ip4_gen, t->ip6_gen, step);
 	if (err)
-		goto out;
+		return err;
 	/* GRO on the DUT end gives it NAPI, which threaded NAPI needs. */
-	dut_o = *o;
+	*dut_o = *o;
 	if (o->threaded_napi && o->gro < 0)
-		dut_o.gro = 1;
-	err = end_setup(&t->dut, t->if_dut, &dut_o, t->ip4_dut, t->ip6_dut, &step);
-	if (err)
-		goto out;
+		dut_o->gro = 1;
+	return end_setup(&t->dut, t->if_dut, dut_o, t->ip4_dut, t->ip6_dut, step);
+}
 
-	step = "read the links back";
+/* Both ends' MACs and ifindexes, and static neighbours to each other. */
+static int topo_link_ends(struct topo *t, const char **step)
+{
+	int err;
+
+	*step = "read the links back";
 	t->ifindex_gen = link_ifindex(&t->gen, t->if_gen);
 	t->ifindex_dut = link_ifindex(&t->dut, t->if_dut);
 	err = t->ifindex_gen < 0 ? t->ifindex_gen : t->ifindex_dut < 0 ? t->ifindex_dut : 0;
@@ -146,61 +140,82 @@ int topo_up(const struct topo_opts *o, struct topo *t)
 	if (!err)
 		err = link_get_mac(&t->dut, t->if_dut, t->mac_dut);
 	if (err)
-		goto out;
-	step = "add static neighbours";
+		return err;
+	*step = "add static neighbours";
 	err = neigh_both(&t->gen, t->if_gen, t->ip4_dut, t->ip6_dut, t->mac_dut);
 	if (!err)
 		err = neigh_both(&t->dut, t->if_dut, t->ip4_gen, t->ip6_gen, t->mac_gen);
-	if (err)
-		goto out;
+	return err;
+}
+
+/* What needs both ends up: GRO re-announced, addresses usable, threaded
+ * NAPI and RPS on the DUT. */
+static int topo_settle(struct topo *t, const struct topo_opts *o, const struct topo_opts *dut_o,
+		       const char **step)
+{
+	int err = 0;
 
 	/* A veth recomputes whether it may send XDP frames to its peer (the
 	 * peer has GRO, hence NAPI) only when the peer's GRO changes while both
 	 * are up: without this toggle, XDP_TX/redirect into a GRO-only peer is
 	 * dropped on 6.18.  The live-frames generator relies on it. */
-	step = "re-announce GRO to the peer";
+	*step = "re-announce GRO to the peer";
 	if (o->gro == 1)
 		err = link_set_offloads(&t->gen, t->if_gen, 0, -1, -1) ?:
 		      link_set_offloads(&t->gen, t->if_gen, 1, -1, -1);
-	if (!err && dut_o.gro == 1)
+	if (!err && dut_o->gro == 1)
 		err = link_set_offloads(&t->dut, t->if_dut, 0, -1, -1) ?:
 		      link_set_offloads(&t->dut, t->if_dut, 1, -1, -1);
 	if (err)
-		goto out;
+		return err;
 
 	/* Usable now: IPv6 local routes appear a moment after carrier. */
-	step = "wait for the addresses";
-	err = addr_wait_local(&t->gen, t->ip4_gen, 2000);
-	if (!err)
-		err = addr_wait_local(&t->gen, t->ip6_gen, 2000);
-	if (!err)
-		err = addr_wait_local(&t->dut, t->ip4_dut, 2000);
-	if (!err)
-		err = addr_wait_local(&t->dut, t->ip6_dut, 2000);
+	*step = "wait for the addresses";
+	err = addr_wait_local(&t->gen, t->ip4_gen, 2000) ?:
+	      addr_wait_local(&t->gen, t->ip6_gen, 2000) ?:
+	      addr_wait_local(&t->dut, t->ip4_dut, 2000) ?:
+	      addr_wait_local(&t->dut, t->ip6_dut, 2000);
 	if (err)
-		goto out;
+		return err;
 
 	if (o->threaded_napi) {
-		step = "turn on threaded NAPI";
+		*step = "turn on threaded NAPI";
 		err = link_set_threaded_napi(&t->dut, t->if_dut, true);
 		if (err)
-			goto out;
+			return err;
 	}
 	if (o->rx_cpu >= 0) {
-		step = "set the RPS mask";
+		*step = "set the RPS mask";
 		err = link_set_rps(&t->dut, t->if_dut, 1ull << o->rx_cpu);
-		if (err)
-			goto out;
 	}
-	t->up = true;
-	pr_debug("topo: %s (%s) <-> %s (%s) up\n", t->gen.name, t->if_gen, t->dut.name, t->if_dut);
-out:
+	return err;
+}
+
+int topo_up(const struct topo_opts *o, struct topo *t)
+{
+	const char *step = "";
+	struct topo_opts dut_o;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->gen.fd = t->dut.fd = -1;
+	t->gen.cleanup = t->dut.cleanup = -1;
+	t->opts = *o;
+	t->opts.mtu = o->mtu ? o->mtu : 1500;
+	topo_err[0] = '\0';
+	err = check_opts(o, t->opts.mtu, &step) ?:
+	      topo_create(t, o, &dut_o, &step) ?:
+	      topo_link_ends(t, &step) ?:
+	      topo_settle(t, o, &dut_o, &step);
 	if (err) {
 		snprintf(topo_err, sizeof(topo_err), "%s: %s", step, strerror(-err));
 		pr_debug("topo: %s\n", topo_err);
 		topo_down(t);
+		return err;
 	}
-	return err;
+	t->up = true;
+	pr_debug("topo: %s (%s) <-> %s (%s) up\n", t->gen.name, t->if_gen, t->dut.name, t->if_dut);
+	return 0;
 }
 
 void topo_down(struct topo *t)

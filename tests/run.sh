@@ -27,8 +27,8 @@ for bin in test_unit test_integ; do
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 done
 
-echo "== command line"
-for t in tests/cli/*.sh; do
+echo "== command line and lint"
+for t in tests/cli/*.sh tests/lint/*.sh; do
 	name=$(basename "$t" .sh)
 	t0=$(date +%s.%N)
 	run_cli "$t" "$log/$name"; rc=$?

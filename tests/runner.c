@@ -312,8 +312,7 @@ static int run_one(const struct test_case *t, char *reason, size_t rlen)
 	       read_reason(pfd[0], reason, rlen))
 		;
 	waitpid(pid, &st, 0);
-	if (pidfd >= 0)
-		close(pidfd);
+	close_fd(pidfd);
 	close(pfd[0]);
 	if (!in_time) {
 		if (runner_stop)

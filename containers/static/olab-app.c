@@ -36,23 +36,6 @@ static void on_stop(int sig)
 	stop_sig = sig;
 }
 
-static struct ctr_app_shared *map_stats(const char *path)
-{
-	struct ctr_app_shared *sh;
-	int fd;
-
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return NULL;
-	if (ftruncate(fd, sizeof(*sh))) {
-		close(fd);
-		return NULL;
-	}
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	return sh == MAP_FAILED ? NULL : sh;
-}
-
 static void publish(struct ctr_app_shared *sh, const struct app *a)
 {
 	struct app_stats s;
@@ -93,7 +76,8 @@ static int num(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 	return parse_u64(s, min, max, v);
 }
 
-int main(int argc, char **argv)
+/* Options after the app kind into o; 0, or usage()'s exit status. */
+static int parse_args(int argc, char **argv, struct app_opts *o, const char **stats)
 {
 	static const struct option lopts[] = {
 		{ "port", required_argument, NULL, 'p' },
@@ -108,43 +92,85 @@ int main(int argc, char **argv)
 		{ "sockmap-fd", required_argument, NULL, 'M' },
 		{ 0 }
 	};
-	struct app_opts o = { .family = AF_INET, .cpu = -1 };
-	struct sigaction sa = { .sa_handler = on_stop };
-	struct ctr_app_shared *sh = NULL;
-	const char *stats = NULL;
-	struct app *a = NULL;
-	uint64_t v, end, last = 0;
-	int c, k, err, status;
+	uint64_t v;
+	int c, err;
 
-	if (argc < 2 || (k = app_kind_by_name(argv[1])) < 0)
-		return usage("first argument must be an app kind");
-	o.kind = k;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		err = 0;
 		switch (c) {
-		case 'p': err = num(optarg, 1, 65535, &v); o.port = (uint16_t)v; break;
-		case 'f': err = num(optarg, 4, 6, &v); o.family = v == 6 ? AF_INET6 : AF_INET; break;
-		case 'c': err = num(optarg, 0, 63, &v); o.cpu = (int)v; break;
-		case 'r': err = num(optarg, 0, 1 << 30, &v); o.req_size = (uint32_t)v; break;
-		case 'V': o.verify = true; break;
-		case 'b': err = num(optarg, 0, 1 << 30, &v); o.rcvbuf = (int)v; break;
-		case 'm': err = num(optarg, 1, 65536, &v); o.max_conns = (unsigned)v; break;
-		case 't': err = num(optarg, 1, 24 * 3600 * 1000, &v); o.timeout_ms = (unsigned)v; break;
-		case 's': stats = optarg; break;
+		case 'p': err = num(optarg, 1, 65535, &v); o->port = (uint16_t)v; break;
+		case 'f': err = num(optarg, 4, 6, &v); o->family = v == 6 ? AF_INET6 : AF_INET; break;
+		case 'c': err = num(optarg, 0, 63, &v); o->cpu = (int)v; break;
+		case 'r': err = num(optarg, 0, 1 << 30, &v); o->req_size = (uint32_t)v; break;
+		case 'V': o->verify = true; break;
+		case 'b': err = num(optarg, 0, 1 << 30, &v); o->rcvbuf = (int)v; break;
+		case 'm': err = num(optarg, 1, 65536, &v); o->max_conns = (unsigned)v; break;
+		case 't': err = num(optarg, 1, 24 * 3600 * 1000, &v); o->timeout_ms = (unsigned)v; break;
+		case 's': *stats = optarg; break;
 		case 'M':
 			/* A stream hook's sockhash; lib/apps.c puts each accepted socket in it. */
 			err = num(optarg, 3, 1023, &v);
-			o.sockmap_fd = (int)v;
+			o->sockmap_fd = (int)v;
 			break;
 		default: return usage("unknown option");
 		}
 		if (err)
 			return usage("bad number");
 	}
-	if (!o.port)
-		return usage("--port is required");
-	if (stats && !(sh = map_stats(stats))) {
+	return o->port ? 0 : usage("--port is required");
+}
+
+/* Until the app exits, a stop signal or its time limit: publish its counters. */
+static void serve(struct app *a, struct ctr_app_shared *sh)
+{
+	/* Bounded by the app's own time limit plus a margin. */
+	uint64_t end = now_ns() + ((uint64_t)(a->o.timeout_ms ? a->o.timeout_ms :
+					      APP_DEFAULT_TIMEOUT_MS) + STOP_WAIT_MS) * 1000000ull;
+	uint64_t last = 0;
+
+	while (!stop_sig && now_ns() < end) {
+		int status;
+
+		if (sh && now_ns() - last >= COPY_EVERY_NS) {
+			publish(sh, a);
+			last = now_ns();
+		}
+		status = proc_wait(&a->proc, 10);
+		if (status != -ETIMEDOUT) {
+			a->exit_status = status;
+			break;
+		}
+	}
+}
+
+static void set_state(struct ctr_app_shared *sh, uint32_t state, int exit_code)
+{
+	if (!sh)
+		return;
+	if (state == CTR_APP_EXITED)
+		__atomic_store_n(&sh->exit_code, exit_code, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&sh->pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&sh->state, state, __ATOMIC_RELEASE);
+}
+
+int main(int argc, char **argv)
+{
+	struct app_opts o = { .family = AF_INET, .cpu = -1 };
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct ctr_app_shared *sh = NULL;
+	const char *stats = NULL;
+	struct app *a = NULL;
+	int k, err, status;
+
+	if (argc < 2 || (k = app_kind_by_name(argv[1])) < 0)
+		return usage("first argument must be an app kind");
+	o.kind = k;
+	err = parse_args(argc, argv, &o, &stats);
+	if (err)
+		return err;
+	if (stats && !(sh = ctr_app_shared_map(stats))) {
 		fprintf(stderr, "olab-app: cannot map %s: %s\n", stats, strerror(errno));
 		return 1;
 	}
@@ -157,40 +183,19 @@ int main(int argc, char **argv)
 	err = app_start(&o, NULL, &a);
 	if (err) {
 		fprintf(stderr, "olab-app: cannot start %s: %s\n", argv[1], strerror(-err));
-		if (sh) {
-			__atomic_store_n(&sh->exit_code, 1, __ATOMIC_RELAXED);
-			__atomic_store_n(&sh->state, CTR_APP_EXITED, __ATOMIC_RELEASE);
-		}
+		set_state(sh, CTR_APP_EXITED, 1);
 		return 1;
 	}
-	if (sh) {
-		__atomic_store_n(&sh->pid, (uint32_t)getpid(), __ATOMIC_RELAXED);
-		__atomic_store_n(&sh->state, CTR_APP_RUNNING, __ATOMIC_RELEASE);
-	}
+	set_state(sh, CTR_APP_RUNNING, 0);
 	err = app_wait_ready(a, READY_WAIT_MS);
 	if (err)
 		fprintf(stderr, "olab-app: %s not ready: %s\n", argv[1], strerror(-err));
-
-	/* Bounded by the app's own time limit plus a margin. */
-	end = now_ns() + ((uint64_t)(o.timeout_ms ? o.timeout_ms : APP_DEFAULT_TIMEOUT_MS) +
-			  STOP_WAIT_MS) * 1000000ull;
-	while (!err && !stop_sig && now_ns() < end) {
-		if (sh && now_ns() - last >= COPY_EVERY_NS) {
-			publish(sh, a);
-			last = now_ns();
-		}
-		status = proc_wait(&a->proc, 10);
-		if (status != -ETIMEDOUT) {
-			a->exit_status = status;
-			break;
-		}
-	}
+	else
+		serve(a, sh);
 	status = app_stop(a, STOP_WAIT_MS);
-	if (sh) {
+	if (sh)
 		publish(sh, a);
-		__atomic_store_n(&sh->exit_code, status, __ATOMIC_RELAXED);
-		__atomic_store_n(&sh->state, CTR_APP_EXITED, __ATOMIC_RELEASE);
-	}
+	set_state(sh, CTR_APP_EXITED, status);
 	print_final(a, status);
 	app_free(a);
 	return status == 0 && !err ? 0 : 1;

@@ -2,7 +2,7 @@
  * runc containers joined to the testbed: isolation (own interfaces, pid 1,
  * read-only rootfs), capabilities exactly as asked, an app inside receiving
  * the generator's traffic, clear failures that leave nothing behind, and
- * containers_clean_dead() after the owning run is SIGKILLed.
+ * the sweep of its manifest (manifest_clean_run) after the owning run is SIGKILLed.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -17,9 +17,11 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "containers/container.h"
+#include "containers/internal.h"
 #include "lib/features.h"
 #include "lib/run.h"
 #include "lib/util.h"
+#include "netns/leftovers.h"
 #include "netns/netns.h"
 #include "netns/topo.h"
 #include "tests/test.h"
@@ -49,6 +51,19 @@ static bool skip_no_runtime(void)
 		return false;
 	test_skip("%s", ctr_last_error());
 	return true;
+}
+
+/* Skipped without runc; else a testbed and app o in a container on its DUT:
+ * false (nothing left up) when that failed. */
+static bool app_on_bed(struct topo *t, struct ctr_app_opts *o, struct ctr_app **a)
+{
+	if (skip_no_runtime() || !ASSERT_OK(bed_up(t), topo_last_error()))
+		return false;
+	o->ns = &t->dut;
+	if (ASSERT_OK(container_run_app(o, a), ctr_last_error()))
+		return true;
+	topo_down(t);
+	return false;
 }
 
 /* Run script with sh -c in a container; its stdout into out. */
@@ -353,17 +368,10 @@ OLAB_TEST(containers_app_udp_sink)
 	struct app_stats s;
 	struct topo t;
 	char bundle[256];
-	int err, sent;
+	int sent;
 
-	if (skip_no_runtime())
+	if (!app_on_bed(&t, &o, &a))
 		return;
-	err = bed_up(&t);
-	if (!ASSERT_OK(err, topo_last_error()))
-		return;
-	o.ns = &t.dut;
-	err = container_run_app(&o, &a);
-	if (!ASSERT_OK(err, ctr_last_error()))
-		goto out;
 	snprintf(bundle, sizeof(bundle), "%s", a->ctr->bundle);
 	sent = send_udp(&t, UDP_N);
 	ASSERT_EQ(sent, UDP_N, "datagrams sent from gen");
@@ -375,7 +383,6 @@ OLAB_TEST(containers_app_udp_sink)
 	ASSERT_EQ(s.bytes, UDP_N * 64ull, "final byte count");
 	ASSERT_EQ(s.error, 0, "no app error");
 	ASSERT_FALSE(exists(bundle), "bundle removed after stop");
-out:
 	ctr_app_free(a);
 	topo_down(&t);
 }
@@ -391,17 +398,10 @@ OLAB_TEST(containers_app_tcp_echo)
 	struct ctr_app *a = NULL;
 	struct topo t;
 	size_t got = 0;
-	int fd = -1, err;
+	int fd = -1;
 
-	if (skip_no_runtime())
+	if (!app_on_bed(&t, &o, &a))
 		return;
-	err = bed_up(&t);
-	if (!ASSERT_OK(err, topo_last_error()))
-		return;
-	o.ns = &t.dut;
-	err = container_run_app(&o, &a);
-	if (!ASSERT_OK(err, ctr_last_error()))
-		goto out;
 	inet_pton(AF_INET, t.ip4_dut, &sa.sin_addr);
 	fd = netns_socket(&t.gen, AF_INET, SOCK_STREAM, 0);
 	if (!ASSERT_GE(fd, 0, "gen socket"))
@@ -421,8 +421,7 @@ OLAB_TEST(containers_app_tcp_echo)
 	ASSERT_TRUE(!memcmp(back, msg, sizeof(msg)), "echoed the same bytes");
 	ASSERT_EQ(ctr_app_stop(a, WAIT_MS), 0, "app exit code");
 out:
-	if (fd >= 0)
-		close(fd);
+	close_fd(fd);
 	ctr_app_free(a);
 	topo_down(&t);
 }
@@ -571,8 +570,8 @@ OLAB_TEST(containers_sigkill_clean)
 {
 	struct leftovers l = { 0 };
 	char msg[300] = "", path[512];
-	json_t *removed = json_array();
-	int p[2], st, failures;
+	struct leftovers_report r = { .removed = json_array(), .foreign = json_array() }, r2 = { 0 };
+	int p[2], st;
 	bool found = false;
 	json_t *e;
 	size_t i;
@@ -608,9 +607,9 @@ OLAB_TEST(containers_sigkill_clean)
 	ASSERT_TRUE(exists(path), "SIGKILL leaves the runc state");
 	ASSERT_TRUE(l.ncg && exists(l.cgroups[0]), "SIGKILL leaves the cgroup");
 
-	failures = containers_clean_dead(removed, NULL);
-	ASSERT_EQ(failures, 0, "clean failures");
-	json_array_foreach(removed, i, e)
+	ASSERT_OK(manifest_clean_run(l.pid, &r), "clean the dead run");
+	ASSERT_EQ(r.failures, 0, "clean failures");
+	json_array_foreach(r.removed, i, e)
 		if (!strcmp(json_string_value(json_object_get(e, "name")) ?: "", l.id))
 			found = true;
 	ASSERT_TRUE(found, "clean reports the container");
@@ -621,11 +620,11 @@ OLAB_TEST(containers_sigkill_clean)
 	for (int c = 0; c < l.ncg; c++)
 		if (!ASSERT_FALSE(exists(l.cgroups[c]), "no cgroup"))
 			fprintf(stderr, "    left: %s\n", l.cgroups[c]);
-	ASSERT_EQ(containers_clean_dead(NULL, NULL), 0, "second clean");
+	ASSERT_EQ(manifest_clean_run(l.pid, &r2), -ENOENT, "second clean: no manifest left");
 	snprintf(path, sizeof(path), RUN_STATE_DIR "/%s-ctr/rootfs", run_prefix());
 	ASSERT_TRUE(exists(path), "the live run's rootfs is spared");
 out:
-	/* What `offloadlab clean` removes besides containers: the dead run's testbed and lock. */
+	/* After a failure: what the sweep may have left. */
 	for (int k = 0; k < 2; k++)
 		if (l.netns[k][0])
 			netns_delete_by_name(l.netns[k]);
@@ -633,7 +632,8 @@ out:
 		snprintf(path, sizeof(path), RUN_STATE_DIR "/olab%d.lock", (int)l.pid);
 		unlink(path);
 		if (exists(l.run_dir))
-			containers_clean_dead(NULL, NULL);
+			ctr_clean_run_dir(l.run_dir, NULL);
 	}
-	json_decref(removed);
+	json_decref(r.removed);
+	json_decref(r.foreign);
 }

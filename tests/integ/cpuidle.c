@@ -18,8 +18,7 @@ static int64_t latency_limit(void)
 	int fd = open(CPUIDLE_DMA_LATENCY, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, &v, sizeof(v)) : -1;
 
-	if (fd >= 0)
-		close(fd);
+	close_fd(fd);
 	return n == sizeof(v) ? v : -1;
 }
 
@@ -81,6 +80,21 @@ OLAB_TEST(cpuidle_hold_and_release)
 	json_decref(j);
 }
 
+/* A child that (poll: after taking the limit itself) waits to be killed. */
+static pid_t fork_waiting_child(bool poll)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (poll)
+			cpuidle_set(CPUIDLE_POLL);
+		pause();
+		_exit(0);
+	}
+	ASSERT_GT(pid, 0, "fork");
+	return pid;
+}
+
 OLAB_TEST(cpuidle_child_does_not_keep_it)
 {
 	pid_t pid;
@@ -89,12 +103,8 @@ OLAB_TEST(cpuidle_child_does_not_keep_it)
 	if (!usable())
 		return;
 	cpuidle_set(CPUIDLE_POLL);
-	pid = fork();
-	if (pid == 0) {
-		pause();
-		_exit(0);
-	}
-	if (!ASSERT_GT(pid, 0, "fork"))
+	pid = fork_waiting_child(false);
+	if (pid <= 0)
 		goto out;
 	cpuidle_set(CPUIDLE_DEFAULT);
 	ASSERT_TRUE(limit_released(), "released while a forked child still runs");
@@ -111,13 +121,8 @@ OLAB_TEST(cpuidle_sigkill_releases)
 
 	if (!usable())
 		return;
-	pid = fork();
-	if (pid == 0) {
-		cpuidle_set(CPUIDLE_POLL);
-		pause();
-		_exit(0);
-	}
-	if (!ASSERT_GT(pid, 0, "fork"))
+	pid = fork_waiting_child(true);
+	if (pid <= 0)
 		return;
 	for (int i = 0; i < 300 && latency_limit() != 0; i++)
 		sleep_ns(10 * 1000 * 1000);

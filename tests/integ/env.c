@@ -151,10 +151,8 @@ OLAB_TEST(env_fentry_matches_independent_attempt)
 		if (!ASSERT_TRUE(!strncmp(st->reason, prefix, strlen(prefix)), "same errno"))
 			fprintf(stderr, "    env: \"%s\", independent: %s\n", st->reason, prefix);
 	}
-	if (link >= 0)
-		close(link);
-	if (fd >= 0)
-		close(fd);
+	close_fd(link);
+	close_fd(fd);
 }
 
 /* Names of everything an env run could leave in the root namespace. */

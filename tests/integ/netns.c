@@ -258,10 +258,8 @@ static int udp_gen_to_dut(const struct topo *t, int family, const char *dut_ip, 
 		got++;
 	}
 out:
-	if (rfd >= 0)
-		close(rfd);
-	if (sfd >= 0)
-		close(sfd);
+	close_fd(rfd);
+	close_fd(sfd);
 	return got;
 }
 
@@ -470,20 +468,27 @@ static bool wait_inside(pid_t pid, const struct netns *ns)
 	return false;
 }
 
+/* A new namespace with a sleeping process inside: false (nothing left) on failure. */
+static bool ns_with_sleeper(const char *name, struct netns *ns, struct proc *p)
+{
+	if (!ASSERT_OK(netns_create(name, ns), "netns_create"))
+		return false;
+	if (ASSERT_OK(proc_spawn(p, ns, -1, sleep_long, NULL), "proc_spawn"))
+		return true;
+	netns_destroy(ns);
+	return false;
+}
+
 OLAB_TEST(netns_destroy_kills_inside)
 {
 	struct netns ns;
 	struct proc p;
 
-	if (!ASSERT_OK(netns_create("k", &ns), "netns_create"))
+	if (!ns_with_sleeper("k", &ns, &p))
 		return;
-	if (!ASSERT_OK(proc_spawn(&p, &ns, -1, sleep_long, NULL), "proc_spawn"))
-		goto cleanup;
 	ASSERT_TRUE(wait_inside(p.pid, &ns), "child inside");
 	netns_destroy(&ns);
 	ASSERT_EQ(proc_wait(&p, 5000), 128 + SIGKILL, "process inside was killed");
-cleanup:
-	netns_destroy(&ns);
 }
 
 /* The run's manifest lists its namespace (nsfs inode) and process (start
@@ -498,10 +503,8 @@ OLAB_TEST(netns_manifest_records)
 	struct stat st;
 	struct proc p;
 
-	if (!ASSERT_OK(netns_create("m", &ns), "netns_create"))
+	if (!ns_with_sleeper("m", &ns, &p))
 		return;
-	if (!ASSERT_OK(proc_spawn(&p, &ns, -1, sleep_long, NULL), "proc_spawn"))
-		goto cleanup;
 	fstat(ns.fd, &st);
 	ASSERT_OK(proc_ident_read(p.pid, &id), "proc_ident_read");
 	snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", ns.name);

@@ -69,3 +69,20 @@ OLAB_TEST(cli_help_returns_minus_two)
 
 	ASSERT_EQ(parse(&c, 2, argv), -2, "help");
 }
+
+REGISTRY_DECLARE(olab_cmds);
+
+/* The command list is sorted by .order, and no two commands share one (a tie
+ * would fall back to link order). */
+OLAB_TEST(cli_commands_load_in_order)
+{
+	const struct olab_cmd *cmds[OLAB_MAX_CMDS];
+	size_t n = REGISTRY_LOAD(olab_cmds, struct olab_cmd, order, cmds, OLAB_MAX_CMDS);
+
+	ASSERT_GE(n, 9, "top-level commands");
+	ASSERT_LT(n, OLAB_MAX_CMDS, "room for more");
+	ASSERT_STREQ(cmds[0]->name, "env", "first command");
+	ASSERT_STREQ(cmds[n - 1]->name, "clean", "last command");
+	for (size_t i = 1; i < n; i++)
+		ASSERT_LT(cmds[i - 1]->order, cmds[i]->order, cmds[i]->name);
+}

@@ -33,6 +33,18 @@ static json_t *ratio(json_t *refs, const char *name)
 	return NULL;
 }
 
+/* The "TC overhead / XDP overhead" row for a TC figure of 60 ns (no-program
+ * time 350) and the given XDP one; refs holds the references (replaced). */
+static json_t *tc_xdp_ratio(struct results *r, json_t **refs, double xdp, double xdp_state)
+{
+	json_decref(*refs);
+	json_array_clear(r->list);
+	add_overhead(r, "tc", 60, 350);
+	add_overhead(r, "xdp", xdp, xdp_state);
+	*refs = results_reference_json(r);
+	return ratio(*refs, "TC overhead / XDP overhead");
+}
+
 /* Ratios beside the seed: formed from this run's medians, but only between
  * figures measured in the same state of the machine. */
 OLAB_TEST(results_reference_ratio_same_state)
@@ -40,23 +52,15 @@ OLAB_TEST(results_reference_ratio_same_state)
 	struct results r = { .list = json_array() };
 	json_t *refs = NULL, *o;
 
-	add_overhead(&r, "tc", 60, 350);
-	add_overhead(&r, "xdp", 12, 360);
-	refs = results_reference_json(&r);
-	o = ratio(refs, "TC overhead / XDP overhead");
+	o = tc_xdp_ratio(&r, &refs, 12, 360);
 	if (!ASSERT_OK_PTR(o, "the TC/XDP overhead ratio is defined"))
 		goto cleanup;
 	ASSERT_DBL_NEAR(json_number_value(json_object_get(o, "here")), 5.0, 1e-9, "60 / 12");
 	ASSERT_TRUE(json_number_value(json_object_get(o, "seed")) > 1, "seed ratio from reference.json");
 	ASSERT_TRUE(!json_object_get(o, "note"), "no note within one state");
-	json_decref(refs);
 
 	/* The same figures, xdp measured in the slow state: no ratio. */
-	json_array_clear(r.list);
-	add_overhead(&r, "tc", 60, 350);
-	add_overhead(&r, "xdp", 80, 480);
-	refs = results_reference_json(&r);
-	o = ratio(refs, "TC overhead / XDP overhead");
+	o = tc_xdp_ratio(&r, &refs, 80, 480);
 	if (!ASSERT_OK_PTR(o, "ratio row"))
 		goto cleanup;
 	ASSERT_TRUE(json_is_null(json_object_get(o, "here")), "no ratio across states");

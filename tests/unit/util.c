@@ -133,8 +133,7 @@ OLAB_TEST(util_write_file_atomic)
 out:
 	if (d)
 		closedir(d);
-	if (fd >= 0)
-		close(fd);
+	close_fd(fd);
 	umask(old);
 	remove_tree(tmp);
 }
