@@ -33,12 +33,8 @@ layer_of() {
 	esac
 }
 
-# Temporary: the bench framework moves to bench/ (issue 11); until then
-# lib/bench.* may include containers/.  Remove with the move.
+# No file is excepted.
 excepted() {
-	case $1 in
-	lib/bench.* | cmd/bench*) return 0 ;;
-	esac
 	return 1
 }
 
