@@ -33,25 +33,9 @@
 
 enum { REPLY_OK, REPLY_LOST, REPLY_BAD };
 
-static const struct {
-	const char *hook, *at;
-} reply_at[] = {
-	{ "xdp", "native XDP: XDP_TX on the DUT veth, before an skb exists" },
-	{ "xdp-generic", "generic XDP: XDP_TX of the skb on the DUT veth" },
-	{ "tc", "tc ingress: bpf_redirect to the DUT veth's egress" },
-	{ "tcx", "tcx ingress: bpf_redirect to the DUT veth's egress" },
-	{ "sk-skb-verdict", "sockmap verdict: sk redirect to the socket's own egress" },
-	{ "sk-skb-parser", "sockmap parser+verdict: sk redirect to the socket's own egress" },
-	{ "udp-socket", "udp-echo app in user space on CPU 1 (recvmmsg + sendmmsg)" },
-	{ "tcp-socket", "tcp-echo app in user space on CPU 1 (epoll, recv + send)" },
-};
-
 const char *bench_echo_reply_at(const struct hook_desc *h)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(reply_at); i++)
-		if (!strcmp(reply_at[i].hook, h->name))
-			return reply_at[i].at;
-	return h->summary;
+	return h->reply_at ? h->reply_at : h->summary;
 }
 
 static bool echo_applies(const struct hook_desc *h)

@@ -171,7 +171,7 @@ void bench_settle(void)
 
 bool bench_hook_is_tcp(const struct hook_desc *h)
 {
-	return h->proto && !strcmp(h->proto, "tcp");
+	return hook_is_tcp(h);
 }
 
 struct bench_traffic {

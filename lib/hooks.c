@@ -251,10 +251,14 @@ static int sk_detach(struct hook_inst *hi)
 
 /* ---- the table ------------------------------------------------------- */
 
+#define SK_NO_TEST_RUN(name) \
+	"BPF_PROG_TEST_RUN does not run " name " programs (no test_run for sk_skb)"
+#define NO_PROGRAM "no program to run"
+
 /*
  * Native XDP_TX on a veth reaches the peer only when the peer runs an XDP
  * program too (GRO on the peer was not enough on 6.18); echo benches and
- * tests put an empty one on the gen end.
+ * tests put an empty one on the gen end (peer_needs_xdp).
  */
 static const struct hook_desc hooks[] = {
 	{
@@ -262,7 +266,9 @@ static const struct hook_desc hooks[] = {
 		.summary = "native XDP on the DUT veth: before any skb exists",
 		.feature = FEAT_XDP_NATIVE,
 		.attach_mode = "netlink XDP, driver mode (XDP_FLAGS_DRV_MODE), ingress of the DUT veth",
-		.kind = HOOK_PACKET, .proto = "udp", .family = "xdp",
+		.kind = HOOK_PACKET, .proto = HOOK_PROTO_UDP, .family = "xdp",
+		.reply_at = "native XDP: XDP_TX on the DUT veth, before an skb exists",
+		.peer_needs_xdp = true, .test_run = true,
 		.attach = xdp_native_attach, .detach = xdp_native_detach, .query = xdp_native_query,
 	},
 	{
@@ -270,7 +276,9 @@ static const struct hook_desc hooks[] = {
 		.summary = "generic XDP: the XDP program run on the skb",
 		.feature = FEAT_XDP_GENERIC,
 		.attach_mode = "netlink XDP, skb mode (XDP_FLAGS_SKB_MODE), ingress of the DUT veth",
-		.kind = HOOK_PACKET, .proto = "udp", .family = "xdp",
+		.kind = HOOK_PACKET, .proto = HOOK_PROTO_UDP, .family = "xdp",
+		.reply_at = "generic XDP: XDP_TX of the skb on the DUT veth",
+		.test_run = true,
 		.attach = xdp_skb_attach, .detach = xdp_skb_detach, .query = xdp_skb_query,
 	},
 	{
@@ -278,7 +286,9 @@ static const struct hook_desc hooks[] = {
 		.summary = "tc ingress: clsact qdisc + cls_bpf direct-action",
 		.feature = FEAT_TC_CLSACT,
 		.attach_mode = "netlink clsact + cls_bpf da, ingress, handle 1 prio 1",
-		.kind = HOOK_PACKET, .proto = "udp", .family = "tc",
+		.kind = HOOK_PACKET, .proto = HOOK_PROTO_UDP, .family = "tc",
+		.reply_at = "tc ingress: bpf_redirect to the DUT veth's egress",
+		.test_run = true,
 		.attach = tc_attach, .detach = tc_detach, .query = tc_query,
 	},
 	{
@@ -286,7 +296,9 @@ static const struct hook_desc hooks[] = {
 		.summary = "tcx ingress: the link-based tc hook (6.6+)",
 		.feature = FEAT_TCX,
 		.attach_mode = "BPF_LINK_CREATE BPF_TCX_INGRESS on the DUT veth",
-		.kind = HOOK_PACKET, .proto = "udp", .family = "tc",
+		.kind = HOOK_PACKET, .proto = HOOK_PROTO_UDP, .family = "tc",
+		.reply_at = "tcx ingress: bpf_redirect to the DUT veth's egress",
+		.test_run = true,
 		.attach = tcx_attach, .detach = tcx_detach, .query = tcx_ingress_query,
 	},
 	{
@@ -294,7 +306,9 @@ static const struct hook_desc hooks[] = {
 		.summary = "sockmap stream verdict on the app's TCP sockets",
 		.feature = FEAT_SK_SKB_VERDICT,
 		.attach_mode = "BPF_PROG_ATTACH BPF_SK_SKB_STREAM_VERDICT on a sockhash",
-		.kind = HOOK_STREAM, .proto = "tcp", .family = "sk",
+		.kind = HOOK_STREAM, .proto = HOOK_PROTO_TCP, .family = "sk",
+		.reply_at = "sockmap verdict: sk redirect to the socket's own egress",
+		.no_test_run = SK_NO_TEST_RUN("sk-skb-verdict"),
 		.attach = sk_attach, .detach = sk_detach,
 	},
 	{
@@ -302,7 +316,11 @@ static const struct hook_desc hooks[] = {
 		.summary = "sockmap stream parser + verdict: one verdict per message",
 		.feature = FEAT_SK_SKB_PARSER,
 		.attach_mode = "BPF_PROG_ATTACH BPF_SK_SKB_STREAM_PARSER + _VERDICT on a sockhash",
-		.kind = HOOK_STREAM, .proto = "tcp", .family = "sk", .parser = true,
+		.kind = HOOK_STREAM, .proto = HOOK_PROTO_TCP, .family = "sk", .parser = true,
+		.reply_at = "sockmap parser+verdict: sk redirect to the socket's own egress",
+		.no_test_run = SK_NO_TEST_RUN("sk-skb-parser"),
+		.known_issue = "sk-skb-parser with SK_PASS stalls on this kernel "
+			       "(tcp_bpf_strp_read_sock copied_seq bug, fix posted Nov 2025)",
 		.attach = sk_attach, .detach = sk_detach,
 	},
 	{
@@ -310,14 +328,18 @@ static const struct hook_desc hooks[] = {
 		.summary = "baseline: the UDP app alone, no program",
 		.feature = -1,
 		.attach_mode = "none",
-		.kind = HOOK_BASELINE, .proto = "udp",
+		.kind = HOOK_BASELINE, .proto = HOOK_PROTO_UDP,
+		.reply_at = "udp-echo app in user space on CPU 1 (recvmmsg + sendmmsg)",
+		.no_test_run = NO_PROGRAM,
 	},
 	{
 		.name = "tcp-socket",
 		.summary = "baseline: the TCP app alone, no program",
 		.feature = -1,
 		.attach_mode = "none",
-		.kind = HOOK_BASELINE, .proto = "tcp",
+		.kind = HOOK_BASELINE, .proto = HOOK_PROTO_TCP,
+		.reply_at = "tcp-echo app in user space on CPU 1 (epoll, recv + send)",
+		.no_test_run = NO_PROGRAM,
 	},
 };
 
@@ -346,6 +368,91 @@ const struct hook_desc *hook_by_name(const char *name)
 	return NULL;
 }
 
+bool hook_has_program(const struct hook_desc *h)
+{
+	return h && h->kind != HOOK_BASELINE;
+}
+
+bool hook_on_device(const struct hook_desc *h)
+{
+	return h && h->kind == HOOK_PACKET;
+}
+
+bool hook_on_sockmap(const struct hook_desc *h)
+{
+	return h && h->kind == HOOK_STREAM;
+}
+
+bool hook_is_tcp(const struct hook_desc *h)
+{
+	return h && h->proto == HOOK_PROTO_TCP;
+}
+
+bool hook_sees_proto(const struct hook_desc *h, enum hook_proto p)
+{
+	return h && (h->kind == HOOK_PACKET || h->proto == p);
+}
+
+const char *hook_proto_name(enum hook_proto p)
+{
+	switch (p) {
+	case HOOK_PROTO_UDP:
+		return "udp";
+	case HOOK_PROTO_TCP:
+		return "tcp";
+	}
+	return NULL;
+}
+
+int hook_prog_name(const struct hook_desc *h, enum hook_action a, char *buf, size_t len)
+{
+	if (!hook_has_program(h) || !h->family || !hook_has_action(h, a))
+		return -EINVAL;
+	snprintf(buf, len, "%s_%s", h->family, action_names[a]);
+	return 0;
+}
+
+bool hook_programs_present(const struct hook_desc *h)
+{
+	struct hooks *skel = hooks__open();
+	bool all = skel != NULL;
+	char want[64];
+
+	for (int a = 0; all && a < HOOK_ACTION__COUNT; a++) {
+		if (hook_prog_name(h, a, want, sizeof(want)))
+			continue;
+		all = bpf_object__find_program_by_name(skel->obj, want) != NULL;
+		if (!all)
+			pr_warn("hooks: %s: no program %s in hooks.bpf.c\n", h->name, want);
+	}
+	if (all && h->parser)
+		all = bpf_object__find_program_by_name(skel->obj, "sk_parser") != NULL;
+	hooks__destroy(skel);
+	return all;
+}
+
+/* The table for `env --json`: each hook, what it needs, whether it works here. */
+json_t *hooks_to_json(void)
+{
+	json_t *arr = json_array();
+	char reason[256];
+
+	for (size_t i = 0; arr && i < ARRAY_SIZE(hooks); i++) {
+		const struct hook_desc *h = &hooks[i];
+		bool ok = !hook_supported(h, reason, sizeof(reason));
+
+		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:s?, s:b, s:s}",
+				"name", h->name, "proto", hook_proto_name(h->proto),
+				"program", hook_has_program(h),
+				"feature", h->feature >= 0 ? feature_name(h->feature) : NULL,
+				"supported", ok, "reason", reason))) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 const char *hook_action_name(enum hook_action a)
 {
 	return (unsigned)a < HOOK_ACTION__COUNT ? action_names[a] : NULL;
@@ -369,7 +476,7 @@ bool hook_has_action(const struct hook_desc *h, enum hook_action a)
 {
 	if (!h || (unsigned)a >= HOOK_ACTION__COUNT)
 		return false;
-	return h->kind != HOOK_BASELINE || a == HOOK_EMPTY;
+	return hook_has_program(h) || a == HOOK_EMPTY;
 }
 
 int hook_supported(const struct hook_desc *h, char *reason, size_t len)
@@ -473,7 +580,9 @@ static int load_progs(struct hook_inst *hi, const struct hook_opts *o)
 	hi->skel->rodata->bench_port = o ? o->port : 0;
 	/* The message size only means something behind a parser. */
 	hi->skel->rodata->msg_size = o && h->parser ? o->msg_size : 0;
-	snprintf(want, sizeof(want), "%s_%s", h->family, action_names[hi->action]);
+	err = hook_prog_name(h, hi->action, want, sizeof(want));
+	if (err)
+		return err;
 	bpf_object__for_each_program(p, hi->skel->obj) {
 		const char *n = bpf_program__name(p);
 		bool use = !strcmp(n, want) || (h->parser && !strcmp(n, "sk_parser"));

@@ -820,40 +820,7 @@ cleanup:
 	topo_down(&t);
 }
 
-/* ---- the table, and cleanup on SIGTERM ------------------------------- */
-
-OLAB_TEST(hooks_table)
-{
-	const char *want[] = { "xdp", "xdp-generic", "tc", "tcx", "sk-skb-verdict",
-			       "sk-skb-parser", "udp-socket", "tcp-socket" };
-	struct hook_inst *hi;
-
-	ASSERT_EQ(hook_count(), ARRAY_SIZE(want), "hooks");
-	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
-		const struct hook_desc *h = hook_by_name(want[i]);
-
-		if (!ASSERT_OK_PTR(h, want[i]))
-			continue;
-		ASSERT_TRUE(h->summary && h->attach_mode && h->proto, "described");
-		ASSERT_TRUE((h->kind == HOOK_BASELINE) == (h->attach == NULL), "attach iff program");
-		ASSERT_TRUE((h->kind == HOOK_BASELINE) == (h->feature < 0), "feature iff program");
-		ASSERT_TRUE(hook_get(i) != NULL, "hook_get");
-		for (int a = 0; a < HOOK_ACTION__COUNT; a++)
-			ASSERT_EQ(hook_has_action(h, a), h->kind != HOOK_BASELINE || a == HOOK_EMPTY,
-				  "actions");
-	}
-	ASSERT_TRUE(hook_by_name("nope") == NULL, "unknown hook");
-	ASSERT_EQ(hook_action_by_name("count-pass"), HOOK_COUNT_PASS, "count-pass");
-	ASSERT_EQ(hook_action_by_name("echo"), HOOK_ECHO, "echo");
-	ASSERT_EQ(hook_action_by_name("bounce"), -EINVAL, "unknown action");
-	ASSERT_STREQ(hook_action_name(HOOK_DROP), "drop", "action name");
-	/* Never the root namespace, never without one. */
-	ASSERT_EQ(hook_attach(hook_by_name("xdp"), HOOK_DROP, NULL, "lo", PORT, &hi), -EINVAL,
-		  "packet hook without a namespace");
-	ASSERT_TRUE(hi == NULL, "no instance on failure");
-	ASSERT_EQ(app_kind_by_name("tcp-echo"), APP_TCP_ECHO, "app kind");
-	ASSERT_EQ(app_kind_by_name("tcp"), -EINVAL, "unknown app kind");
-}
+/* ---- cleanup on SIGTERM (the table itself: tests/unit/hooks.c) ------- */
 
 OLAB_TEST(hooks_detach_on_sigterm)
 {
