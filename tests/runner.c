@@ -54,7 +54,8 @@ static char **g_argv;
 /* In a test's child: the test, its running subtest and the asserts failed before it. */
 static const char *cur_test;
 static char cur_sub[128];
-static int sub_failed_before;
+static char sub_skip[256];      /* test_skip() during the running subtest */
+static int sub_failed_before, subs_run, subs_skipped;
 
 const char *test_build_dir(void)
 {
@@ -73,17 +74,26 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	failed_asserts++;
 }
 
+static void skip_write(const char *reason)
+{
+	ssize_t n = write(skip_fd, reason, strlen(reason));
+
+	(void)n;
+}
+
+/* In a subtest: skips that subtest only. */
 void test_skip(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
-	ssize_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	n = write(skip_fd, buf, strlen(buf));
-	(void)n;
+	if (cur_sub[0])
+		snprintf(sub_skip, sizeof(sub_skip), "%s", buf);
+	else
+		skip_write(buf);
 }
 
 int test_sh(char *out, size_t len, const char *fmt, ...)
@@ -145,12 +155,30 @@ static bool sub_wanted(const char *sub)
 
 static void subtest_end(void)
 {
+	bool failed = failed_asserts > sub_failed_before;
+
 	if (!cur_sub[0])
 		return;
-	printf("  %s %s/%s\n", failed_asserts > sub_failed_before ? "FAIL" : "PASS", cur_test,
-	       cur_sub);
+	if (sub_skip[0] && !failed) {
+		printf("  SKIP %s/%s: %s\n", cur_test, cur_sub, sub_skip);
+		subs_skipped++;
+	} else {
+		printf("  %s %s/%s\n", failed ? "FAIL" : "PASS", cur_test, cur_sub);
+	}
 	fflush(stdout);
-	cur_sub[0] = '\0';
+	cur_sub[0] = sub_skip[0] = '\0';
+}
+
+/* At the test's end: a test whose every subtest skipped is skipped. */
+static void subtests_done(void)
+{
+	char reason[64];
+
+	subtest_end();
+	if (subs_run && subs_skipped == subs_run) {
+		snprintf(reason, sizeof(reason), "all %d subtests skipped", subs_run);
+		skip_write(reason);
+	}
 }
 
 bool test_subtest(const char *fmt, ...)
@@ -166,6 +194,7 @@ bool test_subtest(const char *fmt, ...)
 		return false;
 	snprintf(cur_sub, sizeof(cur_sub), "%s", sub);
 	sub_failed_before = failed_asserts;
+	subs_run++;
 	return true;
 }
 
@@ -259,7 +288,7 @@ static void __attribute__((noreturn)) child_main(const struct test_case *t, int 
 		_exit(127);
 	cur_test = t->name;
 	t->fn();
-	subtest_end();
+	subtests_done();
 	cleanup_all();
 	exit(failed_asserts ? 1 : 0);
 }

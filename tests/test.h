@@ -31,6 +31,8 @@ void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  *		...asserts...
  *	}
  * The last one ends with the test; the test fails if any subtest failed.
+ * test_skip() in a subtest skips that subtest ("  SKIP test/sub: why"); a
+ * test whose every subtest skipped is skipped.
  */
 bool test_subtest(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Directory of the offloadlab binary under test (build/). */

@@ -381,15 +381,14 @@ cleanup:
 	free(r);
 }
 
-static void packet_hook(const char *name)
+static void packet_hook(const struct hook_desc *h)
 {
-	const struct hook_desc *h = hook_by_name(name);
 	struct topo_opts o = bed_opts();
 	struct hook_inst *peer = NULL;
 	char root_before[8192];
 	struct topo t;
 
-	if (!ASSERT_OK_PTR(h, name) || skip_unsupported(h))
+	if (skip_unsupported(h))
 		return;
 	test_sh(root_before, sizeof(root_before), ROOT_NET);
 	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
@@ -404,7 +403,7 @@ static void packet_hook(const char *name)
 		goto cleanup;
 	/* Native XDP_TX frames reach the peer veth only when it runs XDP
 	 * itself (GRO on it was not enough here): an empty one on gen. */
-	if (!strcmp(name, "xdp") &&
+	if (h->peer_needs_xdp &&
 	    !ASSERT_OK(hook_attach(h, HOOK_EMPTY, &t.gen, t.if_gen, 0, &peer), "XDP on the gen end"))
 		goto cleanup;
 	for (int a = 0; a < HOOK_ACTION__COUNT; a++)
@@ -415,10 +414,14 @@ cleanup:
 	topo_down(&t);
 }
 
-OLAB_TEST(hooks_xdp)         { packet_hook("xdp"); }
-OLAB_TEST(hooks_xdp_generic) { packet_hook("xdp-generic"); }
-OLAB_TEST(hooks_tc)          { packet_hook("tc"); }
-OLAB_TEST(hooks_tcx)         { packet_hook("tcx"); }
+/* Every hook on a device in the table, one subtest each (a new one needs no edit). */
+OLAB_TEST(hooks_device)
+{
+	for (size_t i = 0; i < hook_count(); i++)
+		if (hook_on_device(hook_get(i)) && test_subtest("%s", hook_get(i)->name))
+			packet_hook(hook_get(i));
+}
+OLAB_TEST_TIMEOUT(hooks_device, 600);
 
 /* ---- stream hooks ---------------------------------------------------- */
 
@@ -594,14 +597,17 @@ cleanup:
 	free(back);
 }
 
-static void stream_hook(const char *name, const uint32_t *sizes, size_t nsizes)
+static void stream_hook(const struct hook_desc *h)
 {
-	const struct hook_desc *h = hook_by_name(name);
+	/* Behind a parser: messages of these sizes; without: each skb (0). */
+	static const uint32_t msg_sizes[] = { 100, 1, 1448, 5000, 16384 }, skb[] = { 0 };
+	const uint32_t *sizes = h->parser ? msg_sizes : skb;
+	size_t nsizes = h->parser ? ARRAY_SIZE(msg_sizes) : ARRAY_SIZE(skb);
 	struct topo_opts o = bed_opts();
 	char root_before[8192];
 	struct topo t;
 
-	if (!ASSERT_OK_PTR(h, name) || skip_unsupported(h))
+	if (skip_unsupported(h))
 		return;
 	test_sh(root_before, sizeof(root_before), ROOT_NET);
 	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
@@ -614,19 +620,14 @@ static void stream_hook(const char *name, const uint32_t *sizes, size_t nsizes)
 	topo_down(&t);
 }
 
-OLAB_TEST(hooks_sk_skb_verdict)
+/* Every sockmap hook in the table, one subtest each. */
+OLAB_TEST(hooks_sockmap)
 {
-	static const uint32_t sizes[] = { 0 };
-
-	stream_hook("sk-skb-verdict", sizes, ARRAY_SIZE(sizes));
+	for (size_t i = 0; i < hook_count(); i++)
+		if (hook_on_sockmap(hook_get(i)) && test_subtest("%s", hook_get(i)->name))
+			stream_hook(hook_get(i));
 }
-
-OLAB_TEST(hooks_sk_skb_parser)
-{
-	static const uint32_t sizes[] = { 100, 1, 1448, 5000, 16384 };
-
-	stream_hook("sk-skb-parser", sizes, ARRAY_SIZE(sizes));
-}
+OLAB_TEST_TIMEOUT(hooks_sockmap, 360);
 
 /* bytes_received of the DUT's established connection to PORT, from ss. */
 static uint64_t dut_tcp_bytes_received(struct topo *t)
