@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include "lib/apps.h"
 #include "lib/bpf_compat.h"
+#include "lib/features.h"
 #include "lib/hooks.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -819,6 +820,39 @@ cleanup:
 	free(buf);
 	free(back);
 	topo_down(&t);
+}
+
+/* ---- the table as `env --json` lists it ------------------------------ */
+
+OLAB_TEST(hooks_json)
+{
+	json_t *arr = hooks_to_json();
+
+	if (!ASSERT_TRUE(json_is_array(arr), "an array") ||
+	    !ASSERT_EQ(json_array_size(arr), hook_count(), "one entry per hook"))
+		goto out;
+	for (size_t i = 0; i < hook_count(); i++) {
+		const struct hook_desc *h = hook_get(i);
+		json_t *e = json_array_get(arr, i), *feat = json_object_get(e, "feature");
+		const char *reason = json_string_value(json_object_get(e, "reason"));
+
+		if (!test_subtest("%s", h->name))
+			continue;
+		ASSERT_STREQ(json_string_value(json_object_get(e, "name")), h->name, "in table order");
+		ASSERT_STREQ(json_string_value(json_object_get(e, "proto")), hook_proto_name(h->proto),
+			     "proto");
+		ASSERT_EQ(json_is_true(json_object_get(e, "program")), hook_has_program(h), "program");
+		if (h->feature >= 0)
+			ASSERT_STREQ(json_string_value(feat), feature_name(h->feature), "feature");
+		else
+			ASSERT_TRUE(json_is_null(feat), "no feature");
+		ASSERT_EQ(json_is_true(json_object_get(e, "supported")),
+			  hook_supported(h, NULL, 0) == 0, "supported as hook_supported says");
+		ASSERT_TRUE(reason && (json_is_true(json_object_get(e, "supported")) == !*reason),
+			    "a reason iff unsupported");
+	}
+out:
+	json_decref(arr);
 }
 
 /* ---- cleanup on SIGTERM (the table itself: tests/unit/hooks.c) ------- */
