@@ -79,7 +79,8 @@ bool hook_has_program(const struct hook_desc *h);  /* not a baseline */
 bool hook_on_device(const struct hook_desc *h);    /* on a veth in a namespace; togglable */
 bool hook_on_sockmap(const struct hook_desc *h);   /* the app puts its sockets in a sockmap */
 bool hook_is_tcp(const struct hook_desc *h);       /* measured with TCP */
-/* Whether its program sees traffic of proto p (packet hooks see both). */
+/* Whether traffic of proto p runs through its program: device hooks run on
+ * every packet (and act on the UDP flow only), the others on their own proto. */
 bool hook_sees_proto(const struct hook_desc *h, enum hook_proto p);
 const char *hook_proto_name(enum hook_proto p);    /* "udp", "tcp"; NULL when unknown */
 
