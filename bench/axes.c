@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bench/framework.h"
-#include "bench/hook_shim.h"
 #include "lib/util.h"
 #include "results/results.h"
 

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bench/echo.h"
-#include "bench/hook_shim.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "netns/cpu.h"
@@ -69,7 +68,7 @@ static int attach_echo(struct bench_cell *c, struct echo_cell *e, uint64_t size)
 	int err = 0;
 
 	/* Native XDP_TX frames reach gen only when it runs XDP too. */
-	if (hook_peer_needs_xdp(h))
+	if (h->peer_needs_xdp)
 		err = hook_attach(h, HOOK_EMPTY, &e->t.gen, e->t.if_gen, 0, &e->peer);
 	if (err || !hook_has_program(h))
 		return err;
@@ -91,7 +90,7 @@ static int echo_setup(struct bench_cell *c)
 	if (!err)
 		err = bench_cell_app(c, &e->t, app_for(c), 1, e->hi, &e->app);
 	if (!err)
-		err = echo_client_new(&e->t, e->app, c->tcp, hook_sockmap_fd(e->hi) >= 0, len,
+		err = echo_client_new(&e->t, e->app, c->tcp, hook_on_sockmap(c->hook), len,
 				      &e->client);
 	e->r.len = len;
 	e->r.prog_cpu = -1;
@@ -259,14 +258,14 @@ static int echo_report(struct bench_cell *c, const struct bench_series *s)
 
 	for (int k = 0; k < 3; k++) {
 		json_t *extra = json_pack("{s:s, s:I, s:I, s:I, s:b}",
-			"reply_made_at", hook_reply_at(h),
+			"reply_made_at", h->reply_at,
 			"requests", (json_int_t)r->requests, "replies", (json_int_t)r->replies,
 			"lost", (json_int_t)r->lost, "replies_verified", verified);
 
 		if (k == 0)
 			json_object_update_missing_new(extra, echo_details_json(h, r));
 		snprintf(method, sizeof(method), "%s of each trial's round trips, 1-client "
-			 "ping-pong; reply: %s", m[k].what, hook_reply_at(h));
+			 "ping-pong; reply: %s", m[k].what, h->reply_at);
 		bench_figure(c, c->variant, m[k].metric, "us", method, s->v[ARM_MAIN][k],
 			     s->n[ARM_MAIN], extra);
 	}

@@ -22,7 +22,6 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "bench/bench.h"
-#include "bench/hook_shim.h"
 #include "bench/overhead.h"
 #include "lib/counters.h"
 #include "lib/log.h"
@@ -155,10 +154,10 @@ static bool overhead_applies(const struct bench_cell *c)
  */
 static void overhead_plan(struct bench_cell *c)
 {
-	bool raw = !hook_is_tcp(c->hook);
+	bool raw = hook_on_device(c->hook);
 
 	c->arms = ARM_BIT(ARM_MAIN) | ARM_BIT(ARM_REF) | ARM_BIT(ARM_POST1);
-	if (hook_test_run(c->hook))
+	if (c->hook->test_run)
 		c->arms |= ARM_BIT(ARM_POST2);
 	c->compare = CMP_DELTA;
 	if (raw) {
@@ -219,7 +218,7 @@ static int overhead_setup(struct bench_cell *c)
 	struct overhead_cell *o = c->priv;
 	int err;
 
-	o->raw = !hook_is_tcp(c->hook);
+	o->raw = hook_on_device(c->hook);
 	o->stats_fd = -1;
 	o->gen = calloc(1, sizeof(*o->gen));
 	if (!o->gen)
@@ -429,8 +428,8 @@ static void overhead_warnings(const struct bench_cell *c, const struct bench_ser
 		pr_warn("overhead %s: the receive CPU was not saturated; delta is a lower bound\n",
 			h->name);
 	if (!delivered)
-		pr_warn("overhead %s: the app did not get every byte (stalled stream)%s\n", h->name,
-			h->parser ? ": sk-skb-parser with SK_PASS stalls on this kernel (tcp_bpf_strp_read_sock copied_seq bug, fix posted Nov 2025)" : "");
+		pr_warn("overhead %s: the app did not get every byte (stalled stream)%s%s\n", h->name,
+			h->known_issue ? ": " : "", h->known_issue ? h->known_issue : "");
 	if (s->regime.two_states)
 		pr_info("overhead %s: %zu of %zu trials ran in the machine's slow state (no-program cost above %.0f ns); reported apart\n",
 			h->name, s->regime.nslow, s->n[ARM_MAIN], s->regime.threshold);
@@ -458,8 +457,7 @@ static void other_methods(struct bench_cell *c, const struct bench_series *s)
 	if (s->unsupported[ARM_POST2][0])
 		snprintf(why, sizeof(why), "%s", s->unsupported[ARM_POST2]);
 	else
-		snprintf(why, sizeof(why), "BPF_PROG_TEST_RUN does not run %s programs (no test_run for sk_skb)",
-			 c->hook->name);
+		snprintf(why, sizeof(why), "%s", c->hook->no_test_run);
 	bench_figure(c, NULL, "ns_per_run_test_run", "ns", why, NULL, 0,
 		     json_pack("{s:b, s:s}", "primary", 0, "unsupported", why));
 }

@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "bench/framework.h"
-#include "bench/hook_shim.h"
 #include "lib/json_out.h"
 #include "lib/log.h"
 #include "lib/run.h"

@@ -11,15 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bench/bench.h"
-#include "bench/hook_shim.h"
 #include "lib/counters.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "netns/cpu.h"
 #include "netns/link.h"
 
-#define STALL_NOTE "; sk-skb-parser with SK_PASS stalls on this kernel " \
-	"(tcp_bpf_strp_read_sock copied_seq bug, fix posted Nov 2025)"
 
 struct sink_cell {
 	struct topo t;
@@ -246,9 +243,9 @@ static bool pass_applies(const struct bench_cell *c)
 	const struct hook_desc *h = c->hook;
 
 	if (!hook_has_program(h))
-		return c->tcp == hook_is_tcp(h);
+		return hook_sees_proto(h, c->tcp ? HOOK_PROTO_TCP : HOOK_PROTO_UDP);
 	return (c->layout == LAYOUT_APP_OWN_CPU || c->given[AXIS_LAYOUT]) &&
-	       (c->tcp || !hook_is_tcp(h));
+	       hook_sees_proto(h, c->tcp ? HOOK_PROTO_TCP : HOOK_PROTO_UDP);
 }
 
 static void pass_plan(struct bench_cell *c)
@@ -300,8 +297,9 @@ static int pass_report(struct bench_cell *c, const struct bench_series *s)
 	json_t *extra = sink_extra(c);
 
 	if (!delivered)
-		pr_warn("pass %s: the app did not get every byte that was sent (see delivered_all)%s\n",
-			c->hook->name, c->hook->parser ? STALL_NOTE : "");
+		pr_warn("pass %s: the app did not get every byte that was sent (see delivered_all)%s%s\n",
+			c->hook->name, c->hook->known_issue ? "; " : "",
+			c->hook->known_issue ? c->hook->known_issue : "");
 	json_object_set_new(extra, "delivered_all", json_boolean(delivered));
 	bench_figure(c, c->variant, "pps", unit,
 		     c->tcp ? "bytes the app read / request size, per second"

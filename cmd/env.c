@@ -4,6 +4,7 @@
 #include "cmd/cmd.h"
 #include "lib/cpuidle.h"
 #include "lib/features.h"
+#include "lib/hooks.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -75,8 +76,8 @@ static int env_run(void *cfg, int argc, char **argv)
 	kernel = env_kernel_to_json(&k);
 	if (kernel)
 		json_object_set_new(kernel, "cpuidle", cpuidle_info_json(&ci));
-	doc = json_pack("{s:o?, s:o?}", "kernel", kernel,
-			"features", features_to_json());
+	doc = json_pack("{s:o?, s:o?, s:o?}", "kernel", kernel,
+			"features", features_to_json(), "hooks", hooks_to_json());
 	return cli_json_out("env", doc) ?: ret;
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include <jansson.h>
 #include "bpf/counters.h"
 #include "netns/netns.h"
 
@@ -20,6 +21,12 @@ enum hook_kind {
 	HOOK_PACKET,    /* program on a device: sees packets, UDP flow filter */
 	HOOK_STREAM,    /* program on a sockmap: sees a TCP socket's bytes */
 	HOOK_BASELINE,  /* no program: the plain socket app */
+};
+
+/* The traffic a hook is measured with. */
+enum hook_proto {
+	HOOK_PROTO_UDP,
+	HOOK_PROTO_TCP,
 };
 
 enum hook_action {
@@ -38,9 +45,19 @@ struct hook_desc {
 	int feature;               /* enum feature_id it needs, -1 for none */
 	const char *attach_mode;   /* how it is attached, for reports */
 	enum hook_kind kind;
-	const char *proto;         /* "udp" or "tcp": the traffic it is measured with */
+	enum hook_proto proto;     /* the traffic it is measured with */
 	const char *family;        /* program names: "<family>_<action>", NULL: none */
-	bool parser;               /* also attach sk_parser */
+	/* Also attach sk_parser: one verdict per message, so a bench that wants
+	 * one verdict per request sets hook_opts.msg_size to the request size. */
+	bool parser;
+	const char *reply_at;      /* where its echo reply is made, for reports */
+	/* Its XDP_TX frames reach the peer veth only when the peer runs an XDP
+	 * program too (native XDP: GRO on the peer was not enough on 6.18). */
+	bool peer_needs_xdp;
+	bool test_run;             /* BPF_PROG_TEST_RUN runs its programs */
+	const char *no_test_run;   /* why not, when !test_run */
+	/* A known kernel problem to name when its traffic stalls, NULL: none. */
+	const char *known_issue;
 	int (*attach)(struct hook_inst *hi);
 	int (*detach)(struct hook_inst *hi);      /* 0 or -errno (logged) */
 	/* Programs now attached where this hook attaches (ifindex in the
@@ -57,11 +74,32 @@ size_t hook_count(void);
 const struct hook_desc *hook_get(size_t i);
 const struct hook_desc *hook_by_name(const char *name);
 
+/* What a hook is, from its kind: benches ask these, not the kind. */
+bool hook_has_program(const struct hook_desc *h);  /* not a baseline */
+bool hook_on_device(const struct hook_desc *h);    /* on a veth in a namespace; togglable */
+bool hook_on_sockmap(const struct hook_desc *h);   /* the app puts its sockets in a sockmap */
+bool hook_is_tcp(const struct hook_desc *h);       /* measured with TCP */
+/* Whether traffic of proto p runs through its program: device hooks run on
+ * every packet (and act on the UDP flow only), the others on their own proto. */
+bool hook_sees_proto(const struct hook_desc *h, enum hook_proto p);
+const char *hook_proto_name(enum hook_proto p);    /* "udp", "tcp"; NULL when unknown */
+
+/*
+ * The program name for action a: "<family>_<action>" into buf.  0, or
+ * -EINVAL for a baseline or an action it does not have.
+ */
+int hook_prog_name(const struct hook_desc *h, enum hook_action a, char *buf, size_t len);
+/* Every program h's actions need is in hooks.bpf.c (opened, not loaded). */
+bool hook_programs_present(const struct hook_desc *h);
+
 const char *hook_action_name(enum hook_action a);
 /* "count_pass" or "count-pass"...; -EINVAL when unknown. */
 int hook_action_by_name(const char *name);
 /* Baselines only have HOOK_EMPTY (nothing to run). */
 bool hook_has_action(const struct hook_desc *h, enum hook_action a);
+
+/* [{name, proto, program, feature, supported, reason}] for `env --json`. */
+json_t *hooks_to_json(void);
 
 /* 0 when env says the hook works here, else -EOPNOTSUPP and the reason. */
 int hook_supported(const struct hook_desc *h, char *reason, size_t len);

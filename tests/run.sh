@@ -28,7 +28,8 @@ for bin in test_unit test_integ; do
 done
 
 echo "== command line and lint"
-for t in tests/cli/*.sh tests/lint/*.sh; do
+# extend.sh: a hook, a check and a bench added in a scratch copy are picked up.
+for t in tests/cli/*.sh tests/lint/*.sh tests/extend.sh; do
 	name=$(basename "$t" .sh)
 	t0=$(date +%s.%N)
 	run_cli "$t" "$log/$name"; rc=$?

@@ -1,8 +1,8 @@
 /*
  * Test runner: runs every OLAB_TEST in the generated table (or those whose
- * name contains an argument), each in its own forked child with its own run
- * prefix, its own process group and a time limit, and prints PASS/FAIL/SKIP
- * lines and a totals line.
+ * name contains an argument; "test/sub" also picks subtests), each in its own
+ * forked child with its own run prefix, its own process group and a time
+ * limit, and prints PASS/FAIL/SKIP lines and a totals line.
  *
  * The runner never waits on anything a test may leave behind: its pipe is
  * close-on-exec, it watches the test process itself (a pidfd) and the
@@ -49,6 +49,13 @@ static int failed_asserts;
 static int skip_fd = -1;
 static char build_dir[512] = "build";
 static volatile sig_atomic_t runner_stop;
+static int g_argc;
+static char **g_argv;
+/* In a test's child: the test, its running subtest and the asserts failed before it. */
+static const char *cur_test;
+static char cur_sub[128];
+static char sub_skip[256];      /* test_skip() during the running subtest */
+static int sub_failed_before, subs_run, subs_skipped;
 
 const char *test_build_dir(void)
 {
@@ -67,17 +74,26 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	failed_asserts++;
 }
 
+static void skip_write(const char *reason)
+{
+	ssize_t n = write(skip_fd, reason, strlen(reason));
+
+	(void)n;
+}
+
+/* In a subtest: skips that subtest only. */
 void test_skip(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
-	ssize_t n;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	n = write(skip_fd, buf, strlen(buf));
-	(void)n;
+	if (cur_sub[0])
+		snprintf(sub_skip, sizeof(sub_skip), "%s", buf);
+	else
+		skip_write(buf);
 }
 
 int test_sh(char *out, size_t len, const char *fmt, ...)
@@ -106,6 +122,80 @@ int test_sh(char *out, size_t len, const char *fmt, ...)
 	}
 	st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Whether arg ("test" or "test/sub") names test: its part before '/' is in it. */
+static bool arg_names_test(const char *arg, const char *test)
+{
+	const char *slash = strchr(arg, '/');
+	size_t n = slash ? (size_t)(slash - arg) : strlen(arg);
+
+	for (const char *p = test; *p; p++)
+		if (!strncmp(p, arg, n))
+			return true;
+	return n == 0;
+}
+
+/* Whether sub runs: no "test/sub" argument for this test, or one in its name. */
+static bool sub_wanted(const char *sub)
+{
+	bool filtered = false;
+
+	for (int a = 1; a < g_argc; a++) {
+		const char *slash = strchr(g_argv[a], '/');
+
+		if (!slash || !arg_names_test(g_argv[a], cur_test))
+			continue;
+		if (strstr(sub, slash + 1))
+			return true;
+		filtered = true;
+	}
+	return !filtered;
+}
+
+static void subtest_end(void)
+{
+	bool failed = failed_asserts > sub_failed_before;
+
+	if (!cur_sub[0])
+		return;
+	if (sub_skip[0] && !failed) {
+		printf("  SKIP %s/%s: %s\n", cur_test, cur_sub, sub_skip);
+		subs_skipped++;
+	} else {
+		printf("  %s %s/%s\n", failed ? "FAIL" : "PASS", cur_test, cur_sub);
+	}
+	fflush(stdout);
+	cur_sub[0] = sub_skip[0] = '\0';
+}
+
+/* At the test's end: a test whose every subtest skipped is skipped. */
+static void subtests_done(void)
+{
+	char reason[64];
+
+	subtest_end();
+	if (subs_run && subs_skipped == subs_run) {
+		snprintf(reason, sizeof(reason), "all %d subtests skipped", subs_run);
+		skip_write(reason);
+	}
+}
+
+bool test_subtest(const char *fmt, ...)
+{
+	char sub[sizeof(cur_sub)];
+	va_list ap;
+
+	subtest_end();
+	va_start(ap, fmt);
+	vsnprintf(sub, sizeof(sub), fmt, ap);
+	va_end(ap);
+	if (!sub_wanted(sub))
+		return false;
+	snprintf(cur_sub, sizeof(cur_sub), "%s", sub);
+	sub_failed_before = failed_asserts;
+	subs_run++;
+	return true;
 }
 
 /* ---- the runner's own tests (only with OLAB_TEST_RUNNER_SELFTEST=1) ---- */
@@ -196,7 +286,9 @@ static void __attribute__((noreturn)) child_main(const struct test_case *t, int 
 	/* A runner that dies stops its test the way a time limit does. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() != parent)
 		_exit(127);
+	cur_test = t->name;
 	t->fn();
+	subtests_done();
 	cleanup_all();
 	exit(failed_asserts ? 1 : 0);
 }
@@ -333,7 +425,7 @@ static int run_one(const struct test_case *t, char *reason, size_t rlen)
 static bool wanted(const char *name, int argc, char **argv)
 {
 	for (int a = 1; a < argc; a++)
-		if (strstr(name, argv[a]))
+		if (arg_names_test(argv[a], name))
 			return true;
 	return argc < 2;
 }
@@ -345,6 +437,8 @@ int main(int argc, char **argv)
 	int passed = 0, failed = 0, skipped = 0;
 	char *slash;
 
+	g_argc = argc;
+	g_argv = argv;
 	if (readlink("/proc/self/exe", build_dir, sizeof(build_dir) - 1) > 0 &&
 	    (slash = strrchr(build_dir, '/')))
 		*slash = '\0';

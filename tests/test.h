@@ -20,6 +20,21 @@
 void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Mark the running test skipped, with a reason; the test should return. */
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Subtests: named parts of one test, e.g. one per entry of a table.  Each
+ * call ends the previous subtest (printing "  PASS test/sub" or
+ * "  FAIL test/sub") and says whether to run this one: an argument
+ * "test/sub" to the runner runs only the subtests whose name contains sub.
+ *	for (size_t i = 0; i < hook_count(); i++) {
+ *		if (!test_subtest("%s", hook_get(i)->name))
+ *			continue;
+ *		...asserts...
+ *	}
+ * The last one ends with the test; the test fails if any subtest failed.
+ * test_skip() in a subtest skips that subtest ("  SKIP test/sub: why"); a
+ * test whose every subtest skipped is skipped.
+ */
+bool test_subtest(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Directory of the offloadlab binary under test (build/). */
 const char *test_build_dir(void);
 

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include "lib/apps.h"
 #include "lib/bpf_compat.h"
+#include "lib/features.h"
 #include "lib/hooks.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -381,15 +382,14 @@ cleanup:
 	free(r);
 }
 
-static void packet_hook(const char *name)
+static void packet_hook(const struct hook_desc *h)
 {
-	const struct hook_desc *h = hook_by_name(name);
 	struct topo_opts o = bed_opts();
 	struct hook_inst *peer = NULL;
 	char root_before[8192];
 	struct topo t;
 
-	if (!ASSERT_OK_PTR(h, name) || skip_unsupported(h))
+	if (skip_unsupported(h))
 		return;
 	test_sh(root_before, sizeof(root_before), ROOT_NET);
 	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
@@ -404,7 +404,7 @@ static void packet_hook(const char *name)
 		goto cleanup;
 	/* Native XDP_TX frames reach the peer veth only when it runs XDP
 	 * itself (GRO on it was not enough here): an empty one on gen. */
-	if (!strcmp(name, "xdp") &&
+	if (h->peer_needs_xdp &&
 	    !ASSERT_OK(hook_attach(h, HOOK_EMPTY, &t.gen, t.if_gen, 0, &peer), "XDP on the gen end"))
 		goto cleanup;
 	for (int a = 0; a < HOOK_ACTION__COUNT; a++)
@@ -415,10 +415,14 @@ cleanup:
 	topo_down(&t);
 }
 
-OLAB_TEST(hooks_xdp)         { packet_hook("xdp"); }
-OLAB_TEST(hooks_xdp_generic) { packet_hook("xdp-generic"); }
-OLAB_TEST(hooks_tc)          { packet_hook("tc"); }
-OLAB_TEST(hooks_tcx)         { packet_hook("tcx"); }
+/* Every hook on a device in the table, one subtest each (a new one needs no edit). */
+OLAB_TEST(hooks_device)
+{
+	for (size_t i = 0; i < hook_count(); i++)
+		if (hook_on_device(hook_get(i)) && test_subtest("%s", hook_get(i)->name))
+			packet_hook(hook_get(i));
+}
+OLAB_TEST_TIMEOUT(hooks_device, 600);
 
 /* ---- stream hooks ---------------------------------------------------- */
 
@@ -594,14 +598,17 @@ cleanup:
 	free(back);
 }
 
-static void stream_hook(const char *name, const uint32_t *sizes, size_t nsizes)
+static void stream_hook(const struct hook_desc *h)
 {
-	const struct hook_desc *h = hook_by_name(name);
+	/* Behind a parser: messages of these sizes; without: each skb (0). */
+	static const uint32_t msg_sizes[] = { 100, 1, 1448, 5000, 16384 }, skb[] = { 0 };
+	const uint32_t *sizes = h->parser ? msg_sizes : skb;
+	size_t nsizes = h->parser ? ARRAY_SIZE(msg_sizes) : ARRAY_SIZE(skb);
 	struct topo_opts o = bed_opts();
 	char root_before[8192];
 	struct topo t;
 
-	if (!ASSERT_OK_PTR(h, name) || skip_unsupported(h))
+	if (skip_unsupported(h))
 		return;
 	test_sh(root_before, sizeof(root_before), ROOT_NET);
 	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
@@ -614,19 +621,14 @@ static void stream_hook(const char *name, const uint32_t *sizes, size_t nsizes)
 	topo_down(&t);
 }
 
-OLAB_TEST(hooks_sk_skb_verdict)
+/* Every sockmap hook in the table, one subtest each. */
+OLAB_TEST(hooks_sockmap)
 {
-	static const uint32_t sizes[] = { 0 };
-
-	stream_hook("sk-skb-verdict", sizes, ARRAY_SIZE(sizes));
+	for (size_t i = 0; i < hook_count(); i++)
+		if (hook_on_sockmap(hook_get(i)) && test_subtest("%s", hook_get(i)->name))
+			stream_hook(hook_get(i));
 }
-
-OLAB_TEST(hooks_sk_skb_parser)
-{
-	static const uint32_t sizes[] = { 100, 1, 1448, 5000, 16384 };
-
-	stream_hook("sk-skb-parser", sizes, ARRAY_SIZE(sizes));
-}
+OLAB_TEST_TIMEOUT(hooks_sockmap, 360);
 
 /* bytes_received of the DUT's established connection to PORT, from ss. */
 static uint64_t dut_tcp_bytes_received(struct topo *t)
@@ -820,40 +822,40 @@ cleanup:
 	topo_down(&t);
 }
 
-/* ---- the table, and cleanup on SIGTERM ------------------------------- */
+/* ---- the table as `env --json` lists it ------------------------------ */
 
-OLAB_TEST(hooks_table)
+OLAB_TEST(hooks_json)
 {
-	const char *want[] = { "xdp", "xdp-generic", "tc", "tcx", "sk-skb-verdict",
-			       "sk-skb-parser", "udp-socket", "tcp-socket" };
-	struct hook_inst *hi;
+	json_t *arr = hooks_to_json();
 
-	ASSERT_EQ(hook_count(), ARRAY_SIZE(want), "hooks");
-	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
-		const struct hook_desc *h = hook_by_name(want[i]);
+	if (!ASSERT_TRUE(json_is_array(arr), "an array") ||
+	    !ASSERT_EQ(json_array_size(arr), hook_count(), "one entry per hook"))
+		goto out;
+	for (size_t i = 0; i < hook_count(); i++) {
+		const struct hook_desc *h = hook_get(i);
+		json_t *e = json_array_get(arr, i), *feat = json_object_get(e, "feature");
+		const char *reason = json_string_value(json_object_get(e, "reason"));
 
-		if (!ASSERT_OK_PTR(h, want[i]))
+		if (!test_subtest("%s", h->name))
 			continue;
-		ASSERT_TRUE(h->summary && h->attach_mode && h->proto, "described");
-		ASSERT_TRUE((h->kind == HOOK_BASELINE) == (h->attach == NULL), "attach iff program");
-		ASSERT_TRUE((h->kind == HOOK_BASELINE) == (h->feature < 0), "feature iff program");
-		ASSERT_TRUE(hook_get(i) != NULL, "hook_get");
-		for (int a = 0; a < HOOK_ACTION__COUNT; a++)
-			ASSERT_EQ(hook_has_action(h, a), h->kind != HOOK_BASELINE || a == HOOK_EMPTY,
-				  "actions");
+		ASSERT_STREQ(json_string_value(json_object_get(e, "name")), h->name, "in table order");
+		ASSERT_STREQ(json_string_value(json_object_get(e, "proto")), hook_proto_name(h->proto),
+			     "proto");
+		ASSERT_EQ(json_is_true(json_object_get(e, "program")), hook_has_program(h), "program");
+		if (h->feature >= 0)
+			ASSERT_STREQ(json_string_value(feat), feature_name(h->feature), "feature");
+		else
+			ASSERT_TRUE(json_is_null(feat), "no feature");
+		ASSERT_EQ(json_is_true(json_object_get(e, "supported")),
+			  hook_supported(h, NULL, 0) == 0, "supported as hook_supported says");
+		ASSERT_TRUE(reason && (json_is_true(json_object_get(e, "supported")) == !*reason),
+			    "a reason iff unsupported");
 	}
-	ASSERT_TRUE(hook_by_name("nope") == NULL, "unknown hook");
-	ASSERT_EQ(hook_action_by_name("count-pass"), HOOK_COUNT_PASS, "count-pass");
-	ASSERT_EQ(hook_action_by_name("echo"), HOOK_ECHO, "echo");
-	ASSERT_EQ(hook_action_by_name("bounce"), -EINVAL, "unknown action");
-	ASSERT_STREQ(hook_action_name(HOOK_DROP), "drop", "action name");
-	/* Never the root namespace, never without one. */
-	ASSERT_EQ(hook_attach(hook_by_name("xdp"), HOOK_DROP, NULL, "lo", PORT, &hi), -EINVAL,
-		  "packet hook without a namespace");
-	ASSERT_TRUE(hi == NULL, "no instance on failure");
-	ASSERT_EQ(app_kind_by_name("tcp-echo"), APP_TCP_ECHO, "app kind");
-	ASSERT_EQ(app_kind_by_name("tcp"), -EINVAL, "unknown app kind");
+out:
+	json_decref(arr);
 }
+
+/* ---- cleanup on SIGTERM (the table itself: tests/unit/hooks.c) ------- */
 
 OLAB_TEST(hooks_detach_on_sigterm)
 {

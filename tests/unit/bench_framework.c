@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <string.h>
 #include "bench/framework.h"
-#include "bench/hook_shim.h"
 #include "lib/util.h"
 #include "tests/test.h"
 
