@@ -13,8 +13,7 @@
 static const char *const proto_names[] = { "udp", "tcp", NULL };
 
 struct axis {
-	struct bench_axis_desc d;
-	const char *const *choices; /* NULL: a number in [min, max] */
+	struct bench_axis_desc d;   /* d.choices NULL: a number in [min, max] */
 	uint64_t min, max;
 	const char *fallback;       /* a bench that does not declare the axis */
 };
@@ -22,20 +21,20 @@ struct axis {
 static const char *hook_names[40];
 
 static const struct axis axes[AXIS__COUNT] = {
-	[AXIS_HOOK] = { { "hook", "LIST", "hooks (default: every hook the bench applies to)" },
-			hook_names, 0, 0, NULL },
-	[AXIS_LAYOUT] = { { "layout", "LIST", "CPU layouts: app-shares-rx-cpu, app-own-cpu" },
-			  bench_layout_names, 0, 0, "app-shares-rx-cpu" },
-	[AXIS_PROTO] = { { "proto", "LIST", "traffic: udp, tcp (default: the hook's)" },
-			 proto_names, 0, 0, NULL },
-	[AXIS_SIZE] = { { "size", "BYTES", "frame sizes (UDP) or request sizes (TCP), 64-1500" },
-			NULL, 64, 1500, "64" },
-	[AXIS_CPU_IDLE] = { { "cpu-idle", "MODE", "poll: hold /dev/cpu_dma_latency at 0 so no CPU "
+	[AXIS_HOOK] = { { "hook", "LIST", "hooks (default: every hook the bench applies to)",
+			  hook_names }, 0, 0, NULL },
+	[AXIS_LAYOUT] = { { "layout", "LIST", "CPU layouts (default: the bench's)",
+			    bench_layout_names }, 0, 0, "app-shares-rx-cpu" },
+	[AXIS_PROTO] = { { "proto", "LIST", "traffic (default: the bench's, else the hook's)",
+			   proto_names }, 0, 0, NULL },
+	[AXIS_SIZE] = { { "size", "LIST", "frame sizes (UDP) or request sizes (TCP) in bytes, "
+			  "64..1500 (default 64)" }, 64, 1500, "64" },
+	[AXIS_CPU_IDLE] = { { "cpu-idle", "LIST", "poll: hold /dev/cpu_dma_latency at 0 so no CPU "
 			      "sleeps deeper than POLL; default: leave idle states alone (default: "
-			      "poll for latency benches, whose full run also measures default)" },
-			    cpuidle_mode_names, 0, 0, NULL },
-	[AXIS_RUNTIME] = { { "runtime", "RT", "where the app runs: netns, runc (runc is compared "
-			     "with netns, trial by trial)" }, app_runtime_names, 0, 0, "netns" },
+			      "poll for latency benches, whose full run also measures default)",
+			      cpuidle_mode_names }, 0, 0, NULL },
+	[AXIS_RUNTIME] = { { "runtime", "LIST", "where the app runs; runc is compared with netns, "
+			     "trial by trial (default netns)", app_runtime_names }, 0, 0, "netns" },
 };
 
 const struct bench_axis_desc *bench_axis_desc(enum bench_axis a)
@@ -58,9 +57,9 @@ static int parse_value(const struct axis *a, const char *s, uint64_t *v, char *w
 {
 	char *end;
 
-	if (a->choices) {
-		for (size_t i = 0; a->choices[i]; i++) {
-			if (!strcmp(a->choices[i], s)) {
+	if (a->d.choices) {
+		for (size_t i = 0; a->d.choices[i]; i++) {
+			if (!strcmp(a->d.choices[i], s)) {
 				*v = i;
 				return 0;
 			}

@@ -27,6 +27,7 @@ struct bench_opts {
 /* The axes for the CLI: name, metavar, help; NULL name ends. */
 struct bench_axis_desc {
 	const char *name, *metavar, *help;
+	const char *const *choices;   /* NULL: a number */
 };
 const struct bench_axis_desc *bench_axis_desc(enum bench_axis a);
 

@@ -17,7 +17,7 @@ static const struct bench_opts defaults = {
 
 #define AXIS_OPT(a) { NULL, 0, OPT_STR, offsetof(struct bench_opts, axis) + (a) * sizeof(char *) }
 
-/* The axes' options are filled from bench/axes.c at start-up. */
+/* The axes' options (comma lists) are filled from bench/axes.c at start-up. */
 static struct opt_desc bench_opts[] = {
 	AXIS_OPT(AXIS_HOOK), AXIS_OPT(AXIS_LAYOUT), AXIS_OPT(AXIS_PROTO), AXIS_OPT(AXIS_SIZE),
 	AXIS_OPT(AXIS_CPU_IDLE), AXIS_OPT(AXIS_RUNTIME),
@@ -109,6 +109,7 @@ static void fill_axis_opts(void)
 		bench_opts[a].name = d->name;
 		bench_opts[a].metavar = d->metavar;
 		bench_opts[a].help = d->help;
+		bench_opts[a].choices = d->choices;
 	}
 }
 

@@ -98,7 +98,8 @@ static void print_opt(FILE *f, const struct opt_desc *o)
 		fprintf(f, " (%.3g..%.3g s)", o->min / 1e3, o->max / 1e3);
 	if (o->kind == OPT_UINT && o->max)
 		fprintf(f, " (%llu..%llu)", (unsigned long long)o->min, (unsigned long long)o->max);
-	if (o->kind == OPT_ENUM && o->choices) {
+	/* OPT_STR with choices: a comma list of them. */
+	if ((o->kind == OPT_ENUM || o->kind == OPT_STR) && o->choices) {
 		fputs(" (", f);
 		for (int i = 0; o->choices[i]; i++)
 			fprintf(f, "%s%s", i ? "|" : "", o->choices[i]);
