@@ -20,6 +20,9 @@ check_bad 2 bench drop --size 1501
 check_bad 2 bench overhead --hook udp-socket
 check_bad 2 bench drop --hook xdp --out /proc/olab-unwritable
 OLAB_DISABLE_FEATURES=tcx check_bad 2 bench pass --hook tcx
+check_bad 2 bench drop --layout sideways
+check_bad 2 bench drop --size 64,abc
+check_bad 2 bench pass --hook sk-skb-verdict --proto udp
 [ "$before" = "$(root_snapshot)" ] || fail "bad input left something behind"
 
 # -- drop: one figure per program hook, two per baseline (two layouts); the
@@ -49,6 +52,14 @@ echo "$j" | jq -e '[.results[] | select(.hook == "udp-socket") | .per_trial[0] |
 echo "$j" | jq -e '[.results[] | select(.hook == "xdp") | .per_trial[0].cpu == 1] | all' >/dev/null ||
 	fail "drop xdp: the drops were not counted on the receive CPU 1"
 [ -s "$(ls -d "$out"/run-*/results.json | head -n1)" ] || fail "drop: no results.json"
+
+# -- axes: lists multiply into cells; each figure carries its size and layout
+j=$("$OLAB" bench drop --hook udp-socket --size 64,128 $smoke) || fail "bench drop sizes exit $?"
+echo "$j" | jq -e '[.results[] | select(.metric == "pps") | [.size, .variant]] | sort ==
+	[[64, "app-own-cpu"], [64, "app-shares-rx-cpu"], [128, "app-own-cpu"], [128, "app-shares-rx-cpu"]]' >/dev/null ||
+	fail "drop --size 64,128: cells $(echo "$j" | jq -c '[.results[] | [.size, .variant]]')"
+"$OLAB" -j bench list | jq -e '[.[].name] == ["overhead", "drop", "pass", "echo"] and
+	(.[] | select(.name == "pass") | .axes.proto) == "tcp,udp"' >/dev/null || fail "bench list"
 
 # -- pass: TCP bytes all delivered, with and without the program
 j=$("$OLAB" bench pass $smoke) || fail "bench pass exit $?"
