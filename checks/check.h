@@ -23,10 +23,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
+#include "containers/app_runtime.h"
+#include "lib/registry.h"
 #include "netns/netns.h"
 
 enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATUS__COUNT };
-enum check_runtime { CHECK_RT_NETNS, CHECK_RT_RUNC, CHECK_RT__COUNT };
 
 #define CHECK_TEXT_LEN    1536
 #define CHECK_REASON_LEN  256
@@ -48,7 +49,7 @@ struct check;
 
 struct check_ctx {
 	const struct check *check;
-	enum check_runtime runtime;
+	enum app_runtime runtime;
 	bool sabotage;              /* break the setup on purpose: the check must fail */
 	int cpu_idle;               /* check_run_opts.cpu_idle */
 	void *priv;                 /* check->priv_size zeroed bytes */
@@ -91,11 +92,10 @@ struct check {
 	bool latency;
 };
 
-#define DEFINE_CHECK(sym) \
-	static const struct check *const __olab_check_##sym \
-	__attribute__((used, section("olab_checks"))) = &sym
+/* Registers sym (a struct check) in the linker section olab_checks. */
+#define DEFINE_CHECK(sym) REGISTRY_ADD(olab_checks, sym)
 
-/* ---- registry ---- */
+/* ---- registry (checks/registry.c) ---- */
 
 size_t check_count(void);
 const struct check *check_get(size_t i);
@@ -104,12 +104,11 @@ const struct check *check_by_name(const char *name);
 bool check_matches(const struct check *c, const char *pattern);
 
 const char *check_status_name(enum check_status s);
-const char *check_runtime_name(enum check_runtime rt);
 
-/* ---- running ---- */
+/* ---- running (checks/runner.c, checks/verdict.c, checks/report.c) ---- */
 
 struct check_run_opts {
-	enum check_runtime runtime;
+	enum app_runtime runtime;
 	bool sabotage;              /* also true when OLAB_CHECK_SABOTAGE matches */
 	const char *expected;       /* override the expectation (tests), NULL: the check's */
 	int cpu_idle;               /* enum cpuidle_mode; CPUIDLE_UNSET: poll for latency checks */
@@ -118,7 +117,7 @@ struct check_run_opts {
 struct check_result {
 	const struct check *check;
 	enum check_status status;
-	enum check_runtime runtime;
+	enum app_runtime runtime;
 	bool sabotage;
 	char expected[CHECK_TEXT_LEN];
 	char observed[CHECK_TEXT_LEN];
@@ -129,7 +128,7 @@ struct check_result {
 };
 
 /* Skip reason when env or PATH lacks a need (0), else -EOPNOTSUPP and reason. */
-int check_needs_met(const struct check *c, enum check_runtime rt, char *reason, size_t len);
+int check_needs_met(const struct check *c, enum app_runtime rt, char *reason, size_t len);
 /* Run one check in a forked child with its time limit; fills r.  0, or
  * -errno when the framework itself could not run it (r is a fail then). */
 int check_run(const struct check *c, const struct check_run_opts *o, struct check_result *r);
@@ -248,10 +247,12 @@ int check_udp_drain(int fd);
  * olab-app udp-sink/udp-echo in a runc container joined to ns with
  * bpf,net_admin (runc; name: the container's).  Sets ctx->skip when
  * containers cannot run.  0 or -errno. */
-struct ctr_app;
+/* The runtime can run apps here (runc: containers work); else ctx->skip
+ * says why and -EOPNOTSUPP. */
+int check_runtime_ready(struct check_ctx *ctx);
 struct check_app {
 	int fd;
-	struct ctr_app *capp;
+	struct rt_app *rapp;
 	uint64_t seen;
 };
 int check_app_udp(struct check_ctx *ctx, struct check_app *a, const struct netns *ns,

@@ -144,7 +144,7 @@ static int exchange(struct check_ctx *ctx, uint16_t sport, int *replies, int *ap
 		}
 	}
 	check_settle();
-	*app_got = p->app.capp ? check_app_take(&p->app) : app_echo(p->app.fd);
+	*app_got = p->app.rapp ? check_app_take(&p->app) : app_echo(p->app.fd);
 	deadline = now_ns() + (uint64_t)REPLY_MS * 1000000;
 	while (*replies < NPKT && now_ns() < deadline && check_time_left(ctx)) {
 		struct pollfd pf = { .fd = fd, .events = POLLIN };

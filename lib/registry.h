@@ -10,7 +10,7 @@
 
 #define REGISTRY_ADD(section, sym) \
 	static const void *const __olab_reg_##section##_##sym \
-	__attribute__((used, section(#section))) = &sym
+	__attribute__((used, __section__(#section))) = &sym
 
 /* Declares the section's bounds (weak: an empty section is fine). */
 #define REGISTRY_DECLARE(section) \
