@@ -141,7 +141,7 @@ int check_write_junit(const char *path, const struct check_result *r, size_t n);
 /* The matrix, then expected/observed/counters of every failure. */
 void check_print_matrix(FILE *f, const struct check_result *r, size_t n);
 
-/* ---- helpers for checks (checks/kit.c) ---- */
+/* ---- helpers for checks (observe, tools, netfilter, attach, traffic, testbed, app .c) ---- */
 
 /* Record one observation "phase: details" (appended with "; "). */
 void check_observe(struct check_ctx *ctx, const char *phase, const char *fmt, ...)
