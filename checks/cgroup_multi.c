@@ -294,17 +294,11 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	for (int i = 0; i < 4; i++)
-		if (p->links[i] >= 0)
-			close(p->links[i]);
-	if (p->sock >= 0)
-		close(p->sock);
-	if (p->sink >= 0)
-		close(p->sink);
-	if (p->parent_fd >= 0)
-		close(p->parent_fd);
-	if (p->child_fd >= 0)
-		close(p->child_fd);
+	check_close_all(p->links, ARRAY_SIZE(p->links));
+	check_close(&p->sock);
+	check_close(&p->sink);
+	check_close(&p->parent_fd);
+	check_close(&p->child_fd);
 	check_cgroup__destroy(p->skel);
 	netns_destroy(&p->ns);
 }
@@ -320,10 +314,7 @@ static const struct check cgroup_multi = {
 		     "bpf_prog_run_array_cg() (all run, any 0 denies); mprog flags since 6.16",
 	.runc_skip = "runc runtime: the app's socket must be made by a process in the check's own "
 		     "parent/child cgroups; runc puts a container in a cgroup of its own",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 120,
 };
 DEFINE_CHECK(cgroup_multi);

@@ -92,6 +92,11 @@ struct check {
 	bool latency;
 };
 
+/* The usual steps of a check file: its struct priv and the static
+ * functions setup, run and teardown it defines. */
+#define CHECK_STEPS(priv_type) \
+	.priv_size = sizeof(priv_type), .setup = setup, .run = run, .teardown = teardown
+
 /* Registers sym (a struct check) in the linker section olab_checks. */
 #define DEFINE_CHECK(sym) REGISTRY_ADD(olab_checks, sym)
 
@@ -156,6 +161,30 @@ void check_counter(struct check_ctx *ctx, const char *group, const char *name, i
 /* Set ctx->error (first one wins) and return err. */
 int check_error(struct check_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * One phase's observation as it is built: "key=value" details, each value
+ * also recorded as counters[name][key]; check_phase_end observes it.
+ */
+struct check_phase {
+	struct check_ctx *ctx;
+	const char *name;
+	uint64_t of;                /* what shares are of (packets sent) */
+	char details[CHECK_TEXT_LEN];
+};
+void check_phase_begin(struct check_phase *ph, struct check_ctx *ctx, const char *name,
+		       uint64_t of);
+/* key=0|all|v/of (check_share), counter v. */
+void check_phase_share(struct check_phase *ph, const char *key, uint64_t v);
+/* key=value, no counter. */
+void check_phase_kv(struct check_phase *ph, const char *key, const char *value);
+/* key=v in decimal, counter v. */
+void check_phase_num(struct check_phase *ph, const char *key, int64_t v);
+/* Each rule's label=share of after[i] - before[i], counters too. */
+struct check_nf_rule;
+void check_phase_rules(struct check_phase *ph, const struct check_nf_rule *rules, size_t n,
+		       const uint64_t *before, const uint64_t *after);
+void check_phase_end(struct check_phase *ph);
+
 /* "0", "all" (v == n) or "v/n": how much of n packets a counter saw. */
 const char *check_share(char *buf, size_t len, uint64_t v, uint64_t n);
 /* "ok" or the errno name ("EBUSY") of a 0/-errno result. */
@@ -196,6 +225,11 @@ struct check_nf_rule {
 /* Packet counters of rules[0..n) into out[]; 0 or the first error. */
 int check_nf_read(const struct netns *ns, const struct check_nf_rule *rules, size_t n,
 		  uint64_t *out);
+
+/* check_nf_read for a phase: a failure sets ctx->error ("<phase>: read
+ * counters: ...") and is returned. */
+int check_nf_counts(struct check_ctx *ctx, const char *phase, const struct netns *ns,
+		    const struct check_nf_rule *rules, size_t n, uint64_t *out);
 
 /* Conntrack entries of UDP flows from sport (conntrack -L in ns). */
 int check_conntrack_udp(const struct netns *ns, uint16_t sport, uint64_t *entries);
@@ -281,6 +315,11 @@ int check_link_add(struct check_ctx *ctx, const struct netns *from, const char *
 struct topo;
 struct check_pkt;
 int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port);
+/* Send n 64-byte datagrams from t's gen to its dut (sport, 0: any) and let
+ * them settle; a short send sets ctx->error ("<phase>: sent ...") and is
+ * returned. */
+int check_send_flow(struct check_ctx *ctx, const char *phase, const struct topo *t,
+		    uint16_t sport, uint16_t dport, int n);
 /* TCP's count of bytes received on fd (tcpi_bytes_received). */
 uint64_t check_tcp_bytes_received(int fd);
 /* Wait (bounded, without reading) until fd's TCP has received want bytes.
@@ -289,6 +328,11 @@ uint64_t check_tcp_bytes_received(int fd);
 int check_tcp_wait_received(int fd, uint64_t want, int timeout_ms);
 /* Read exactly len bytes (or until timeout_ms without progress); bytes read. */
 size_t check_read_full(int fd, void *buf, size_t len, int timeout_ms);
+
+/* Close *fd when open (>= 0) and mark it closed (-1). */
+void check_close(int *fd);
+/* check_close on each of fds[0..n). */
+void check_close_all(int *fds, size_t n);
 
 /* Sleep long enough for in-flight packets on a veth to be processed. */
 void check_settle(void);

@@ -58,29 +58,24 @@ static int phase(struct check_ctx *ctx, const char *name, int verdict)
 {
 	struct priv *p = ctx->priv;
 	volatile __u64 *pk = p->skel->bss->packets;
-	uint64_t a0 = pk[0], b0 = pk[1], a, b;
-	char details[256] = "", share[32];
-	int sent, app;
+	uint64_t a0 = pk[0], b0 = pk[1];
+	struct check_phase ph;
+	int err, app;
 
 	p->skel->bss->verdict[0] = verdict;
 	p->skel->bss->log_n = 0;
 	check_app_take(&p->app);
-	sent = check_udp_send(&p->t.gen, p->t.ip4_dut, 0, PORT, NPKT, 64);
-	check_settle();
-	if (sent != NPKT)
-		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
-	app = check_app_take(&p->app);
-	a = pk[0] - a0;
-	b = pk[1] - b0;
-	check_kv(details, sizeof(details), "first", "%s",
-		 p->skel->bss->log_n ? (p->skel->bss->log_slot[0] ? "prio2" : "prio1") : "none");
-	check_kv(details, sizeof(details), "prio1", "%s", check_share(share, sizeof(share), a, NPKT));
-	check_kv(details, sizeof(details), "prio2", "%s", check_share(share, sizeof(share), b, NPKT));
-	check_kv(details, sizeof(details), "app", "%s", check_share(share, sizeof(share), app, NPKT));
-	check_counter(ctx, name, "prio1", a);
-	check_counter(ctx, name, "prio2", b);
-	check_counter(ctx, name, "app", app);
-	check_observe(ctx, name, "%s", details);
+	err = check_send_flow(ctx, name, &p->t, 0, PORT, NPKT);
+	if (err)
+		return err;
+	app = check_app_take(&p->app); /* first: it waits for the app's counters to rest */
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_kv(&ph, "first",
+		       p->skel->bss->log_n ? (p->skel->bss->log_slot[0] ? "prio2" : "prio1") : "none");
+	check_phase_share(&ph, "prio1", pk[0] - a0);
+	check_phase_share(&ph, "prio2", pk[1] - b0);
+	check_phase_share(&ph, "app", app);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -117,10 +112,7 @@ static const struct check cls_bpf_priority = {
 	.reference = "net/sched/cls_api.c __tcf_classify() walks filters by priority; "
 		     "net/sched/cls_bpf.c: TC_ACT_UNSPEC continues, any other verdict returns",
 	.runc = true,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 80,
 };
 DEFINE_CHECK(cls_bpf_priority);

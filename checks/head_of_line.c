@@ -337,11 +337,11 @@ static int run(struct check_ctx *ctx)
 static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int fds[] = { p->fd, p->slow_link, p->pass_link, p->stats_fd };
 
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	check_close(&p->fd);
+	check_close(&p->slow_link);
+	check_close(&p->pass_link);
+	check_close(&p->stats_fd);
 	rt_app_free(p->app);
 	topo_down(&p->t);
 	check_hol__destroy(p->skel);
@@ -356,10 +356,7 @@ static const struct check head_of_line = {
 	.reference = "include/net/tcx.h tcx_run() (the hook's programs in sequence, same "
 		     "softirq); kernel/bpf/syscall.c BPF_ENABLE_STATS",
 	.runc = true,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 220,
 	.timeout_ms = 30000,
 	.latency = true,

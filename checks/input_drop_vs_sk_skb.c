@@ -154,10 +154,8 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	if (p->client >= 0)
-		close(p->client);
-	if (p->server >= 0)
-		close(p->server);
+	check_close(&p->client);
+	check_close(&p->server);
 	check_sock__destroy(p->skel);
 	topo_down(&p->t);
 }
@@ -172,10 +170,7 @@ static const struct check input_drop_vs_sk_skb = {
 	.reference = "net/ipv4/ip_input.c ip_local_deliver(): NF_INET_LOCAL_IN before "
 		     "tcp_v4_rcv(); sk_psock_strp/verdict run from the socket's data_ready",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 130,
 };
 DEFINE_CHECK(input_drop_vs_sk_skb);

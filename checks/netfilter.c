@@ -150,6 +150,14 @@ int check_nf_read(const struct netns *ns, const struct check_nf_rule *rules, siz
 	return first;
 }
 
+int check_nf_counts(struct check_ctx *ctx, const char *phase, const struct netns *ns,
+		    const struct check_nf_rule *rules, size_t n, uint64_t *out)
+{
+	int err = check_nf_read(ns, rules, n, out);
+
+	return err ? check_error(ctx, err, "%s: read counters: %s", phase, strerror(-err)) : 0;
+}
+
 int check_conntrack_udp(const struct netns *ns, uint16_t sport, uint64_t *entries)
 {
 	char out[8192], *p;

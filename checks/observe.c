@@ -100,3 +100,44 @@ bool check_time_left(const struct check_ctx *ctx)
 {
 	return !run_stopping() && (!ctx->deadline_ns || now_ns() < ctx->deadline_ns);
 }
+
+void check_phase_begin(struct check_phase *ph, struct check_ctx *ctx, const char *name,
+		       uint64_t of)
+{
+	ph->ctx = ctx;
+	ph->name = name;
+	ph->of = of;
+	ph->details[0] = '\0';
+}
+
+void check_phase_share(struct check_phase *ph, const char *key, uint64_t v)
+{
+	char share[48];
+
+	check_kv(ph->details, sizeof(ph->details), key, "%s",
+		 check_share(share, sizeof(share), v, ph->of));
+	check_counter(ph->ctx, ph->name, key, (int64_t)v);
+}
+
+void check_phase_kv(struct check_phase *ph, const char *key, const char *value)
+{
+	check_kv(ph->details, sizeof(ph->details), key, "%s", value);
+}
+
+void check_phase_num(struct check_phase *ph, const char *key, int64_t v)
+{
+	check_kv(ph->details, sizeof(ph->details), key, "%lld", (long long)v);
+	check_counter(ph->ctx, ph->name, key, v);
+}
+
+void check_phase_rules(struct check_phase *ph, const struct check_nf_rule *rules, size_t n,
+		       const uint64_t *before, const uint64_t *after)
+{
+	for (size_t i = 0; i < n; i++)
+		check_phase_share(ph, rules[i].label, after[i] - before[i]);
+}
+
+void check_phase_end(struct check_phase *ph)
+{
+	check_observe(ph->ctx, ph->name, "%s", ph->details);
+}

@@ -142,11 +142,11 @@ static int run(struct check_ctx *ctx)
 static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int fds[] = { p->plain_c, p->plain_s, p->msg_c, p->msg_s };
 
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	check_close(&p->plain_c);
+	check_close(&p->plain_s);
+	check_close(&p->msg_c);
+	check_close(&p->msg_s);
 	check_skmsg__destroy(p->skel);
 	netns_destroy(&p->ns);
 }
@@ -161,10 +161,7 @@ static const struct check output_drop_vs_sk_msg = {
 		     "tcp_bpf_sendmsg_redir() (BPF_F_INGRESS): queued to the peer's ingress_msg, "
 		     "never through ip_queue_xmit() and NF_INET_LOCAL_OUT",
 	.runc_skip = "the app's sockets must be in the check's sockhash, which a container cannot reach",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 135,
 };
 DEFINE_CHECK(output_drop_vs_sk_msg);

@@ -130,6 +130,17 @@ static int setup(struct check_ctx *ctx)
 	return err;
 }
 
+/* The host's and the container's rule counters. */
+static int read_counts(struct check_ctx *ctx, const char *name, uint64_t *host, uint64_t *ctr)
+{
+	struct priv *p = ctx->priv;
+
+	if (check_nf_counts(ctx, name, &p->t.dut, host_rules, NHOST, host) ||
+	    check_nf_counts(ctx, name, &p->link.ns, ctr_rules, NCTR, ctr))
+		return -EIO;
+	return 0;
+}
+
 /* redirect: -1 none, 0 bpf_redirect, 1 bpf_redirect_peer. */
 static int phase(struct check_ctx *ctx, const char *name, int redirect)
 {
@@ -138,14 +149,11 @@ static int phase(struct check_ctx *ctx, const char *name, int redirect)
 				   .mode = CHECK_CLSACT };
 	uint64_t hb[NHOST], ha[NHOST], cb[NCTR], ca[NCTR];
 	uint64_t tc0 = p->skel->bss->redirect_packets, eg0 = p->skel->bss->packets[0];
-	char details[768] = "", share[32];
+	struct check_phase ph;
 	int err, sent, got;
 
-	err = check_nf_read(&p->t.dut, host_rules, NHOST, hb);
-	if (!err)
-		err = check_nf_read(&p->link.ns, ctr_rules, NCTR, cb);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (read_counts(ctx, name, hb, cb))
+		return -EIO;
 	/* Sabotage: the redirecting program is left out (the kernel forwards). */
 	if (redirect >= 0 && !ctx->sabotage) {
 		p->skel->bss->redirect_peer = redirect;
@@ -161,32 +169,15 @@ static int phase(struct check_ctx *ctx, const char *name, int redirect)
 	if (sent != NPKT)
 		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
 	got = check_app_take(&p->sink);
-	err = check_nf_read(&p->t.dut, host_rules, NHOST, ha);
-	if (!err)
-		err = check_nf_read(&p->link.ns, ctr_rules, NCTR, ca);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
-
-	check_kv(details, sizeof(details), "tc", "%s",
-		 check_share(share, sizeof(share), p->skel->bss->redirect_packets - tc0, NPKT));
-	check_kv(details, sizeof(details), "delivered", "%s",
-		 check_share(share, sizeof(share), got, NPKT));
-	check_counter(ctx, name, "tc", p->skel->bss->redirect_packets - tc0);
-	check_counter(ctx, name, "delivered", got);
-	for (size_t i = 0; i < NHOST; i++) {
-		check_kv(details, sizeof(details), host_rules[i].label, "%s",
-			 check_share(share, sizeof(share), ha[i] - hb[i], NPKT));
-		check_counter(ctx, name, host_rules[i].label, ha[i] - hb[i]);
-	}
-	check_kv(details, sizeof(details), "host_tc_egress", "%s",
-		 check_share(share, sizeof(share), p->skel->bss->packets[0] - eg0, NPKT));
-	check_counter(ctx, name, "host_tc_egress", p->skel->bss->packets[0] - eg0);
-	for (size_t i = 0; i < NCTR; i++) {
-		check_kv(details, sizeof(details), ctr_rules[i].label, "%s",
-			 check_share(share, sizeof(share), ca[i] - cb[i], NPKT));
-		check_counter(ctx, name, ctr_rules[i].label, ca[i] - cb[i]);
-	}
-	check_observe(ctx, name, "%s", details);
+	if (read_counts(ctx, name, ha, ca))
+		return -EIO;
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "tc", p->skel->bss->redirect_packets - tc0);
+	check_phase_share(&ph, "delivered", got);
+	check_phase_rules(&ph, host_rules, NHOST, hb, ha);
+	check_phase_share(&ph, "host_tc_egress", p->skel->bss->packets[0] - eg0);
+	check_phase_rules(&ph, ctr_rules, NCTR, cb, ca);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -233,10 +224,7 @@ static const struct check redirect_peer = {
 		     "scrubs the mark when the veth crosses namespaces",
 	.tools = "ip sysctl",
 	.runc = true,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 150,
 };
 DEFINE_CHECK(redirect_peer);

@@ -113,10 +113,8 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	if (p->client >= 0)
-		close(p->client);
-	if (p->server >= 0)
-		close(p->server);
+	check_close(&p->client);
+	check_close(&p->server);
 	check_sock__destroy(p->skel);
 	netns_destroy(&p->ns);
 }
@@ -132,10 +130,7 @@ static const struct check sockmap_attach = {
 	.reference = "net/core/sock_map.c sock_map_prog_link_lookup() (stream vs skb verdict "
 		     "EBUSY), sock_map_link() (a psock with programs EBUSY)",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 100,
 };
 DEFINE_CHECK(sockmap_attach);

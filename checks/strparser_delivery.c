@@ -65,10 +65,8 @@ static uint8_t pattern(size_t i)
 
 static void close_conn(struct priv *p)
 {
-	if (p->c >= 0)
-		close(p->c);
-	if (p->s >= 0)
-		close(p->s);
+	check_close(&p->c);
+	check_close(&p->s);
 	p->c = p->s = -1;
 }
 
@@ -429,10 +427,7 @@ static const struct check strparser_delivery = {
 	.reference = "net/core/skmsg.c sk_psock_strp_*, net/ipv4/tcp_bpf.c tcp_bpf_recvmsg_parser(), "
 		     "tcp_bpf_ioctl()",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 110,
 	.timeout_ms = 30000,
 };

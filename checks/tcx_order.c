@@ -272,10 +272,7 @@ static const struct check tcx_order = {
 		    "limit: programs=63 next=ERANGE",
 	.reference = "kernel/bpf/mprog.c (bpf_mprog_attach, bpf_mprog_max()), "
 		     "include/net/tcx.h tcx_run()",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 60,
 };
 DEFINE_CHECK(tcx_order);

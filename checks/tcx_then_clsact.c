@@ -57,31 +57,25 @@ static int phase(struct check_ctx *ctx, const char *name, int tcx_verdict)
 {
 	struct priv *p = ctx->priv;
 	volatile __u64 *pk = p->skel->bss->packets;
-	uint64_t tcx0 = pk[0], cls0 = pk[1], tcx, cls;
-	char details[256] = "", share[32];
-	int sent, app;
+	uint64_t tcx0 = pk[0], cls0 = pk[1];
+	struct check_phase ph;
+	int err, app;
 
 	/* Sabotage: tcx says NEXT whatever the phase wants. */
 	p->skel->bss->verdict[0] = ctx->sabotage ? V_NEXT : tcx_verdict;
 	p->skel->bss->log_n = 0;
 	check_udp_drain(p->app_fd);
-	sent = check_udp_send(&p->t.gen, p->t.ip4_dut, 0, PORT, NPKT, 64);
-	check_settle();
-	if (sent != NPKT)
-		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
+	err = check_send_flow(ctx, name, &p->t, 0, PORT, NPKT);
+	if (err)
+		return err;
 	app = check_udp_drain(p->app_fd);
-	tcx = pk[0] - tcx0;
-	cls = pk[1] - cls0;
-	check_kv(details, sizeof(details), "first", "%s",
-		 p->skel->bss->log_n ? (p->skel->bss->log_slot[0] ? "cls_bpf" : "tcx") : "none");
-	check_kv(details, sizeof(details), "tcx", "%s", check_share(share, sizeof(share), tcx, NPKT));
-	check_kv(details, sizeof(details), "cls_bpf", "%s",
-		 check_share(share, sizeof(share), cls, NPKT));
-	check_kv(details, sizeof(details), "app", "%s", check_share(share, sizeof(share), app, NPKT));
-	check_counter(ctx, name, "tcx", tcx);
-	check_counter(ctx, name, "cls_bpf", cls);
-	check_counter(ctx, name, "app", app);
-	check_observe(ctx, name, "%s", details);
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_kv(&ph, "first",
+		       p->skel->bss->log_n ? (p->skel->bss->log_slot[0] ? "cls_bpf" : "tcx") : "none");
+	check_phase_share(&ph, "tcx", pk[0] - tcx0);
+	check_phase_share(&ph, "cls_bpf", pk[1] - cls0);
+	check_phase_share(&ph, "app", app);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -103,8 +97,7 @@ static void teardown(struct check_ctx *ctx)
 
 	check_tc_detach(&p->tcx);
 	check_tc_detach(&p->cls);
-	if (p->app_fd >= 0)
-		close(p->app_fd);
+	check_close(&p->app_fd);
 	topo_down(&p->t);
 	check_pkt__destroy(p->skel);
 }
@@ -118,10 +111,7 @@ static const struct check tcx_then_clsact = {
 		    "tcx_drop: first=tcx tcx=all cls_bpf=0 app=0",
 	.reference = "net/core/dev.c sch_handle_ingress(): tcx_run(), then tc_run() only on "
 		     "TC_ACT_UNSPEC (TCX_NEXT)",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 70,
 };
 DEFINE_CHECK(tcx_then_clsact);

@@ -24,6 +24,17 @@ int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **
 	return 0;
 }
 
+int check_send_flow(struct check_ctx *ctx, const char *phase, const struct topo *t,
+		    uint16_t sport, uint16_t dport, int n)
+{
+	int sent = check_udp_send(&t->gen, t->ip4_dut, sport, dport, n, 64);
+
+	check_settle();
+	if (sent != n)
+		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", phase, sent, n);
+	return 0;
+}
+
 int check_link_add(struct check_ctx *ctx, const struct netns *from, const char *ns_suffix,
 		   const char *near_sfx, const char *far_sfx, const char *net, struct check_link *l)
 {

@@ -157,3 +157,16 @@ void check_settle(void)
 {
 	sleep_ns((uint64_t)SETTLE_MS * 1000000);
 }
+
+void check_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void check_close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		check_close(&fds[i]);
+}

@@ -52,9 +52,9 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, int act
 {
 	struct priv *p = ctx->priv;
 	volatile __u64 *pk = p->skel->bss->packets;
-	uint64_t xdp0 = pk[XDP_SLOT], tcx0 = pk[0], cls0 = pk[1], xdp, tcx, cls;
-	char details[256] = "", share[32];
-	int err, sent;
+	uint64_t xdp0 = pk[XDP_SLOT], tcx0 = pk[0], cls0 = pk[1];
+	struct check_phase ph;
+	int err;
 
 	p->skel->bss->verdict[XDP_SLOT] = action;
 	/* Sabotage: the XDP program is left out. */
@@ -64,23 +64,16 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, int act
 		if (err)
 			return check_error(ctx, err, "%s: attach XDP: %s", name, strerror(-err));
 	}
-	sent = check_udp_send(&p->t.gen, p->t.ip4_dut, 0, PORT, NPKT, 64);
-	check_settle();
+	err = check_send_flow(ctx, name, &p->t, 0, PORT, NPKT);
 	if (!ctx->sabotage)
 		check_xdp_set(&p->t.dut, p->t.ifindex_dut, -1, mode);
-	if (sent != NPKT)
-		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
-	xdp = pk[XDP_SLOT] - xdp0;
-	tcx = pk[0] - tcx0;
-	cls = pk[1] - cls0;
-	check_kv(details, sizeof(details), "xdp", "%s", check_share(share, sizeof(share), xdp, NPKT));
-	check_kv(details, sizeof(details), "tcx", "%s", check_share(share, sizeof(share), tcx, NPKT));
-	check_kv(details, sizeof(details), "cls_bpf", "%s",
-		 check_share(share, sizeof(share), cls, NPKT));
-	check_counter(ctx, name, "xdp", xdp);
-	check_counter(ctx, name, "tcx", tcx);
-	check_counter(ctx, name, "cls_bpf", cls);
-	check_observe(ctx, name, "%s", details);
+	if (err)
+		return err;
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "xdp", pk[XDP_SLOT] - xdp0);
+	check_phase_share(&ph, "tcx", pk[0] - tcx0);
+	check_phase_share(&ph, "cls_bpf", pk[1] - cls0);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -123,10 +116,7 @@ static const struct check xdp_bypasses_tc = {
 		    "generic_drop: " HIDDEN "; generic_tx: " HIDDEN "; generic_pass: " PASSED,
 	.reference = "net/core/dev.c: do_xdp_generic() runs before sch_handle_ingress() in "
 		     "__netif_receive_skb_core(); native XDP runs in the driver before any skb",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 50,
 };
 DEFINE_CHECK(xdp_bypasses_tc);

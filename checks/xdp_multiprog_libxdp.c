@@ -352,10 +352,7 @@ static const struct check xdp_multiprog_libxdp = {
 		     "lib/libxdp/xdp-dispatcher.c; kernel/bpf/trampoline.c (freplace)",
 	.runc_skip = "runc runtime: no app; libxdp needs bpffs, which the container cannot "
 		     "mount (caps-in-container: bpffs=EPERM)",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 210,
 };
 DEFINE_CHECK(xdp_multiprog_libxdp);

@@ -185,9 +185,9 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, enum ds
 		 bool input_drop)
 {
 	struct priv *p = ctx->priv;
-	uint64_t before[NRULES], after[NRULES], xdp0 = p->skel->bss->packets[5], xdp;
+	uint64_t before[NRULES], after[NRULES], xdp0 = p->skel->bss->packets[5];
 	uint64_t in0 = 0, in1 = 0;
-	char details[512] = "", share[32];
+	struct check_phase ph;
 	int err, sent, got, ttl;
 
 	err = dst_set(ctx, rx);
@@ -201,9 +201,8 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, enum ds
 		err = check_nf_read(&p->link.ns, &dst_input, 1, &in0);
 	if (err)
 		return err;
-	err = check_nf_read(&p->t.dut, rules, NRULES, before);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, NRULES, before))
+		return -EIO;
 	/* Sabotage: the XDP program is left out (the kernel forwards). */
 	if (mode && !ctx->sabotage) {
 		err = check_xdp_set(&p->t.dut, p->t.ifindex_dut,
@@ -223,30 +222,16 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, enum ds
 		check_nf_read(&p->link.ns, &dst_input, 1, &in1);
 		check_tool(ctx, &p->link.ns, "nft delete table ip olabdst");
 	}
-	err = check_nf_read(&p->t.dut, rules, NRULES, after);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
-	xdp = p->skel->bss->packets[5] - xdp0;
-	check_kv(details, sizeof(details), "xdp", "%s", check_share(share, sizeof(share), xdp, NPKT));
-	check_kv(details, sizeof(details), "delivered", "%s",
-		 check_share(share, sizeof(share), got, NPKT));
-	check_kv(details, sizeof(details), "ttl", "%d", ttl);
-	check_counter(ctx, name, "xdp", xdp);
-	check_counter(ctx, name, "delivered", got);
-	check_counter(ctx, name, "ttl", ttl);
-	for (size_t i = 0; i < NRULES; i++) {
-		uint64_t d = after[i] - before[i];
-
-		check_kv(details, sizeof(details), rules[i].label, "%s",
-			 check_share(share, sizeof(share), d, NPKT));
-		check_counter(ctx, name, rules[i].label, d);
-	}
-	if (input_drop) {
-		check_kv(details, sizeof(details), dst_input.label, "%s",
-			 check_share(share, sizeof(share), in1 - in0, NPKT));
-		check_counter(ctx, name, dst_input.label, in1 - in0);
-	}
-	check_observe(ctx, name, "%s", details);
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, NRULES, after))
+		return -EIO;
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "xdp", p->skel->bss->packets[5] - xdp0);
+	check_phase_share(&ph, "delivered", got);
+	check_phase_num(&ph, "ttl", ttl);
+	check_phase_rules(&ph, rules, NRULES, before, after);
+	if (input_drop)
+		check_phase_rules(&ph, &dst_input, 1, &in0, &in1);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -272,8 +257,7 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	if (p->sink >= 0)
-		close(p->sink);
+	check_close(&p->sink);
 	netns_destroy(&p->link.ns);
 	topo_down(&p->t);
 	check_pkt__destroy(p->skel);
@@ -297,10 +281,7 @@ static const struct check xdp_redirect_veth = {
 		     "goes to the target's ndo_xdp_xmit or xmit, skipping ip_forward() and the hooks; "
 		     "drivers/net/veth.c veth_xdp_xmit(): only into a peer with NAPI (XDP or GRO)",
 	.tools = "ip sysctl",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 140,
 };
 DEFINE_CHECK(xdp_redirect_veth);

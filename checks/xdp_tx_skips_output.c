@@ -163,13 +163,12 @@ static int phase(struct check_ctx *ctx, const char *name, const char *hook, uint
 {
 	struct priv *p = ctx->priv;
 	uint64_t before[NRULES], after[NRULES];
-	char details[768] = "", share[32];
+	struct check_phase ph;
 	struct hook_inst *hi = NULL;
 	int err, replies, app_got;
 
-	err = check_nf_read(&p->t.dut, rules, NRULES, before);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, NRULES, before))
+		return -EIO;
 	/* Sabotage: the XDP program is left out (the app answers instead). */
 	if (hook && !ctx->sabotage) {
 		err = hook_attach(hook_by_name(hook), HOOK_ECHO, &p->t.dut, p->t.if_dut, PORT, &hi);
@@ -181,24 +180,14 @@ static int phase(struct check_ctx *ctx, const char *name, const char *hook, uint
 	hook_detach(hi);
 	if (err)
 		return check_error(ctx, err, "%s: traffic: %s", name, strerror(-err));
-	err = check_nf_read(&p->t.dut, rules, NRULES, after);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, NRULES, after))
+		return -EIO;
 
-	check_kv(details, sizeof(details), "replies", "%s",
-		 check_share(share, sizeof(share), replies, NPKT));
-	check_kv(details, sizeof(details), "app", "%s",
-		 check_share(share, sizeof(share), app_got, NPKT));
-	check_counter(ctx, name, "replies", replies);
-	check_counter(ctx, name, "app", app_got);
-	for (size_t i = 0; i < NRULES; i++) {
-		uint64_t d = after[i] - before[i];
-
-		check_kv(details, sizeof(details), rules[i].label, "%s",
-			 check_share(share, sizeof(share), d, NPKT));
-		check_counter(ctx, name, rules[i].label, d);
-	}
-	check_observe(ctx, name, "%s", details);
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "replies", replies);
+	check_phase_share(&ph, "app", app_got);
+	check_phase_rules(&ph, rules, NRULES, before, after);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -234,10 +223,7 @@ static const struct check xdp_tx_skips_output = {
 	.reference = "XDP_TX: veth_xdp_tx()/generic_xdp_tx() transmit on the receiving device, "
 		     "bypassing ip_output(), dev_queue_xmit() and nf_hook_egress()",
 	.runc = true,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 20,
 };
 DEFINE_CHECK(xdp_tx_skips_output);
