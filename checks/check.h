@@ -46,6 +46,7 @@ enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATU
 #define CHECK_FEAT(f) (1ull << (f))
 
 struct check;
+struct topo;
 
 struct check_ctx {
 	const struct check *check;
@@ -311,17 +312,29 @@ struct check_link {
 int check_link_add(struct check_ctx *ctx, const struct netns *from, const char *ns_suffix,
 		   const char *near_sfx, const char *far_sfx, const char *net, struct check_link *l);
 
-/* The standard testbed and the check_pkt programs, filtering on UDP port. */
-struct topo;
+/* A router: check_link_add from t's dut to a new namespace (net.0/24), with
+ * gen's route to it through dut and IPv4 forwarding on in dut. */
+int check_router_link(struct check_ctx *ctx, const struct topo *t, const char *ns_suffix,
+		      const char *near_sfx, const char *far_sfx, const char *net,
+		      struct check_link *l);
+
+/* The standard testbed and the check_pkt programs, filtering on UDP port;
+ * check_pkt_testbed_down undoes it (what is set up or not). */
 struct check_pkt;
 int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port);
+void check_pkt_testbed_down(struct topo *t, struct check_pkt *skel);
+/* A check_pkt tc slot's verdict: cls_bpf TC_ACT_UNSPEC / tcx TCX_NEXT,
+ * TC_ACT_OK / TCX_PASS, TC_ACT_SHOT / TCX_DROP. */
+enum check_tc_verdict { CHECK_TC_NEXT = -1, CHECK_TC_OK = 0, CHECK_TC_SHOT = 2 };
 /* Send n 64-byte datagrams from t's gen to its dut (sport, 0: any) and let
  * them settle; a short send sets ctx->error ("<phase>: sent ...") and is
  * returned. */
 int check_send_flow(struct check_ctx *ctx, const char *phase, const struct topo *t,
 		    uint16_t sport, uint16_t dport, int n);
-/* TCP's count of bytes received on fd (tcpi_bytes_received). */
+/* TCP's count of bytes received on fd (tcpi_bytes_received), and of
+ * segments (tcpi_segs_in); 0 when fd has no TCP_INFO. */
 uint64_t check_tcp_bytes_received(int fd);
+uint32_t check_tcp_segs_in(int fd);
 /* Wait (bounded, without reading) until fd's TCP has received want bytes.
  * Sockmap checks read only after this: a recv() racing with the arrival
  * can take data straight from the receive queue, around the verdict. */

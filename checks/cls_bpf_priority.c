@@ -16,9 +16,6 @@
 
 #define PORT       7108
 #define NPKT       40
-#define V_UNSPEC   (-1)
-#define V_OK       0
-#define V_SHOT     2
 
 struct priv {
 	struct topo t;
@@ -36,7 +33,7 @@ static int setup(struct check_ctx *ctx)
 	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
-	p->skel->bss->verdict[1] = V_OK;
+	p->skel->bss->verdict[1] = CHECK_TC_OK;
 	err = check_app_udp(ctx, &p->app, &p->t.dut, PORT, "sink", false);
 	if (err)
 		return err;
@@ -83,11 +80,11 @@ static int run(struct check_ctx *ctx)
 {
 	int err;
 
-	err = phase(ctx, "prio1_unspec", V_UNSPEC);
+	err = phase(ctx, "prio1_unspec", CHECK_TC_NEXT);
 	if (!err)
-		err = phase(ctx, "prio1_ok", V_OK);
+		err = phase(ctx, "prio1_ok", CHECK_TC_OK);
 	if (!err)
-		err = phase(ctx, "prio1_shot", V_SHOT);
+		err = phase(ctx, "prio1_shot", CHECK_TC_SHOT);
 	return err;
 }
 
@@ -98,8 +95,7 @@ static void teardown(struct check_ctx *ctx)
 	check_tc_detach(&p->first);
 	check_tc_detach(&p->second);
 	check_app_close(&p->app);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 static const struct check cls_bpf_priority = {

@@ -15,7 +15,6 @@
 
 #define PORT  7104
 #define NPKT  40
-#define TC_OK 0
 
 struct priv {
 	struct topo t;
@@ -71,7 +70,7 @@ static int phase(struct check_ctx *ctx, const char *name, enum check_tc_mode mod
 		return -EIO;
 	tc0 = p->skel->bss->packets[0];
 	marked0 = p->skel->bss->marked[0];
-	p->skel->bss->verdict[0] = TC_OK;
+	p->skel->bss->verdict[0] = CHECK_TC_OK;
 	p->skel->bss->set_mark[0] = tc_mark;
 	err = check_tc_attach(&att, bpf_program__fd(p->skel->progs.tc_slot0));
 	if (err)
@@ -110,8 +109,7 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 #define NFT_MARK_SEEN "nft_egress=all nft_egress_arrived_marked=0 tc=all tc_saw_mark=all"

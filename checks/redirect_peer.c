@@ -27,7 +27,6 @@
 #define PORT     7115
 #define NPKT     40
 #define CTR_NET  "198.18.2"
-#define TC_OK    0
 
 struct priv {
 	struct topo t;             /* gen = outside, dut = host */
@@ -53,40 +52,18 @@ static const struct check_nf_rule ctr_rules[] = {
 #define NHOST ARRAY_SIZE(host_rules)
 #define NCTR  ARRAY_SIZE(ctr_rules)
 
-static int build(struct check_ctx *ctx)
-{
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
-	struct priv *p = ctx->priv;
-	const struct netns *host;
-	int err;
-
-	err = topo_up(&o, &p->t);
-	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
-	host = &p->t.dut;
-	err = check_link_add(ctx, host, "ctr", "h0", "c0", CTR_NET, &p->link);
-	if (err)
-		return err;
-	err = check_tool(ctx, &p->t.gen, "ip route add " CTR_NET ".0/24 via %s", p->t.ip4_dut);
-	if (!err)
-		err = check_tool(ctx, host, "sysctl -qw net.ipv4.ip_forward=1");
-	return err;
-}
-
 static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 	int err;
 
 	p->sink.fd = -1;
-	err = build(ctx);
+	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
+	if (!err)
+		err = check_router_link(ctx, &p->t, "ctr", "h0", "c0", CTR_NET, &p->link);
 	if (err)
 		return err;
-	p->skel = check_pkt__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
-	p->skel->bss->flow_port = PORT;
-	p->skel->bss->verdict[0] = TC_OK;
+	p->skel->bss->verdict[0] = CHECK_TC_OK;
 	p->skel->bss->redirect_ifindex = p->link.ifindex_near;
 	memcpy((void *)p->skel->bss->redirect_src_mac, p->link.mac_near, 6);
 	memcpy((void *)p->skel->bss->redirect_dst_mac, p->link.mac_far, 6);
@@ -200,8 +177,7 @@ static void teardown(struct check_ctx *ctx)
 	check_tc_detach(&p->egress);
 	check_app_close(&p->sink);
 	netns_destroy(&p->link.ns);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 #define HOST_IP_ZERO "host_nf_ingress=0 host_prerouting=0 host_forward=0 host_postrouting=0"

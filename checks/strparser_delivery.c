@@ -145,35 +145,13 @@ static bool intact(struct priv *p, size_t len)
 	return !memcmp(p->in, p->out, len);
 }
 
-static uint64_t tcp_bytes_received(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return 0;
-	return ti.tcpi_bytes_received;
-}
-
-static uint32_t tcp_segs_in(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return 0;
-	return ti.tcpi_segs_in;
-}
-
 /*
  * The known bug's signature: TCP received every byte the client wrote, the
  * reader got a correct prefix of it and then nothing more.
  */
 static bool stalled_like_bug(struct priv *p, size_t got)
 {
-	return got < p->sent && tcp_bytes_received(p->s) >= p->sent && intact(p, got);
+	return got < p->sent && check_tcp_bytes_received(p->s) >= p->sent && intact(p, got);
 }
 
 /* "all", or "N/total" plus why: "stalled" (TCP has all that was sent),
@@ -182,7 +160,7 @@ static void delivery(struct check_ctx *ctx, const char *phase, size_t got, size_
 		     char *buf, size_t len)
 {
 	struct priv *p = ctx->priv;
-	uint64_t tcp = tcp_bytes_received(p->s);
+	uint64_t tcp = check_tcp_bytes_received(p->s);
 	bool ok = intact(p, got);
 
 	check_counter(ctx, phase, "delivered", got);
@@ -246,7 +224,7 @@ static int phase_small_segments(struct check_ctx *ctx)
 	got = 0;
 	for (size_t m = 0; m < 3 && got == m * SEG_MSG; m++)
 		got = transfer(ctx, m * SEG_MSG, (m + 1) * SEG_MSG, SEG_CHUNK, (m + 1) * SEG_MSG, got);
-	check_counter(ctx, "small_segments", "tcp_segments_in", tcp_segs_in(p->s));
+	check_counter(ctx, "small_segments", "tcp_segments_in", check_tcp_segs_in(p->s));
 	delivery(ctx, "small_segments", got, total, what, sizeof(what));
 	check_observe(ctx, "small_segments", "delivered=%s", what);
 	return 0;

@@ -15,8 +15,6 @@
 
 #define PORT     7103
 #define NPKT     40
-#define TC_OK    0
-#define TC_SHOT  2
 
 struct priv {
 	struct topo t;
@@ -112,15 +110,15 @@ static int run(struct check_ctx *ctx)
 		char name[32];
 
 		snprintf(name, sizeof(name), "%s_mark", check_tc_mode_name(m));
-		err = phase(ctx, name, m, TC_OK, true, false, sport++);
+		err = phase(ctx, name, m, CHECK_TC_OK, true, false, sport++);
 		snprintf(name, sizeof(name), "%s_drop", check_tc_mode_name(m));
 		if (!err)
-			err = phase(ctx, name, m, TC_SHOT, false, false, sport++);
+			err = phase(ctx, name, m, CHECK_TC_SHOT, false, false, sport++);
 	}
 	if (!err)
-		err = phase(ctx, "no_tc", -1, TC_OK, false, false, sport++);
+		err = phase(ctx, "no_tc", -1, CHECK_TC_OK, false, false, sport++);
 	if (!err)
-		err = phase(ctx, "nft_sets_mark", CHECK_CLSACT, TC_OK, false, true, sport++);
+		err = phase(ctx, "nft_sets_mark", CHECK_CLSACT, CHECK_TC_OK, false, true, sport++);
 	return err;
 }
 
@@ -128,8 +126,7 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 #define MARK_SEEN "tc=all tc_saw_mark=0 nft_ingress=all nft_ingress_marked=all conntrack=1"

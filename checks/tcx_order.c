@@ -21,8 +21,6 @@
 
 #define PORT       7106
 #define MAX_TRY    128          /* bound on the limit probe */
-#define V_NEXT     (-1)
-#define V_PASS     0
 
 #ifndef BPF_F_REPLACE
 #define BPF_F_REPLACE (1U << 2)
@@ -76,7 +74,7 @@ static int setup(struct check_ctx *ctx)
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		p->skel->bss->verdict[s] = V_NEXT;
+		p->skel->bss->verdict[s] = CHECK_TC_NEXT;
 		if (slot_fd(p, s) >= 0 && !bpf_obj_get_info_by_fd(slot_fd(p, s), &info, &len))
 			p->ids[s] = info.id;
 	}
@@ -186,9 +184,9 @@ static int run(struct check_ctx *ctx)
 		return err;
 
 	/* B says PASS: whatever follows B does not run. */
-	p->skel->bss->verdict[1] = V_PASS;
+	p->skel->bss->verdict[1] = CHECK_TC_OK;
 	err = observe_order(ctx, "b_returns_pass");
-	p->skel->bss->verdict[1] = V_NEXT;
+	p->skel->bss->verdict[1] = CHECK_TC_NEXT;
 	if (err)
 		return err;
 
@@ -256,8 +254,7 @@ static void teardown(struct check_ctx *ctx)
 	for (int i = 0; i < p->nraw; i++)
 		close(p->raw[i]);
 	netns_leave(p->tok);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 static const struct check tcx_order = {

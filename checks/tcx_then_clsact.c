@@ -16,9 +16,6 @@
 
 #define PORT     7107
 #define NPKT     40
-#define V_NEXT   (-1)
-#define V_PASS   0
-#define V_DROP   2
 
 struct priv {
 	struct topo t;
@@ -36,7 +33,7 @@ static int setup(struct check_ctx *ctx)
 	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
-	p->skel->bss->verdict[1] = V_PASS;   /* cls_bpf: TC_ACT_OK */
+	p->skel->bss->verdict[1] = CHECK_TC_OK;   /* cls_bpf: TC_ACT_OK */
 	p->app_fd = check_udp_sink(&p->t.dut, PORT);
 	if (p->app_fd < 0)
 		return check_error(ctx, p->app_fd, "app socket: %s", strerror(-p->app_fd));
@@ -62,7 +59,7 @@ static int phase(struct check_ctx *ctx, const char *name, int tcx_verdict)
 	int err, app;
 
 	/* Sabotage: tcx says NEXT whatever the phase wants. */
-	p->skel->bss->verdict[0] = ctx->sabotage ? V_NEXT : tcx_verdict;
+	p->skel->bss->verdict[0] = ctx->sabotage ? CHECK_TC_NEXT : tcx_verdict;
 	p->skel->bss->log_n = 0;
 	check_udp_drain(p->app_fd);
 	err = check_send_flow(ctx, name, &p->t, 0, PORT, NPKT);
@@ -83,11 +80,11 @@ static int run(struct check_ctx *ctx)
 {
 	int err;
 
-	err = phase(ctx, "tcx_next", V_NEXT);
+	err = phase(ctx, "tcx_next", CHECK_TC_NEXT);
 	if (!err)
-		err = phase(ctx, "tcx_pass", V_PASS);
+		err = phase(ctx, "tcx_pass", CHECK_TC_OK);
 	if (!err)
-		err = phase(ctx, "tcx_drop", V_DROP);
+		err = phase(ctx, "tcx_drop", CHECK_TC_SHOT);
 	return err;
 }
 
@@ -98,8 +95,7 @@ static void teardown(struct check_ctx *ctx)
 	check_tc_detach(&p->tcx);
 	check_tc_detach(&p->cls);
 	check_close(&p->app_fd);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 static const struct check tcx_then_clsact = {

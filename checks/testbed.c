@@ -24,6 +24,25 @@ int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **
 	return 0;
 }
 
+int check_router_link(struct check_ctx *ctx, const struct topo *t, const char *ns_suffix,
+		      const char *near_sfx, const char *far_sfx, const char *net,
+		      struct check_link *l)
+{
+	int err = check_link_add(ctx, &t->dut, ns_suffix, near_sfx, far_sfx, net, l);
+
+	if (!err)
+		err = check_tool(ctx, &t->gen, "ip route add %s.0/24 via %s", net, t->ip4_dut);
+	if (!err)
+		err = check_tool(ctx, &t->dut, "sysctl -qw net.ipv4.ip_forward=1");
+	return err;
+}
+
+void check_pkt_testbed_down(struct topo *t, struct check_pkt *skel)
+{
+	topo_down(t);
+	check_pkt__destroy(skel);
+}
+
 int check_send_flow(struct check_ctx *ctx, const char *phase, const struct topo *t,
 		    uint16_t sport, uint16_t dport, int n)
 {

@@ -105,15 +105,26 @@ out:
 	return 0;
 }
 
-uint64_t check_tcp_bytes_received(int fd)
+/* fd's TCP_INFO, all 0 when it has none. */
+static struct tcp_info tcp_info_of(int fd)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return 0;
-	return ti.tcpi_bytes_received;
+		memset(&ti, 0, sizeof(ti));
+	return ti;
+}
+
+uint64_t check_tcp_bytes_received(int fd)
+{
+	return tcp_info_of(fd).tcpi_bytes_received;
+}
+
+uint32_t check_tcp_segs_in(int fd)
+{
+	return tcp_info_of(fd).tcpi_segs_in;
 }
 
 int check_tcp_wait_received(int fd, uint64_t want, int timeout_ms)

@@ -16,8 +16,6 @@
 #define PORT     7105
 #define NPKT     40
 #define XDP_SLOT CHECK_XDP_SLOT0
-#define TC_OK    0
-#define TCX_NEXT_VERDICT (-1)
 
 struct priv {
 	struct topo t;
@@ -34,8 +32,8 @@ static int setup(struct check_ctx *ctx)
 	if (err)
 		return err;
 	/* tcx first (NEXT), then cls_bpf: both count the flow and let it pass. */
-	p->skel->bss->verdict[0] = TCX_NEXT_VERDICT;
-	p->skel->bss->verdict[1] = TC_OK;
+	p->skel->bss->verdict[0] = CHECK_TC_NEXT;
+	p->skel->bss->verdict[1] = CHECK_TC_OK;
 	p->tcx = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
 					.mode = CHECK_TCX };
 	p->cls = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
@@ -100,8 +98,7 @@ static void teardown(struct check_ctx *ctx)
 
 	check_tc_detach(&p->cls);
 	check_tc_detach(&p->tcx);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 #define HIDDEN "xdp=all tcx=0 cls_bpf=0"

@@ -141,8 +141,7 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 static const struct check xdp_drop_bypasses_netfilter = {

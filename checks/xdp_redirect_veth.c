@@ -51,26 +51,17 @@ static const struct check_nf_rule rules[] = {
 };
 #define NRULES ARRAY_SIZE(rules)
 
+/* The router (dut) between src (gen) and dst, with the check_pkt programs. */
 static int build(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
-	const struct netns *fwd;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = topo_up(&o, &p->t);
-	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
-	fwd = &p->t.dut;
-	err = check_link_add(ctx, fwd, "dst", "r0", "s0", DST_NET, &p->link);
-	if (err)
-		return err;
-	/* routes both ways through the router, which forwards */
-	err = check_tool(ctx, &p->t.gen, "ip route add " DST_NET ".0/24 via %s", p->t.ip4_dut);
+	if (!err)
+		err = check_router_link(ctx, &p->t, "dst", "r0", "s0", DST_NET, &p->link);
+	/* the way back through the router */
 	if (!err)
 		err = check_tool(ctx, &p->link.ns, "ip route add 198.18.0.0/24 via " DST_NET ".1");
-	if (!err)
-		err = check_tool(ctx, fwd, "sysctl -qw net.ipv4.ip_forward=1");
 	/* native XDP_TX/REDIRECT frames need full checksums */
 	if (!err)
 		err = link_set_tx_csum(&p->t.gen, p->t.if_gen, false);
@@ -86,10 +77,6 @@ static int setup(struct check_ctx *ctx)
 	err = build(ctx);
 	if (err)
 		return err;
-	p->skel = check_pkt__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
-	p->skel->bss->flow_port = PORT;
 	p->skel->bss->verdict[CHECK_XDP_SLOT0] = XDP_PASS;
 	p->skel->bss->fwd_ifindex = p->link.ifindex_near;
 	memcpy((void *)p->skel->bss->fwd_src_mac, p->link.mac_near, 6);
@@ -259,8 +246,7 @@ static void teardown(struct check_ctx *ctx)
 
 	check_close(&p->sink);
 	netns_destroy(&p->link.ns);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 #define XDP_FWD "xdp=all delivered=all ttl=64 nft_prerouting=0 nft_forward=0 " \

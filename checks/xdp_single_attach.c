@@ -154,8 +154,7 @@ static void teardown(struct check_ctx *ctx)
 
 	check_close(&p->link_fd);
 	netns_leave(p->tok);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 static const struct check xdp_single_attach = {
