@@ -43,9 +43,8 @@ static int add_mark_table(struct check_ctx *ctx)
 static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
 	err = check_nft(ctx, &p->t.gen,

@@ -26,9 +26,8 @@ struct priv {
 static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
 	/* tcx first (NEXT), then cls_bpf: both count the flow and let it pass. */

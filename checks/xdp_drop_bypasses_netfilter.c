@@ -50,9 +50,8 @@ static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 	const struct netns *dut;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
 	dut = &p->t.dut;
