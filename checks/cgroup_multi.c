@@ -179,11 +179,9 @@ static int setup(struct check_ctx *ctx)
 	if (p->parent_fd < 0 || p->child_fd < 0)
 		return check_error(ctx, -errno, "open the cgroups: %s", strerror(errno));
 
-	err = netns_create("cg", &p->ns);
-	if (!err)
-		err = link_set_up(&p->ns, "lo");
+	err = check_lo_ns(ctx, "cg", &p->ns);
 	if (err)
-		return check_error(ctx, err, "namespace: %s", strerror(-err));
+		return err;
 	p->sink = check_udp_sink(&p->ns, PORT);
 	if (p->sink < 0)
 		return check_error(ctx, p->sink, "receiver: %s", strerror(-p->sink));

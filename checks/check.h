@@ -207,6 +207,15 @@ int check_tool(struct check_ctx *ctx, const struct netns *ns, const char *fmt, .
 /* nftables through libnftables inside ns: 0 or -EINVAL with the error in ctx. */
 int check_nft(struct check_ctx *ctx, const struct netns *ns, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* nft chains (inside a "table ip ...") counting a UDP port at prerouting,
+ * forward and postrouting, commented so; the format takes the port 3 times. */
+#define CHECK_NFT_ROUTE_CHAINS \
+	"  chain pre { type filter hook prerouting priority raw;\n" \
+	"    udp dport %d counter comment \"prerouting\"; }\n" \
+	"  chain forward { type filter hook forward priority filter;\n" \
+	"    udp dport %d counter comment \"forward\"; }\n" \
+	"  chain post { type filter hook postrouting priority mangle;\n" \
+	"    udp dport %d counter comment \"postrouting\"; }\n"
 /* Packet counter of the rule commented `comment` in "family table" (nft -j). */
 int check_nft_counter(const struct netns *ns, const char *family_table, const char *comment,
 		      uint64_t *packets);
@@ -299,6 +308,9 @@ void check_app_close(struct check_app *a);
 /* A connected TCP pair over 127.0.0.1:port inside ns (its lo must be up):
  * the client end and the accepted end.  0 or -errno. */
 int check_tcp_pair(const struct netns *ns, uint16_t port, int *client, int *server);
+
+/* A namespace of the run's with only lo, up: 0 or -errno (and ctx->error). */
+int check_lo_ns(struct check_ctx *ctx, const char *suffix, struct netns *ns);
 
 /* A second veth pair from `from` to a new namespace "<prefix>-<ns_suffix>":
  * ends "<prefix><near_sfx>" (net.1/24) and "<prefix><far_sfx>" (net.2/24),

@@ -38,11 +38,9 @@ static int setup(struct check_ctx *ctx)
 	int err;
 
 	p->plain_c = p->plain_s = p->msg_c = p->msg_s = -1;
-	err = netns_create("skmsg", &p->ns);
-	if (!err)
-		err = link_set_up(&p->ns, "lo");
+	err = check_lo_ns(ctx, "skmsg", &p->ns);
 	if (err)
-		return check_error(ctx, err, "namespace: %s", strerror(-err));
+		return err;
 	/* Both connections are made before the OUTPUT rule exists. */
 	err = check_tcp_pair(&p->ns, PORT, &p->plain_c, &p->plain_s);
 	if (!err)

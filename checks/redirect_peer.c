@@ -84,12 +84,7 @@ static int setup(struct check_ctx *ctx)
 		"    udp dport %d counter comment \"egress\"; }\n"
 		"}\n"
 		"table ip olab {\n"
-		"  chain pre { type filter hook prerouting priority raw;\n"
-		"    udp dport %d counter comment \"prerouting\"; }\n"
-		"  chain forward { type filter hook forward priority filter;\n"
-		"    udp dport %d counter comment \"forward\"; }\n"
-		"  chain post { type filter hook postrouting priority mangle;\n"
-		"    udp dport %d counter comment \"postrouting\"; }\n"
+		CHECK_NFT_ROUTE_CHAINS
 		"}\n", p->t.if_dut, PORT, p->link.if_near, PORT, PORT, PORT, PORT);
 	if (!err)
 		err = check_nft(ctx, &p->link.ns,

@@ -31,11 +31,9 @@ static int setup(struct check_ctx *ctx)
 	int err;
 
 	p->client = p->server = -1;
-	err = netns_create("sockmap", &p->ns);
-	if (!err)
-		err = link_set_up(&p->ns, "lo");
+	err = check_lo_ns(ctx, "sockmap", &p->ns);
 	if (err)
-		return check_error(ctx, err, "namespace: %s", strerror(-err));
+		return err;
 	p->skel = check_sock__open_and_load();
 	if (!p->skel)
 		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));

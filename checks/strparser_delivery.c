@@ -333,11 +333,9 @@ static int setup(struct check_ctx *ctx)
 		return check_error(ctx, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < p->cap; i++)
 		p->out[i] = pattern(i);
-	err = netns_create("strp", &p->ns);
-	if (!err)
-		err = link_set_up(&p->ns, "lo");
+	err = check_lo_ns(ctx, "strp", &p->ns);
 	if (err)
-		return check_error(ctx, err, "namespace: %s", strerror(-err));
+		return err;
 	p->skel = check_sock__open_and_load();
 	if (!p->skel)
 		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));

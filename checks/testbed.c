@@ -24,6 +24,15 @@ int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **
 	return 0;
 }
 
+int check_lo_ns(struct check_ctx *ctx, const char *suffix, struct netns *ns)
+{
+	int err = netns_create(suffix, ns);
+
+	if (!err)
+		err = link_set_up(ns, "lo");
+	return err ? check_error(ctx, err, "namespace: %s", strerror(-err)) : 0;
+}
+
 int check_router_link(struct check_ctx *ctx, const struct topo *t, const char *ns_suffix,
 		      const char *near_sfx, const char *far_sfx, const char *net,
 		      struct check_link *l)

@@ -93,12 +93,7 @@ static int setup(struct check_ctx *ctx)
 	setsockopt(p->sink, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
 	return check_nft(ctx, &p->t.dut,
 		"table ip olab {\n"
-		"  chain pre { type filter hook prerouting priority raw;\n"
-		"    udp dport %d counter comment \"prerouting\"; }\n"
-		"  chain forward { type filter hook forward priority filter;\n"
-		"    udp dport %d counter comment \"forward\"; }\n"
-		"  chain post { type filter hook postrouting priority mangle;\n"
-		"    udp dport %d counter comment \"postrouting\"; }\n"
+		CHECK_NFT_ROUTE_CHAINS
 		"}\n"
 		"table netdev olab {\n"
 		"  chain egress { type filter hook egress device \"%s\" priority 0;\n"
