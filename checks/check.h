@@ -26,6 +26,7 @@
 #include "containers/app_runtime.h"
 #include "lib/registry.h"
 #include "netns/netns.h"
+#include "netns/topo.h"
 
 enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATUS__COUNT };
 
@@ -304,6 +305,27 @@ int check_app_udp(struct check_ctx *ctx, struct check_app *a, const struct netns
 /* Datagrams the app received since the last call (netns: drained). */
 int check_app_take(struct check_app *a);
 void check_app_close(struct check_app *a);
+
+/*
+ * Two check_pkt tc programs at the dut's ingress and the app (checks/tc_pair.c).
+ * The check sets label[] and slot[].mode/prio (slot 0 runs the phase's
+ * verdict, slot 1 says TC_ACT_OK), then check_tc_pair_up.  A phase sends
+ * CHECK_TC_PAIR_NPKT datagrams and observes "first=<label|none> <label0>=
+ * <label1>= app=" (shares).
+ */
+#define CHECK_TC_PAIR_NPKT 40
+struct check_tc_pair {
+	const char *label[2];
+	struct check_tc_att slot[2];
+	struct topo t;
+	struct check_pkt *skel;
+	struct check_app app;
+	uint16_t port;
+};
+int check_tc_pair_up(struct check_ctx *ctx, struct check_tc_pair *tp, uint16_t port);
+int check_tc_pair_phase(struct check_ctx *ctx, struct check_tc_pair *tp, const char *name,
+			int verdict);
+void check_tc_pair_down(struct check_tc_pair *tp);
 
 /* A connected TCP pair over 127.0.0.1:port inside ns (its lo must be up):
  * the client end and the accepted end.  0 or -errno. */
