@@ -26,6 +26,11 @@ int check_runtime_ready(struct check_ctx *ctx)
 	return -EOPNOTSUPP;
 }
 
+static void app_undo(void *a, void *unused)
+{
+	check_app_close(a);
+}
+
 int check_app_udp(struct check_ctx *ctx, struct check_app *a, const struct netns *ns,
 		  uint16_t port, const char *name, bool echo)
 {
@@ -38,6 +43,9 @@ int check_app_udp(struct check_ctx *ctx, struct check_app *a, const struct netns
 
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
+	err = check_defer(ctx, app_undo, a, NULL);
+	if (err)
+		return err;
 	if (ctx->runtime != APP_RT_RUNC) {
 		a->fd = check_udp_sink(ns, port);
 		if (a->fd < 0)

@@ -298,7 +298,6 @@ static void teardown(struct check_ctx *ctx)
 	check_close(&p->parent_fd);
 	check_close(&p->child_fd);
 	check_cgroup__destroy(p->skel);
-	netns_destroy(&p->ns);
 }
 
 static const struct check cgroup_multi = {
@@ -313,6 +312,7 @@ static const struct check cgroup_multi = {
 	.runc_skip = "runc runtime: the app's socket must be made by a process in the check's own "
 		     "parent/child cgroups; runc puts a container in a cgroup of its own",
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 120,
 };
 DEFINE_CHECK(cgroup_multi);

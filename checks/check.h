@@ -47,7 +47,12 @@ enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATU
 #define CHECK_FEAT(f) (1ull << (f))
 
 struct check;
+struct check_ctx;
 struct topo;
+
+/* An undo the check registers with check_defer: fn(a, b). */
+typedef void (*check_undo_fn)(void *a, void *b);
+#define CHECK_UNDO_MAX 16
 
 struct check_ctx {
 	const struct check *check;
@@ -69,6 +74,9 @@ struct check_ctx {
 	char skip[CHECK_REASON_LEN];  /* a need found missing at run time */
 	char error[CHECK_REASON_LEN]; /* why setup or run could not complete */
 	json_t *counters;           /* raw numbers behind observed (object) */
+	/* Run after teardown, newest first (check_defer). */
+	struct { check_undo_fn fn; void *a, *b; } undo[CHECK_UNDO_MAX];
+	int n_undo;
 };
 
 struct check {
@@ -94,10 +102,10 @@ struct check {
 	bool latency;
 };
 
-/* The usual steps of a check file: its struct priv and the static
- * functions setup, run and teardown it defines. */
-#define CHECK_STEPS(priv_type) \
-	.priv_size = sizeof(priv_type), .setup = setup, .run = run, .teardown = teardown
+/* The usual steps of a check file: its priv struct and the static
+ * functions setup and run it defines (a teardown is named on its own; what
+ * the kit's setup helpers made they undo themselves, see check_defer). */
+#define CHECK_STEPS(priv_type) .priv_size = sizeof(priv_type), .setup = setup, .run = run
 
 /* Registers sym (a struct check) in the linker section olab_checks. */
 #define DEFINE_CHECK(sym) REGISTRY_ADD(olab_checks, sym)
@@ -149,6 +157,10 @@ int check_write_junit(const char *path, const struct check_result *r, size_t n);
 void check_print_matrix(FILE *f, const struct check_result *r, size_t n);
 
 /* ---- helpers for checks (observe, tools, netfilter, attach, traffic, testbed, app .c) ---- */
+
+/* Have fn(a, b) run when the check ends, after its teardown, newest first.
+ * 0, or -ENOSPC (and ctx->error). */
+int check_defer(struct check_ctx *ctx, check_undo_fn fn, void *a, void *b);
 
 /* Record one observation "phase: details" (appended with "; "). */
 void check_observe(struct check_ctx *ctx, const char *phase, const char *fmt, ...)
@@ -287,14 +299,15 @@ const char *check_tc_mode_name(enum check_tc_mode m);
 int check_udp_sink(const struct netns *ns, uint16_t port);
 int check_udp_drain(int fd);
 
+/* The runtime can run apps here (runc: containers work); else ctx->skip
+ * says why and -EOPNOTSUPP. */
+int check_runtime_ready(struct check_ctx *ctx);
 /* The app as the runtime has it (checks/app.c): a UDP socket bound to port
  * in ns, the check's own (netns: the check reads, and answers when echo) or
  * olab-app udp-sink/udp-echo in a runc container joined to ns with
  * bpf,net_admin (runc; name: the container's).  Sets ctx->skip when
- * containers cannot run.  0 or -errno. */
-/* The runtime can run apps here (runc: containers work); else ctx->skip
- * says why and -EOPNOTSUPP. */
-int check_runtime_ready(struct check_ctx *ctx);
+ * containers cannot run.  0 or -errno.  Closed when the check ends, or
+ * earlier by check_app_close. */
 struct check_app {
 	int fd;
 	struct rt_app *rapp;
@@ -309,7 +322,8 @@ void check_app_close(struct check_app *a);
 /*
  * Two check_pkt tc programs at the dut's ingress and the app (checks/tc_pair.c).
  * The check sets label[] and slot[].mode/prio (slot 0 runs the phase's
- * verdict, slot 1 says TC_ACT_OK), then check_tc_pair_up.  A phase sends
+ * verdict, slot 1 says TC_ACT_OK), then check_tc_pair_up (undone when the
+ * check ends).  A phase sends
  * CHECK_TC_PAIR_NPKT datagrams and observes "first=<label|none> <label0>=
  * <label1>= app=" (shares).
  */
@@ -325,18 +339,18 @@ struct check_tc_pair {
 int check_tc_pair_up(struct check_ctx *ctx, struct check_tc_pair *tp, uint16_t port);
 int check_tc_pair_phase(struct check_ctx *ctx, struct check_tc_pair *tp, const char *name,
 			int verdict);
-void check_tc_pair_down(struct check_tc_pair *tp);
 
 /* A connected TCP pair over 127.0.0.1:port inside ns (its lo must be up):
  * the client end and the accepted end.  0 or -errno. */
 int check_tcp_pair(const struct netns *ns, uint16_t port, int *client, int *server);
 
-/* A namespace of the run's with only lo, up: 0 or -errno (and ctx->error). */
+/* A namespace of the run's with only lo, up (destroyed when the check
+ * ends): 0 or -errno (and ctx->error). */
 int check_lo_ns(struct check_ctx *ctx, const char *suffix, struct netns *ns);
 
 /* A second veth pair from `from` to a new namespace "<prefix>-<ns_suffix>":
  * ends "<prefix><near_sfx>" (net.1/24) and "<prefix><far_sfx>" (net.2/24),
- * up, with static neighbours.  The namespace goes with netns_destroy(&l->ns). */
+ * up, with static neighbours.  The namespace goes when the check ends. */
 struct check_link {
 	struct netns ns;
 	char if_near[16], if_far[16];
@@ -353,10 +367,9 @@ int check_router_link(struct check_ctx *ctx, const struct topo *t, const char *n
 		      struct check_link *l);
 
 /* The standard testbed and the check_pkt programs, filtering on UDP port;
- * check_pkt_testbed_down undoes it (what is set up or not). */
+ * undone when the check ends (check_defer). */
 struct check_pkt;
 int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port);
-void check_pkt_testbed_down(struct topo *t, struct check_pkt *skel);
 /* A check_pkt tc slot's verdict: cls_bpf TC_ACT_UNSPEC / tcx TCX_NEXT,
  * TC_ACT_OK / TCX_PASS, TC_ACT_SHOT / TCX_DROP. */
 enum check_tc_verdict { CHECK_TC_NEXT = -1, CHECK_TC_OK = 0, CHECK_TC_SHOT = 2 };

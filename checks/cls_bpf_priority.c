@@ -31,11 +31,6 @@ static int run(struct check_ctx *ctx)
 	       check_tc_pair_phase(ctx, tp, "prio1_shot", CHECK_TC_SHOT);
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	check_tc_pair_down(ctx->priv);
-}
-
 static const struct check cls_bpf_priority = {
 	.name = "cls-bpf-priority",
 	.summary = "cls_bpf by priority: UNSPEC falls through to prio 2, OK and SHOT stop there",

@@ -357,6 +357,7 @@ static const struct check head_of_line = {
 		     "softirq); kernel/bpf/syscall.c BPF_ENABLE_STATS",
 	.runc = true,
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 220,
 	.timeout_ms = 30000,
 	.latency = true,

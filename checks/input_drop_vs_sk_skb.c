@@ -171,6 +171,7 @@ static const struct check input_drop_vs_sk_skb = {
 		     "tcp_v4_rcv(); sk_psock_strp/verdict run from the socket's data_ready",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 130,
 };
 DEFINE_CHECK(input_drop_vs_sk_skb);

@@ -104,13 +104,6 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_pkt_testbed_down(&p->t, p->skel);
-}
-
 #define NFT_MARK_SEEN "nft_egress=all nft_egress_arrived_marked=0 tc=all tc_saw_mark=all"
 
 static const struct check nf_egress_before_tc_egress = {

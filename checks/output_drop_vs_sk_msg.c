@@ -146,7 +146,6 @@ static void teardown(struct check_ctx *ctx)
 	check_close(&p->msg_c);
 	check_close(&p->msg_s);
 	check_skmsg__destroy(p->skel);
-	netns_destroy(&p->ns);
 }
 
 static const struct check output_drop_vs_sk_msg = {
@@ -160,6 +159,7 @@ static const struct check output_drop_vs_sk_msg = {
 		     "never through ip_queue_xmit() and NF_INET_LOCAL_OUT",
 	.runc_skip = "the app's sockets must be in the check's sockhash, which a container cannot reach",
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 135,
 };
 DEFINE_CHECK(output_drop_vs_sk_msg);

@@ -170,9 +170,6 @@ static void teardown(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 
 	check_tc_detach(&p->egress);
-	check_app_close(&p->sink);
-	netns_destroy(&p->link.ns);
-	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 #define HOST_IP_ZERO "host_nf_ingress=0 host_prerouting=0 host_forward=0 host_postrouting=0"
@@ -196,6 +193,7 @@ static const struct check redirect_peer = {
 	.tools = "ip sysctl",
 	.runc = true,
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 150,
 };
 DEFINE_CHECK(redirect_peer);

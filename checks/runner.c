@@ -60,7 +60,26 @@ static void write_report(const struct check_ctx *ctx, int fd)
 	json_decref(out);
 }
 
-/* setup, run, teardown; the raw outcome as JSON on fd. */
+int check_defer(struct check_ctx *ctx, check_undo_fn fn, void *a, void *b)
+{
+	if (ctx->n_undo >= CHECK_UNDO_MAX)
+		return check_error(ctx, -ENOSPC, "more than %d undos", CHECK_UNDO_MAX);
+	ctx->undo[ctx->n_undo].fn = fn;
+	ctx->undo[ctx->n_undo].a = a;
+	ctx->undo[ctx->n_undo].b = b;
+	ctx->n_undo++;
+	return 0;
+}
+
+static void undo_all(struct check_ctx *ctx)
+{
+	while (ctx->n_undo > 0) {
+		ctx->n_undo--;
+		ctx->undo[ctx->n_undo].fn(ctx->undo[ctx->n_undo].a, ctx->undo[ctx->n_undo].b);
+	}
+}
+
+/* setup, run, teardown and the deferred undos; the raw outcome as JSON on fd. */
 static void child_main(const struct check *c, struct check_ctx *ctx, int fd)
 {
 	int err;
@@ -82,6 +101,7 @@ static void child_main(const struct check *c, struct check_ctx *ctx, int fd)
 	}
 	if (c->teardown)
 		c->teardown(ctx);
+	undo_all(ctx);
 report:
 	cleanup_all();
 	if (run_stopping() && !ctx->error[0])

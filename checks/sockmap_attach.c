@@ -114,7 +114,6 @@ static void teardown(struct check_ctx *ctx)
 	check_close(&p->client);
 	check_close(&p->server);
 	check_sock__destroy(p->skel);
-	netns_destroy(&p->ns);
 }
 
 static const struct check sockmap_attach = {
@@ -129,6 +128,7 @@ static const struct check sockmap_attach = {
 		     "EBUSY), sock_map_link() (a psock with programs EBUSY)",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 100,
 };
 DEFINE_CHECK(sockmap_attach);

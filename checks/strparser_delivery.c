@@ -387,7 +387,6 @@ static void teardown(struct check_ctx *ctx)
 
 	close_conn(p);
 	check_sock__destroy(p->skel);
-	netns_destroy(&p->ns);
 	free(p->out);
 	free(p->in);
 }
@@ -404,6 +403,7 @@ static const struct check strparser_delivery = {
 		     "tcp_bpf_ioctl()",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 110,
 	.timeout_ms = 30000,
 };

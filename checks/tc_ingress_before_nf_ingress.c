@@ -121,13 +121,6 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_pkt_testbed_down(&p->t, p->skel);
-}
-
 #define MARK_SEEN "tc=all tc_saw_mark=0 nft_ingress=all nft_ingress_marked=all conntrack=1"
 #define DROPPED   "tc=all tc_saw_mark=0 nft_ingress=0 nft_ingress_marked=0 conntrack=0"
 

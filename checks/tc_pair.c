@@ -9,6 +9,11 @@
 #include "netns/topo.h"
 #include "check_pkt.skel.h"
 
+static void detach_undo(void *att, void *unused)
+{
+	check_tc_detach(att);
+}
+
 int check_tc_pair_up(struct check_ctx *ctx, struct check_tc_pair *tp, uint16_t port)
 {
 	int err;
@@ -22,10 +27,13 @@ int check_tc_pair_up(struct check_ctx *ctx, struct check_tc_pair *tp, uint16_t p
 	err = check_app_udp(ctx, &tp->app, &tp->t.dut, port, "sink", false);
 	if (err)
 		return err;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 1; i >= 0; i--) {
 		tp->slot[i].ns = &tp->t.dut;
 		tp->slot[i].ifindex = tp->t.ifindex_dut;
+		err = err ?: check_defer(ctx, detach_undo, &tp->slot[i], NULL);
 	}
+	if (err)
+		return err;
 	/* Slot 1 first: the attach order must not be what decides. */
 	err = check_tc_attach(&tp->slot[1], bpf_program__fd(tp->skel->progs.tc_slot1));
 	if (!err)
@@ -56,12 +64,4 @@ int check_tc_pair_phase(struct check_ctx *ctx, struct check_tc_pair *tp, const c
 	check_phase_share(&ph, "app", app);
 	check_phase_end(&ph);
 	return 0;
-}
-
-void check_tc_pair_down(struct check_tc_pair *tp)
-{
-	check_tc_detach(&tp->slot[0]);
-	check_tc_detach(&tp->slot[1]);
-	check_app_close(&tp->app);
-	check_pkt_testbed_down(&tp->t, tp->skel);
 }

@@ -270,7 +270,6 @@ static void teardown(struct check_ctx *ctx)
 	for (int i = 0; i < p->nraw; i++)
 		close(p->raw[i]);
 	netns_leave(p->tok);
-	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 static const struct check tcx_order = {
@@ -286,6 +285,7 @@ static const struct check tcx_order = {
 	.reference = "kernel/bpf/mprog.c (bpf_mprog_attach, bpf_mprog_max()), "
 		     "include/net/tcx.h tcx_run()",
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 60,
 };
 DEFINE_CHECK(tcx_order);

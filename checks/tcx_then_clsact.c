@@ -33,11 +33,6 @@ static int run(struct check_ctx *ctx)
 	       phase(ctx, "tcx_drop", CHECK_TC_SHOT);
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	check_tc_pair_down(ctx->priv);
-}
-
 static const struct check tcx_then_clsact = {
 	.name = "tcx-then-clsact",
 	.summary = "tcx runs before cls_bpf: TCX_PASS or TCX_DROP hides the packet from cls_bpf",

@@ -10,11 +10,27 @@
 #include "check_pkt.skel.h"
 #include "lib/run.h"
 
+static void testbed_undo(void *t, void *skel)
+{
+	topo_down(t);
+	check_pkt__destroy(*(struct check_pkt **)skel);
+}
+
+static void ns_undo(void *ns, void *unused)
+{
+	netns_destroy(ns);
+}
+
 int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port)
 {
 	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
-	int err = topo_up(&o, t);
+	int err;
 
+	*skel = NULL;
+	err = check_defer(ctx, testbed_undo, t, skel);
+	if (err)
+		return err;
+	err = topo_up(&o, t);
 	if (err)
 		return check_error(ctx, err, "testbed: %s", topo_last_error());
 	*skel = check_pkt__open_and_load();
@@ -29,7 +45,7 @@ int check_lo_ns(struct check_ctx *ctx, const char *suffix, struct netns *ns)
 	int err = netns_create(suffix, ns);
 
 	if (!err)
-		err = link_set_up(ns, "lo");
+		err = check_defer(ctx, ns_undo, ns, NULL) ?: link_set_up(ns, "lo");
 	return err ? check_error(ctx, err, "namespace: %s", strerror(-err)) : 0;
 }
 
@@ -44,12 +60,6 @@ int check_router_link(struct check_ctx *ctx, const struct topo *t, const char *n
 	if (!err)
 		err = check_tool(ctx, &t->dut, "sysctl -qw net.ipv4.ip_forward=1");
 	return err;
-}
-
-void check_pkt_testbed_down(struct topo *t, struct check_pkt *skel)
-{
-	topo_down(t);
-	check_pkt__destroy(skel);
 }
 
 int check_send_flow(struct check_ctx *ctx, const char *phase, const struct topo *t,
@@ -70,6 +80,8 @@ int check_link_add(struct check_ctx *ctx, const struct netns *from, const char *
 	int err;
 
 	err = netns_create(ns_suffix, &l->ns);
+	if (!err)
+		err = check_defer(ctx, ns_undo, &l->ns, NULL);
 	if (!err)
 		err = run_name(l->if_near, sizeof(l->if_near), near_sfx);
 	if (!err)

@@ -97,7 +97,6 @@ static void teardown(struct check_ctx *ctx)
 
 	check_tc_detach(&p->cls);
 	check_tc_detach(&p->tcx);
-	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 #define HIDDEN "xdp=all tcx=0 cls_bpf=0"
@@ -113,6 +112,7 @@ static const struct check xdp_bypasses_tc = {
 	.reference = "net/core/dev.c: do_xdp_generic() runs before sch_handle_ingress() in "
 		     "__netif_receive_skb_core(); native XDP runs in the driver before any skb",
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 50,
 };
 DEFINE_CHECK(xdp_bypasses_tc);

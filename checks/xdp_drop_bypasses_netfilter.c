@@ -136,13 +136,6 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_pkt_testbed_down(&p->t, p->skel);
-}
-
 static const struct check xdp_drop_bypasses_netfilter = {
 	.name = "xdp-drop-bypasses-netfilter",
 	.summary = "XDP_DROP on the app's veth: no netfilter hook or conntrack sees the packet",

@@ -353,6 +353,7 @@ static const struct check xdp_multiprog_libxdp = {
 	.runc_skip = "runc runtime: no app; libxdp needs bpffs, which the container cannot "
 		     "mount (caps-in-container: bpffs=EPERM)",
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 210,
 };
 DEFINE_CHECK(xdp_multiprog_libxdp);

@@ -240,8 +240,6 @@ static void teardown(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 
 	check_close(&p->sink);
-	netns_destroy(&p->link.ns);
-	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 #define XDP_FWD "xdp=all delivered=all ttl=64 nft_prerouting=0 nft_forward=0 " \
@@ -263,6 +261,7 @@ static const struct check xdp_redirect_veth = {
 		     "drivers/net/veth.c veth_xdp_xmit(): only into a peer with NAPI (XDP or GRO)",
 	.tools = "ip sysctl",
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 140,
 };
 DEFINE_CHECK(xdp_redirect_veth);

@@ -154,7 +154,6 @@ static void teardown(struct check_ctx *ctx)
 
 	check_close(&p->link_fd);
 	netns_leave(p->tok);
-	check_pkt_testbed_down(&p->t, p->skel);
 }
 
 static const struct check xdp_single_attach = {
@@ -174,6 +173,7 @@ static const struct check xdp_single_attach = {
 	.reference = "net/core/dev.c dev_xdp_attach(): UPDATE_IF_NOEXIST EBUSY, REPLACE "
 		     "mismatch EEXIST, native+generic EEXIST, active link EBUSY",
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 90,
 };
 DEFINE_CHECK(xdp_single_attach);

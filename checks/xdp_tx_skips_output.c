@@ -224,6 +224,7 @@ static const struct check xdp_tx_skips_output = {
 		     "bypassing ip_output(), dev_queue_xmit() and nf_hook_egress()",
 	.runc = true,
 	CHECK_STEPS(struct priv),
+	.teardown = teardown,
 	.order = 20,
 };
 DEFINE_CHECK(xdp_tx_skips_output);
