@@ -366,6 +366,9 @@ int check_router_link(struct check_ctx *ctx, const struct topo *t, const char *n
 		      const char *near_sfx, const char *far_sfx, const char *net,
 		      struct check_link *l);
 
+/* The standard testbed (topo_up, default options), taken down when the
+ * check ends: 0 or -errno (and ctx->error). */
+int check_testbed(struct check_ctx *ctx, struct topo *t);
 /* The standard testbed and the check_pkt programs, filtering on UDP port;
  * undone when the check ends (check_defer). */
 struct check_pkt;

@@ -101,7 +101,6 @@ static int client_open(struct check_ctx *ctx)
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	int err;
 
@@ -112,9 +111,9 @@ static int setup(struct check_ctx *ctx)
 	if (err)
 		return check_error(ctx, err, "pin the client to CPU %d: %s", CLIENT_CPU,
 				   strerror(-err));
-	err = topo_up(&o, &p->t);
+	err = check_testbed(ctx, &p->t);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
+		return err;
 	p->skel = check_hol__open_and_load();
 	if (!p->skel)
 		return check_error(ctx, -errno, "load check_hol: %s", strerror(errno));
@@ -343,7 +342,6 @@ static void teardown(struct check_ctx *ctx)
 	check_close(&p->pass_link);
 	check_close(&p->stats_fd);
 	rt_app_free(p->app);
-	topo_down(&p->t);
 	check_hol__destroy(p->skel);
 }
 

@@ -65,16 +65,15 @@ static int tcp_connect(struct check_ctx *ctx)
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	uint64_t fd;
 	uint32_t key = 0;
 	int err;
 
 	p->client = p->server = -1;
-	err = topo_up(&o, &p->t);
+	err = check_testbed(ctx, &p->t);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
+		return err;
 	p->skel = check_sock__open_and_load();
 	if (!p->skel)
 		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));
@@ -157,7 +156,6 @@ static void teardown(struct check_ctx *ctx)
 	check_close(&p->client);
 	check_close(&p->server);
 	check_sock__destroy(p->skel);
-	topo_down(&p->t);
 }
 
 static const struct check input_drop_vs_sk_skb = {

@@ -10,9 +10,13 @@
 #include "check_pkt.skel.h"
 #include "lib/run.h"
 
-static void testbed_undo(void *t, void *skel)
+static void topo_undo(void *t, void *unused)
 {
 	topo_down(t);
+}
+
+static void skel_undo(void *skel, void *unused)
+{
 	check_pkt__destroy(*(struct check_pkt **)skel);
 }
 
@@ -21,18 +25,25 @@ static void ns_undo(void *ns, void *unused)
 	netns_destroy(ns);
 }
 
-int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port)
+int check_testbed(struct check_ctx *ctx, struct topo *t)
 {
 	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
-	int err;
+	int err = check_defer(ctx, topo_undo, t, NULL);
 
-	*skel = NULL;
-	err = check_defer(ctx, testbed_undo, t, skel);
 	if (err)
 		return err;
 	err = topo_up(&o, t);
+	return err ? check_error(ctx, err, "testbed: %s", topo_last_error()) : 0;
+}
+
+int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port)
+{
+	int err;
+
+	*skel = NULL;
+	err = check_testbed(ctx, t) ?: check_defer(ctx, skel_undo, skel, NULL);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
+		return err;
 	*skel = check_pkt__open_and_load();
 	if (!*skel)
 		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));

@@ -51,15 +51,14 @@ struct priv {
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	const struct netns *dut;
 	int err;
 
 	p->app.fd = -1;
-	err = topo_up(&o, &p->t);
+	err = check_testbed(ctx, &p->t);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
+		return err;
 	dut = &p->t.dut;
 	/* XDP_TX swaps addresses only: the request must carry a full checksum. */
 	err = link_set_tx_csum(&p->t.gen, p->t.if_gen, false);
@@ -209,7 +208,6 @@ static void teardown(struct check_ctx *ctx)
 
 	check_app_close(&p->app);
 	hook_detach(p->peer);
-	topo_down(&p->t);
 }
 
 static const struct check xdp_tx_skips_output = {
