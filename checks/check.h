@@ -48,7 +48,6 @@ enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATU
 
 struct check;
 struct check_ctx;
-struct topo;
 
 /* An undo the check registers with check_defer: fn(a, b). */
 typedef void (*check_undo_fn)(void *a, void *b);
