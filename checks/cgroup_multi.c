@@ -179,11 +179,9 @@ static int setup(struct check_ctx *ctx)
 	if (p->parent_fd < 0 || p->child_fd < 0)
 		return check_error(ctx, -errno, "open the cgroups: %s", strerror(errno));
 
-	err = netns_create("cg", &p->ns);
-	if (!err)
-		err = link_set_up(&p->ns, "lo");
+	err = check_lo_ns(ctx, "cg", &p->ns);
 	if (err)
-		return check_error(ctx, err, "namespace: %s", strerror(-err));
+		return err;
 	p->sink = check_udp_sink(&p->ns, PORT);
 	if (p->sink < 0)
 		return check_error(ctx, p->sink, "receiver: %s", strerror(-p->sink));
@@ -294,19 +292,12 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	for (int i = 0; i < 4; i++)
-		if (p->links[i] >= 0)
-			close(p->links[i]);
-	if (p->sock >= 0)
-		close(p->sock);
-	if (p->sink >= 0)
-		close(p->sink);
-	if (p->parent_fd >= 0)
-		close(p->parent_fd);
-	if (p->child_fd >= 0)
-		close(p->child_fd);
+	check_close_all(p->links, ARRAY_SIZE(p->links));
+	check_close(&p->sock);
+	check_close(&p->sink);
+	check_close(&p->parent_fd);
+	check_close(&p->child_fd);
 	check_cgroup__destroy(p->skel);
-	netns_destroy(&p->ns);
 }
 
 static const struct check cgroup_multi = {
@@ -320,9 +311,7 @@ static const struct check cgroup_multi = {
 		     "bpf_prog_run_array_cg() (all run, any 0 denies); mprog flags since 6.16",
 	.runc_skip = "runc runtime: the app's socket must be made by a process in the check's own "
 		     "parent/child cgroups; runc puts a container in a cgroup of its own",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 120,
 };

@@ -23,10 +23,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
+#include "containers/app_runtime.h"
+#include "lib/registry.h"
 #include "netns/netns.h"
+#include "netns/topo.h"
 
 enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATUS__COUNT };
-enum check_runtime { CHECK_RT_NETNS, CHECK_RT_RUNC, CHECK_RT__COUNT };
 
 #define CHECK_TEXT_LEN    1536
 #define CHECK_REASON_LEN  256
@@ -45,10 +47,15 @@ enum check_runtime { CHECK_RT_NETNS, CHECK_RT_RUNC, CHECK_RT__COUNT };
 #define CHECK_FEAT(f) (1ull << (f))
 
 struct check;
+struct check_ctx;
+
+/* An undo the check registers with check_defer: fn(a, b). */
+typedef void (*check_undo_fn)(void *a, void *b);
+#define CHECK_UNDO_MAX 16
 
 struct check_ctx {
 	const struct check *check;
-	enum check_runtime runtime;
+	enum app_runtime runtime;
 	bool sabotage;              /* break the setup on purpose: the check must fail */
 	int cpu_idle;               /* check_run_opts.cpu_idle */
 	void *priv;                 /* check->priv_size zeroed bytes */
@@ -66,6 +73,9 @@ struct check_ctx {
 	char skip[CHECK_REASON_LEN];  /* a need found missing at run time */
 	char error[CHECK_REASON_LEN]; /* why setup or run could not complete */
 	json_t *counters;           /* raw numbers behind observed (object) */
+	/* Run after teardown, newest first (check_defer). */
+	struct { check_undo_fn fn; void *a, *b; } undo[CHECK_UNDO_MAX];
+	int n_undo;
 };
 
 struct check {
@@ -91,11 +101,15 @@ struct check {
 	bool latency;
 };
 
-#define DEFINE_CHECK(sym) \
-	static const struct check *const __olab_check_##sym \
-	__attribute__((used, section("olab_checks"))) = &sym
+/* The usual steps of a check file: its priv struct and the static
+ * functions setup and run it defines (a teardown is named on its own; what
+ * the kit's setup helpers made they undo themselves, see check_defer). */
+#define CHECK_STEPS(priv_type) .priv_size = sizeof(priv_type), .setup = setup, .run = run
 
-/* ---- registry ---- */
+/* Registers sym (a struct check) in the linker section olab_checks. */
+#define DEFINE_CHECK(sym) REGISTRY_ADD(olab_checks, sym)
+
+/* ---- registry (checks/registry.c) ---- */
 
 size_t check_count(void);
 const struct check *check_get(size_t i);
@@ -104,12 +118,11 @@ const struct check *check_by_name(const char *name);
 bool check_matches(const struct check *c, const char *pattern);
 
 const char *check_status_name(enum check_status s);
-const char *check_runtime_name(enum check_runtime rt);
 
-/* ---- running ---- */
+/* ---- running (checks/runner.c, checks/verdict.c, checks/report.c) ---- */
 
 struct check_run_opts {
-	enum check_runtime runtime;
+	enum app_runtime runtime;
 	bool sabotage;              /* also true when OLAB_CHECK_SABOTAGE matches */
 	const char *expected;       /* override the expectation (tests), NULL: the check's */
 	int cpu_idle;               /* enum cpuidle_mode; CPUIDLE_UNSET: poll for latency checks */
@@ -118,7 +131,7 @@ struct check_run_opts {
 struct check_result {
 	const struct check *check;
 	enum check_status status;
-	enum check_runtime runtime;
+	enum app_runtime runtime;
 	bool sabotage;
 	char expected[CHECK_TEXT_LEN];
 	char observed[CHECK_TEXT_LEN];
@@ -129,7 +142,7 @@ struct check_result {
 };
 
 /* Skip reason when env or PATH lacks a need (0), else -EOPNOTSUPP and reason. */
-int check_needs_met(const struct check *c, enum check_runtime rt, char *reason, size_t len);
+int check_needs_met(const struct check *c, enum app_runtime rt, char *reason, size_t len);
 /* Run one check in a forked child with its time limit; fills r.  0, or
  * -errno when the framework itself could not run it (r is a fail then). */
 int check_run(const struct check *c, const struct check_run_opts *o, struct check_result *r);
@@ -142,7 +155,11 @@ int check_write_junit(const char *path, const struct check_result *r, size_t n);
 /* The matrix, then expected/observed/counters of every failure. */
 void check_print_matrix(FILE *f, const struct check_result *r, size_t n);
 
-/* ---- helpers for checks (checks/kit.c) ---- */
+/* ---- helpers for checks (observe, tools, netfilter, attach, traffic, testbed, app .c) ---- */
+
+/* Have fn(a, b) run when the check ends, after its teardown, newest first.
+ * 0, or -ENOSPC (and ctx->error). */
+int check_defer(struct check_ctx *ctx, check_undo_fn fn, void *a, void *b);
 
 /* Record one observation "phase: details" (appended with "; "). */
 void check_observe(struct check_ctx *ctx, const char *phase, const char *fmt, ...)
@@ -157,6 +174,30 @@ void check_counter(struct check_ctx *ctx, const char *group, const char *name, i
 /* Set ctx->error (first one wins) and return err. */
 int check_error(struct check_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * One phase's observation as it is built: "key=value" details, each value
+ * also recorded as counters[name][key]; check_phase_end observes it.
+ */
+struct check_phase {
+	struct check_ctx *ctx;
+	const char *name;
+	uint64_t of;                /* what shares are of (packets sent) */
+	char details[CHECK_TEXT_LEN];
+};
+void check_phase_begin(struct check_phase *ph, struct check_ctx *ctx, const char *name,
+		       uint64_t of);
+/* key=0|all|v/of (check_share), counter v. */
+void check_phase_share(struct check_phase *ph, const char *key, uint64_t v);
+/* key=value, no counter. */
+void check_phase_kv(struct check_phase *ph, const char *key, const char *value);
+/* key=v in decimal, counter v. */
+void check_phase_num(struct check_phase *ph, const char *key, int64_t v);
+/* Each rule's label=share of after[i] - before[i], counters too. */
+struct check_nf_rule;
+void check_phase_rules(struct check_phase *ph, const struct check_nf_rule *rules, size_t n,
+		       const uint64_t *before, const uint64_t *after);
+void check_phase_end(struct check_phase *ph);
+
 /* "0", "all" (v == n) or "v/n": how much of n packets a counter saw. */
 const char *check_share(char *buf, size_t len, uint64_t v, uint64_t n);
 /* "ok" or the errno name ("EBUSY") of a 0/-errno result. */
@@ -178,6 +219,15 @@ int check_tool(struct check_ctx *ctx, const struct netns *ns, const char *fmt, .
 /* nftables through libnftables inside ns: 0 or -EINVAL with the error in ctx. */
 int check_nft(struct check_ctx *ctx, const struct netns *ns, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* nft chains (inside a "table ip ...") counting a UDP port at prerouting,
+ * forward and postrouting, commented so; the format takes the port 3 times. */
+#define CHECK_NFT_ROUTE_CHAINS \
+	"  chain pre { type filter hook prerouting priority raw;\n" \
+	"    udp dport %d counter comment \"prerouting\"; }\n" \
+	"  chain forward { type filter hook forward priority filter;\n" \
+	"    udp dport %d counter comment \"forward\"; }\n" \
+	"  chain post { type filter hook postrouting priority mangle;\n" \
+	"    udp dport %d counter comment \"postrouting\"; }\n"
 /* Packet counter of the rule commented `comment` in "family table" (nft -j). */
 int check_nft_counter(const struct netns *ns, const char *family_table, const char *comment,
 		      uint64_t *packets);
@@ -197,6 +247,11 @@ struct check_nf_rule {
 /* Packet counters of rules[0..n) into out[]; 0 or the first error. */
 int check_nf_read(const struct netns *ns, const struct check_nf_rule *rules, size_t n,
 		  uint64_t *out);
+
+/* check_nf_read for a phase: a failure sets ctx->error ("<phase>: read
+ * counters: ...") and is returned. */
+int check_nf_counts(struct check_ctx *ctx, const char *phase, const struct netns *ns,
+		    const struct check_nf_rule *rules, size_t n, uint64_t *out);
 
 /* Conntrack entries of UDP flows from sport (conntrack -L in ns). */
 int check_conntrack_udp(const struct netns *ns, uint16_t sport, uint64_t *entries);
@@ -243,15 +298,18 @@ const char *check_tc_mode_name(enum check_tc_mode m);
 int check_udp_sink(const struct netns *ns, uint16_t port);
 int check_udp_drain(int fd);
 
+/* The runtime can run apps here (runc: containers work); else ctx->skip
+ * says why and -EOPNOTSUPP. */
+int check_runtime_ready(struct check_ctx *ctx);
 /* The app as the runtime has it (checks/app.c): a UDP socket bound to port
  * in ns, the check's own (netns: the check reads, and answers when echo) or
  * olab-app udp-sink/udp-echo in a runc container joined to ns with
  * bpf,net_admin (runc; name: the container's).  Sets ctx->skip when
- * containers cannot run.  0 or -errno. */
-struct ctr_app;
+ * containers cannot run.  0 or -errno.  Closed when the check ends, or
+ * earlier by check_app_close. */
 struct check_app {
 	int fd;
-	struct ctr_app *capp;
+	struct rt_app *rapp;
 	uint64_t seen;
 };
 int check_app_udp(struct check_ctx *ctx, struct check_app *a, const struct netns *ns,
@@ -260,13 +318,38 @@ int check_app_udp(struct check_ctx *ctx, struct check_app *a, const struct netns
 int check_app_take(struct check_app *a);
 void check_app_close(struct check_app *a);
 
+/*
+ * Two check_pkt tc programs at the dut's ingress and the app (checks/tc_pair.c).
+ * The check sets label[] and slot[].mode/prio (slot 0 runs the phase's
+ * verdict, slot 1 says TC_ACT_OK), then check_tc_pair_up (undone when the
+ * check ends).  A phase sends
+ * CHECK_TC_PAIR_NPKT datagrams and observes "first=<label|none> <label0>=
+ * <label1>= app=" (shares).
+ */
+#define CHECK_TC_PAIR_NPKT 40
+struct check_tc_pair {
+	const char *label[2];
+	struct check_tc_att slot[2];
+	struct topo t;
+	struct check_pkt *skel;
+	struct check_app app;
+	uint16_t port;
+};
+int check_tc_pair_up(struct check_ctx *ctx, struct check_tc_pair *tp, uint16_t port);
+int check_tc_pair_phase(struct check_ctx *ctx, struct check_tc_pair *tp, const char *name,
+			int verdict);
+
 /* A connected TCP pair over 127.0.0.1:port inside ns (its lo must be up):
  * the client end and the accepted end.  0 or -errno. */
 int check_tcp_pair(const struct netns *ns, uint16_t port, int *client, int *server);
 
+/* A namespace of the run's with only lo, up (destroyed when the check
+ * ends): 0 or -errno (and ctx->error). */
+int check_lo_ns(struct check_ctx *ctx, const char *suffix, struct netns *ns);
+
 /* A second veth pair from `from` to a new namespace "<prefix>-<ns_suffix>":
  * ends "<prefix><near_sfx>" (net.1/24) and "<prefix><far_sfx>" (net.2/24),
- * up, with static neighbours.  The namespace goes with netns_destroy(&l->ns). */
+ * up, with static neighbours.  The namespace goes when the check ends. */
 struct check_link {
 	struct netns ns;
 	char if_near[16], if_far[16];
@@ -276,18 +359,42 @@ struct check_link {
 int check_link_add(struct check_ctx *ctx, const struct netns *from, const char *ns_suffix,
 		   const char *near_sfx, const char *far_sfx, const char *net, struct check_link *l);
 
-/* The standard testbed and the check_pkt programs, filtering on UDP port. */
-struct topo;
+/* A router: check_link_add from t's dut to a new namespace (net.0/24), with
+ * gen's route to it through dut and IPv4 forwarding on in dut. */
+int check_router_link(struct check_ctx *ctx, const struct topo *t, const char *ns_suffix,
+		      const char *near_sfx, const char *far_sfx, const char *net,
+		      struct check_link *l);
+
+/* The standard testbed (topo_up, default options), taken down when the
+ * check ends: 0 or -errno (and ctx->error). */
+int check_testbed(struct check_ctx *ctx, struct topo *t);
+/* The standard testbed and the check_pkt programs, filtering on UDP port;
+ * undone when the check ends (check_defer). */
 struct check_pkt;
 int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port);
-/* TCP's count of bytes received on fd (tcpi_bytes_received). */
+/* A check_pkt tc slot's verdict: cls_bpf TC_ACT_UNSPEC / tcx TCX_NEXT,
+ * TC_ACT_OK / TCX_PASS, TC_ACT_SHOT / TCX_DROP. */
+enum check_tc_verdict { CHECK_TC_NEXT = -1, CHECK_TC_OK = 0, CHECK_TC_SHOT = 2 };
+/* Send n 64-byte datagrams from t's gen to its dut (sport, 0: any) and let
+ * them settle; a short send sets ctx->error ("<phase>: sent ...") and is
+ * returned. */
+int check_send_flow(struct check_ctx *ctx, const char *phase, const struct topo *t,
+		    uint16_t sport, uint16_t dport, int n);
+/* TCP's count of bytes received on fd (tcpi_bytes_received), and of
+ * segments (tcpi_segs_in); 0 when fd has no TCP_INFO. */
 uint64_t check_tcp_bytes_received(int fd);
+uint32_t check_tcp_segs_in(int fd);
 /* Wait (bounded, without reading) until fd's TCP has received want bytes.
  * Sockmap checks read only after this: a recv() racing with the arrival
  * can take data straight from the receive queue, around the verdict. */
 int check_tcp_wait_received(int fd, uint64_t want, int timeout_ms);
 /* Read exactly len bytes (or until timeout_ms without progress); bytes read. */
 size_t check_read_full(int fd, void *buf, size_t len, int timeout_ms);
+
+/* Close *fd when open (>= 0) and mark it closed (-1). */
+void check_close(int *fd);
+/* check_close on each of fds[0..n). */
+void check_close_all(int *fds, size_t n);
 
 /* Sleep long enough for in-flight packets on a veth to be processed. */
 void check_settle(void);

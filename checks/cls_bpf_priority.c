@@ -4,107 +4,31 @@
  * filter (priority 2) runs; TC_ACT_OK or TC_ACT_SHOT end classification, so
  * the priority-2 filter never sees the packet.
  */
-#include <errno.h>
-#include <string.h>
-#include <unistd.h>
 #include "checks/check.h"
 #include "lib/features.h"
-#include "lib/util.h"
-#include "bpf/checks.h"
-#include "netns/topo.h"
-#include "check_pkt.skel.h"
 
 #define PORT       7108
-#define NPKT       40
-#define V_UNSPEC   (-1)
-#define V_OK       0
-#define V_SHOT     2
-
-struct priv {
-	struct topo t;
-	struct check_pkt *skel;
-	struct check_tc_att first, second;
-	struct check_app app;
-};
 
 static int setup(struct check_ctx *ctx)
 {
-	struct priv *p = ctx->priv;
-	int err;
+	struct check_tc_pair *tp = ctx->priv;
 
-	p->app.fd = -1;
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
-	if (err)
-		return err;
-	p->skel->bss->verdict[1] = V_OK;
-	err = check_app_udp(ctx, &p->app, &p->t.dut, PORT, "sink", false);
-	if (err)
-		return err;
-	/* Sabotage: the "first" filter is put behind the second one. */
-	p->first = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
-					  .mode = CHECK_CLSACT, .prio = ctx->sabotage ? 3 : 1 };
-	p->second = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
-					   .mode = CHECK_CLSACT, .prio = 2 };
-	/* Added in the reverse order: priority, not insertion, decides. */
-	err = check_tc_attach(&p->second, bpf_program__fd(p->skel->progs.tc_slot1));
-	if (!err)
-		err = check_tc_attach(&p->first, bpf_program__fd(p->skel->progs.tc_slot0));
-	if (err)
-		return check_error(ctx, err, "attach: %s", strerror(-err));
-	return 0;
-}
-
-static int phase(struct check_ctx *ctx, const char *name, int verdict)
-{
-	struct priv *p = ctx->priv;
-	volatile __u64 *pk = p->skel->bss->packets;
-	uint64_t a0 = pk[0], b0 = pk[1], a, b;
-	char details[256] = "", share[32];
-	int sent, app;
-
-	p->skel->bss->verdict[0] = verdict;
-	p->skel->bss->log_n = 0;
-	check_app_take(&p->app);
-	sent = check_udp_send(&p->t.gen, p->t.ip4_dut, 0, PORT, NPKT, 64);
-	check_settle();
-	if (sent != NPKT)
-		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
-	app = check_app_take(&p->app);
-	a = pk[0] - a0;
-	b = pk[1] - b0;
-	check_kv(details, sizeof(details), "first", "%s",
-		 p->skel->bss->log_n ? (p->skel->bss->log_slot[0] ? "prio2" : "prio1") : "none");
-	check_kv(details, sizeof(details), "prio1", "%s", check_share(share, sizeof(share), a, NPKT));
-	check_kv(details, sizeof(details), "prio2", "%s", check_share(share, sizeof(share), b, NPKT));
-	check_kv(details, sizeof(details), "app", "%s", check_share(share, sizeof(share), app, NPKT));
-	check_counter(ctx, name, "prio1", a);
-	check_counter(ctx, name, "prio2", b);
-	check_counter(ctx, name, "app", app);
-	check_observe(ctx, name, "%s", details);
-	return 0;
+	*tp = (struct check_tc_pair){
+		.label = { "prio1", "prio2" },
+		/* Sabotage: the "first" filter is put behind the second one. */
+		.slot = { { .mode = CHECK_CLSACT, .prio = ctx->sabotage ? 3 : 1 },
+			  { .mode = CHECK_CLSACT, .prio = 2 } },
+	};
+	return check_tc_pair_up(ctx, tp, PORT);
 }
 
 static int run(struct check_ctx *ctx)
 {
-	int err;
+	struct check_tc_pair *tp = ctx->priv;
 
-	err = phase(ctx, "prio1_unspec", V_UNSPEC);
-	if (!err)
-		err = phase(ctx, "prio1_ok", V_OK);
-	if (!err)
-		err = phase(ctx, "prio1_shot", V_SHOT);
-	return err;
-}
-
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_tc_detach(&p->first);
-	check_tc_detach(&p->second);
-	check_app_close(&p->app);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	return check_tc_pair_phase(ctx, tp, "prio1_unspec", CHECK_TC_NEXT) ?:
+	       check_tc_pair_phase(ctx, tp, "prio1_ok", CHECK_TC_OK) ?:
+	       check_tc_pair_phase(ctx, tp, "prio1_shot", CHECK_TC_SHOT);
 }
 
 static const struct check cls_bpf_priority = {
@@ -117,10 +41,7 @@ static const struct check cls_bpf_priority = {
 	.reference = "net/sched/cls_api.c __tcf_classify() walks filters by priority; "
 		     "net/sched/cls_bpf.c: TC_ACT_UNSPEC continues, any other verdict returns",
 	.runc = true,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct check_tc_pair),
 	.order = 80,
 };
 DEFINE_CHECK(cls_bpf_priority);

@@ -30,7 +30,6 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "checks/check.h"
-#include "containers/container.h"
 #include "lib/apps.h"
 #include "lib/bpf_compat.h"
 #include "lib/features.h"
@@ -56,8 +55,7 @@
 struct priv {
 	struct topo t;
 	struct check_hol *skel;
-	struct app *app;            /* netns runtime */
-	struct ctr_app *capp;       /* runc runtime */
+	struct rt_app *app;         /* the echo app, in the netns or in runc */
 	int pass_link, slow_link;
 	int stats_fd;
 	int fd;                     /* the client's socket */
@@ -73,29 +71,14 @@ struct priv {
 static int start_app(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	struct app_opts ao = { .kind = APP_UDP_ECHO, .port = PORT, .cpu = APP_CPU,
-			       .timeout_ms = 60000 };
-	int err;
+	struct rt_app_opts ro = { .runtime = ctx->runtime, .name = "hol-echo", .ns = &p->t.dut,
+				  .caps = APP_CAPS,
+				  .app = { .kind = APP_UDP_ECHO, .port = PORT, .cpu = APP_CPU,
+					   .timeout_ms = 60000 } };
+	char why[CHECK_REASON_LEN];
+	int err = rt_app_start(&ro, &p->app, why, sizeof(why));
 
-	if (ctx->runtime == CHECK_RT_RUNC) {
-		struct ctr_app_opts co = { .name = "hol-echo", .ns = &p->t.dut, .app = ao };
-		char why[CTR_ERR_LEN];
-
-		err = ctr_caps_parse(APP_CAPS, &co.caps, why, sizeof(why));
-		if (err)
-			return check_error(ctx, err, "caps %s: %s", APP_CAPS, why);
-		err = container_run_app(&co, &p->capp);
-		if (err)
-			return check_error(ctx, err, "udp-echo in a container: %s",
-					   ctr_last_error());
-		return 0;
-	}
-	err = app_start(&ao, &p->t.dut, &p->app);
-	if (!err)
-		err = app_wait_ready(p->app, 5000);
-	if (err)
-		return check_error(ctx, err, "udp-echo: %s", strerror(-err));
-	return 0;
+	return err ? check_error(ctx, err, "%s", why) : 0;
 }
 
 /* The client: a UDP socket in gen, connected to the echo app. */
@@ -118,22 +101,19 @@ static int client_open(struct check_ctx *ctx)
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	int err;
 
 	p->pass_link = p->slow_link = p->stats_fd = p->fd = -1;
-	if (ctx->runtime == CHECK_RT_RUNC && containers_prepare()) {
-		snprintf(ctx->skip, sizeof(ctx->skip), "containers: %s", ctr_last_error());
+	if (check_runtime_ready(ctx))
 		return 0;
-	}
 	err = pin_thread_cpu(CLIENT_CPU);
 	if (err)
 		return check_error(ctx, err, "pin the client to CPU %d: %s", CLIENT_CPU,
 				   strerror(-err));
-	err = topo_up(&o, &p->t);
+	err = check_testbed(ctx, &p->t);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
+		return err;
 	p->skel = check_hol__open_and_load();
 	if (!p->skel)
 		return check_error(ctx, -errno, "load check_hol: %s", strerror(errno));
@@ -356,14 +336,12 @@ static int run(struct check_ctx *ctx)
 static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int fds[] = { p->fd, p->slow_link, p->pass_link, p->stats_fd };
 
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	app_free(p->app);
-	ctr_app_free(p->capp);
-	topo_down(&p->t);
+	check_close(&p->fd);
+	check_close(&p->slow_link);
+	check_close(&p->pass_link);
+	check_close(&p->stats_fd);
+	rt_app_free(p->app);
 	check_hol__destroy(p->skel);
 }
 
@@ -376,9 +354,7 @@ static const struct check head_of_line = {
 	.reference = "include/net/tcx.h tcx_run() (the hook's programs in sequence, same "
 		     "softirq); kernel/bpf/syscall.c BPF_ENABLE_STATS",
 	.runc = true,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 220,
 	.timeout_ms = 30000,

@@ -65,16 +65,15 @@ static int tcp_connect(struct check_ctx *ctx)
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	uint64_t fd;
 	uint32_t key = 0;
 	int err;
 
 	p->client = p->server = -1;
-	err = topo_up(&o, &p->t);
+	err = check_testbed(ctx, &p->t);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
+		return err;
 	p->skel = check_sock__open_and_load();
 	if (!p->skel)
 		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));
@@ -154,12 +153,9 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	if (p->client >= 0)
-		close(p->client);
-	if (p->server >= 0)
-		close(p->server);
+	check_close(&p->client);
+	check_close(&p->server);
 	check_sock__destroy(p->skel);
-	topo_down(&p->t);
 }
 
 static const struct check input_drop_vs_sk_skb = {
@@ -172,9 +168,7 @@ static const struct check input_drop_vs_sk_skb = {
 	.reference = "net/ipv4/ip_input.c ip_local_deliver(): NF_INET_LOCAL_IN before "
 		     "tcp_v4_rcv(); sk_psock_strp/verdict run from the socket's data_ready",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 130,
 };

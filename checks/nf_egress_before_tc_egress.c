@@ -15,7 +15,6 @@
 
 #define PORT  7104
 #define NPKT  40
-#define TC_OK 0
 
 struct priv {
 	struct topo t;
@@ -44,9 +43,8 @@ static int add_mark_table(struct check_ctx *ctx)
 static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
 	err = check_nft(ctx, &p->t.gen,
@@ -63,16 +61,15 @@ static int phase(struct check_ctx *ctx, const char *name, enum check_tc_mode mod
 	struct priv *p = ctx->priv;
 	struct check_tc_att att = { .ns = &p->t.gen, .ifindex = p->t.ifindex_gen, .egress = true,
 				    .mode = mode };
-	uint64_t before[2], after[2], tc0, marked0, tc, marked;
-	char details[512] = "", share[32];
+	uint64_t before[2], after[2], tc0, marked0;
+	struct check_phase ph;
 	int err, sent;
 
-	err = check_nf_read(&p->t.gen, rules, 2, before);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (check_nf_counts(ctx, name, &p->t.gen, rules, 2, before))
+		return -EIO;
 	tc0 = p->skel->bss->packets[0];
 	marked0 = p->skel->bss->marked[0];
-	p->skel->bss->verdict[0] = TC_OK;
+	p->skel->bss->verdict[0] = CHECK_TC_OK;
 	p->skel->bss->set_mark[0] = tc_mark;
 	err = check_tc_attach(&att, bpf_program__fd(p->skel->progs.tc_slot0));
 	if (err)
@@ -82,25 +79,13 @@ static int phase(struct check_ctx *ctx, const char *name, enum check_tc_mode mod
 	check_tc_detach(&att);
 	if (sent != NPKT)
 		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
-	err = check_nf_read(&p->t.gen, rules, 2, after);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
-	tc = p->skel->bss->packets[0] - tc0;
-	marked = p->skel->bss->marked[0] - marked0;
-
-	for (size_t i = 0; i < 2; i++) {
-		uint64_t d = after[i] - before[i];
-
-		check_kv(details, sizeof(details), rules[i].label, "%s",
-			 check_share(share, sizeof(share), d, NPKT));
-		check_counter(ctx, name, rules[i].label, d);
-	}
-	check_kv(details, sizeof(details), "tc", "%s", check_share(share, sizeof(share), tc, NPKT));
-	check_kv(details, sizeof(details), "tc_saw_mark", "%s",
-		 check_share(share, sizeof(share), marked, NPKT));
-	check_counter(ctx, name, "tc", tc);
-	check_counter(ctx, name, "tc_saw_mark", marked);
-	check_observe(ctx, name, "%s", details);
+	if (check_nf_counts(ctx, name, &p->t.gen, rules, 2, after))
+		return -EIO;
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_rules(&ph, rules, 2, before, after);
+	check_phase_share(&ph, "tc", p->skel->bss->packets[0] - tc0);
+	check_phase_share(&ph, "tc_saw_mark", p->skel->bss->marked[0] - marked0);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -119,14 +104,6 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
-}
-
 #define NFT_MARK_SEEN "nft_egress=all nft_egress_arrived_marked=0 tc=all tc_saw_mark=all"
 
 static const struct check nf_egress_before_tc_egress = {
@@ -136,10 +113,7 @@ static const struct check nf_egress_before_tc_egress = {
 	.expected = "nft_marks_clsact: " NFT_MARK_SEEN "; nft_marks_tcx: " NFT_MARK_SEEN "; "
 		    "tc_marks: nft_egress=all nft_egress_arrived_marked=0 tc=all tc_saw_mark=0",
 	.reference = "net/core/dev.c __dev_queue_xmit(): nf_hook_egress() before sch_handle_egress()",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 40,
 };
 DEFINE_CHECK(nf_egress_before_tc_egress);

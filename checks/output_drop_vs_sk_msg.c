@@ -38,11 +38,9 @@ static int setup(struct check_ctx *ctx)
 	int err;
 
 	p->plain_c = p->plain_s = p->msg_c = p->msg_s = -1;
-	err = netns_create("skmsg", &p->ns);
-	if (!err)
-		err = link_set_up(&p->ns, "lo");
+	err = check_lo_ns(ctx, "skmsg", &p->ns);
 	if (err)
-		return check_error(ctx, err, "namespace: %s", strerror(-err));
+		return err;
 	/* Both connections are made before the OUTPUT rule exists. */
 	err = check_tcp_pair(&p->ns, PORT, &p->plain_c, &p->plain_s);
 	if (!err)
@@ -142,13 +140,12 @@ static int run(struct check_ctx *ctx)
 static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int fds[] = { p->plain_c, p->plain_s, p->msg_c, p->msg_s };
 
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	check_close(&p->plain_c);
+	check_close(&p->plain_s);
+	check_close(&p->msg_c);
+	check_close(&p->msg_s);
 	check_skmsg__destroy(p->skel);
-	netns_destroy(&p->ns);
 }
 
 static const struct check output_drop_vs_sk_msg = {
@@ -161,9 +158,7 @@ static const struct check output_drop_vs_sk_msg = {
 		     "tcp_bpf_sendmsg_redir() (BPF_F_INGRESS): queued to the peer's ingress_msg, "
 		     "never through ip_queue_xmit() and NF_INET_LOCAL_OUT",
 	.runc_skip = "the app's sockets must be in the check's sockhash, which a container cannot reach",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 135,
 };

@@ -27,7 +27,6 @@
 #define PORT     7115
 #define NPKT     40
 #define CTR_NET  "198.18.2"
-#define TC_OK    0
 
 struct priv {
 	struct topo t;             /* gen = outside, dut = host */
@@ -53,40 +52,18 @@ static const struct check_nf_rule ctr_rules[] = {
 #define NHOST ARRAY_SIZE(host_rules)
 #define NCTR  ARRAY_SIZE(ctr_rules)
 
-static int build(struct check_ctx *ctx)
-{
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
-	struct priv *p = ctx->priv;
-	const struct netns *host;
-	int err;
-
-	err = topo_up(&o, &p->t);
-	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
-	host = &p->t.dut;
-	err = check_link_add(ctx, host, "ctr", "h0", "c0", CTR_NET, &p->link);
-	if (err)
-		return err;
-	err = check_tool(ctx, &p->t.gen, "ip route add " CTR_NET ".0/24 via %s", p->t.ip4_dut);
-	if (!err)
-		err = check_tool(ctx, host, "sysctl -qw net.ipv4.ip_forward=1");
-	return err;
-}
-
 static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 	int err;
 
 	p->sink.fd = -1;
-	err = build(ctx);
+	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
+	if (!err)
+		err = check_router_link(ctx, &p->t, "ctr", "h0", "c0", CTR_NET, &p->link);
 	if (err)
 		return err;
-	p->skel = check_pkt__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
-	p->skel->bss->flow_port = PORT;
-	p->skel->bss->verdict[0] = TC_OK;
+	p->skel->bss->verdict[0] = CHECK_TC_OK;
 	p->skel->bss->redirect_ifindex = p->link.ifindex_near;
 	memcpy((void *)p->skel->bss->redirect_src_mac, p->link.mac_near, 6);
 	memcpy((void *)p->skel->bss->redirect_dst_mac, p->link.mac_far, 6);
@@ -107,12 +84,7 @@ static int setup(struct check_ctx *ctx)
 		"    udp dport %d counter comment \"egress\"; }\n"
 		"}\n"
 		"table ip olab {\n"
-		"  chain pre { type filter hook prerouting priority raw;\n"
-		"    udp dport %d counter comment \"prerouting\"; }\n"
-		"  chain forward { type filter hook forward priority filter;\n"
-		"    udp dport %d counter comment \"forward\"; }\n"
-		"  chain post { type filter hook postrouting priority mangle;\n"
-		"    udp dport %d counter comment \"postrouting\"; }\n"
+		CHECK_NFT_ROUTE_CHAINS
 		"}\n", p->t.if_dut, PORT, p->link.if_near, PORT, PORT, PORT, PORT);
 	if (!err)
 		err = check_nft(ctx, &p->link.ns,
@@ -130,6 +102,17 @@ static int setup(struct check_ctx *ctx)
 	return err;
 }
 
+/* The host's and the container's rule counters. */
+static int read_counts(struct check_ctx *ctx, const char *name, uint64_t *host, uint64_t *ctr)
+{
+	struct priv *p = ctx->priv;
+
+	if (check_nf_counts(ctx, name, &p->t.dut, host_rules, NHOST, host) ||
+	    check_nf_counts(ctx, name, &p->link.ns, ctr_rules, NCTR, ctr))
+		return -EIO;
+	return 0;
+}
+
 /* redirect: -1 none, 0 bpf_redirect, 1 bpf_redirect_peer. */
 static int phase(struct check_ctx *ctx, const char *name, int redirect)
 {
@@ -138,14 +121,11 @@ static int phase(struct check_ctx *ctx, const char *name, int redirect)
 				   .mode = CHECK_CLSACT };
 	uint64_t hb[NHOST], ha[NHOST], cb[NCTR], ca[NCTR];
 	uint64_t tc0 = p->skel->bss->redirect_packets, eg0 = p->skel->bss->packets[0];
-	char details[768] = "", share[32];
+	struct check_phase ph;
 	int err, sent, got;
 
-	err = check_nf_read(&p->t.dut, host_rules, NHOST, hb);
-	if (!err)
-		err = check_nf_read(&p->link.ns, ctr_rules, NCTR, cb);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (read_counts(ctx, name, hb, cb))
+		return -EIO;
 	/* Sabotage: the redirecting program is left out (the kernel forwards). */
 	if (redirect >= 0 && !ctx->sabotage) {
 		p->skel->bss->redirect_peer = redirect;
@@ -161,32 +141,15 @@ static int phase(struct check_ctx *ctx, const char *name, int redirect)
 	if (sent != NPKT)
 		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
 	got = check_app_take(&p->sink);
-	err = check_nf_read(&p->t.dut, host_rules, NHOST, ha);
-	if (!err)
-		err = check_nf_read(&p->link.ns, ctr_rules, NCTR, ca);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
-
-	check_kv(details, sizeof(details), "tc", "%s",
-		 check_share(share, sizeof(share), p->skel->bss->redirect_packets - tc0, NPKT));
-	check_kv(details, sizeof(details), "delivered", "%s",
-		 check_share(share, sizeof(share), got, NPKT));
-	check_counter(ctx, name, "tc", p->skel->bss->redirect_packets - tc0);
-	check_counter(ctx, name, "delivered", got);
-	for (size_t i = 0; i < NHOST; i++) {
-		check_kv(details, sizeof(details), host_rules[i].label, "%s",
-			 check_share(share, sizeof(share), ha[i] - hb[i], NPKT));
-		check_counter(ctx, name, host_rules[i].label, ha[i] - hb[i]);
-	}
-	check_kv(details, sizeof(details), "host_tc_egress", "%s",
-		 check_share(share, sizeof(share), p->skel->bss->packets[0] - eg0, NPKT));
-	check_counter(ctx, name, "host_tc_egress", p->skel->bss->packets[0] - eg0);
-	for (size_t i = 0; i < NCTR; i++) {
-		check_kv(details, sizeof(details), ctr_rules[i].label, "%s",
-			 check_share(share, sizeof(share), ca[i] - cb[i], NPKT));
-		check_counter(ctx, name, ctr_rules[i].label, ca[i] - cb[i]);
-	}
-	check_observe(ctx, name, "%s", details);
+	if (read_counts(ctx, name, ha, ca))
+		return -EIO;
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "tc", p->skel->bss->redirect_packets - tc0);
+	check_phase_share(&ph, "delivered", got);
+	check_phase_rules(&ph, host_rules, NHOST, hb, ha);
+	check_phase_share(&ph, "host_tc_egress", p->skel->bss->packets[0] - eg0);
+	check_phase_rules(&ph, ctr_rules, NCTR, cb, ca);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -207,10 +170,6 @@ static void teardown(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 
 	check_tc_detach(&p->egress);
-	check_app_close(&p->sink);
-	netns_destroy(&p->link.ns);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
 }
 
 #define HOST_IP_ZERO "host_nf_ingress=0 host_prerouting=0 host_forward=0 host_postrouting=0"
@@ -233,9 +192,7 @@ static const struct check redirect_peer = {
 		     "scrubs the mark when the veth crosses namespaces",
 	.tools = "ip sysctl",
 	.runc = true,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 150,
 };

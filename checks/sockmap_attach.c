@@ -31,11 +31,9 @@ static int setup(struct check_ctx *ctx)
 	int err;
 
 	p->client = p->server = -1;
-	err = netns_create("sockmap", &p->ns);
-	if (!err)
-		err = link_set_up(&p->ns, "lo");
+	err = check_lo_ns(ctx, "sockmap", &p->ns);
 	if (err)
-		return check_error(ctx, err, "namespace: %s", strerror(-err));
+		return err;
 	p->skel = check_sock__open_and_load();
 	if (!p->skel)
 		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));
@@ -113,12 +111,9 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	if (p->client >= 0)
-		close(p->client);
-	if (p->server >= 0)
-		close(p->server);
+	check_close(&p->client);
+	check_close(&p->server);
 	check_sock__destroy(p->skel);
-	netns_destroy(&p->ns);
 }
 
 static const struct check sockmap_attach = {
@@ -132,9 +127,7 @@ static const struct check sockmap_attach = {
 	.reference = "net/core/sock_map.c sock_map_prog_link_lookup() (stream vs skb verdict "
 		     "EBUSY), sock_map_link() (a psock with programs EBUSY)",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 100,
 };

@@ -65,10 +65,8 @@ static uint8_t pattern(size_t i)
 
 static void close_conn(struct priv *p)
 {
-	if (p->c >= 0)
-		close(p->c);
-	if (p->s >= 0)
-		close(p->s);
+	check_close(&p->c);
+	check_close(&p->s);
 	p->c = p->s = -1;
 }
 
@@ -147,35 +145,13 @@ static bool intact(struct priv *p, size_t len)
 	return !memcmp(p->in, p->out, len);
 }
 
-static uint64_t tcp_bytes_received(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return 0;
-	return ti.tcpi_bytes_received;
-}
-
-static uint32_t tcp_segs_in(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return 0;
-	return ti.tcpi_segs_in;
-}
-
 /*
  * The known bug's signature: TCP received every byte the client wrote, the
  * reader got a correct prefix of it and then nothing more.
  */
 static bool stalled_like_bug(struct priv *p, size_t got)
 {
-	return got < p->sent && tcp_bytes_received(p->s) >= p->sent && intact(p, got);
+	return got < p->sent && check_tcp_bytes_received(p->s) >= p->sent && intact(p, got);
 }
 
 /* "all", or "N/total" plus why: "stalled" (TCP has all that was sent),
@@ -184,7 +160,7 @@ static void delivery(struct check_ctx *ctx, const char *phase, size_t got, size_
 		     char *buf, size_t len)
 {
 	struct priv *p = ctx->priv;
-	uint64_t tcp = tcp_bytes_received(p->s);
+	uint64_t tcp = check_tcp_bytes_received(p->s);
 	bool ok = intact(p, got);
 
 	check_counter(ctx, phase, "delivered", got);
@@ -248,7 +224,7 @@ static int phase_small_segments(struct check_ctx *ctx)
 	got = 0;
 	for (size_t m = 0; m < 3 && got == m * SEG_MSG; m++)
 		got = transfer(ctx, m * SEG_MSG, (m + 1) * SEG_MSG, SEG_CHUNK, (m + 1) * SEG_MSG, got);
-	check_counter(ctx, "small_segments", "tcp_segments_in", tcp_segs_in(p->s));
+	check_counter(ctx, "small_segments", "tcp_segments_in", check_tcp_segs_in(p->s));
 	delivery(ctx, "small_segments", got, total, what, sizeof(what));
 	check_observe(ctx, "small_segments", "delivered=%s", what);
 	return 0;
@@ -357,11 +333,9 @@ static int setup(struct check_ctx *ctx)
 		return check_error(ctx, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < p->cap; i++)
 		p->out[i] = pattern(i);
-	err = netns_create("strp", &p->ns);
-	if (!err)
-		err = link_set_up(&p->ns, "lo");
+	err = check_lo_ns(ctx, "strp", &p->ns);
 	if (err)
-		return check_error(ctx, err, "namespace: %s", strerror(-err));
+		return err;
 	p->skel = check_sock__open_and_load();
 	if (!p->skel)
 		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));
@@ -413,7 +387,6 @@ static void teardown(struct check_ctx *ctx)
 
 	close_conn(p);
 	check_sock__destroy(p->skel);
-	netns_destroy(&p->ns);
 	free(p->out);
 	free(p->in);
 }
@@ -429,9 +402,7 @@ static const struct check strparser_delivery = {
 	.reference = "net/core/skmsg.c sk_psock_strp_*, net/ipv4/tcp_bpf.c tcp_bpf_recvmsg_parser(), "
 		     "tcp_bpf_ioctl()",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 110,
 	.timeout_ms = 30000,

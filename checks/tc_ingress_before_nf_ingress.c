@@ -15,8 +15,6 @@
 
 #define PORT     7103
 #define NPKT     40
-#define TC_OK    0
-#define TC_SHOT  2
 
 struct priv {
 	struct topo t;
@@ -31,9 +29,8 @@ static const struct check_nf_rule rules[] = {
 static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
 	return check_nft(ctx, &p->t.dut,
@@ -57,8 +54,8 @@ static int phase(struct check_ctx *ctx, const char *name, int mode, int verdict,
 {
 	struct priv *p = ctx->priv;
 	struct check_tc_att att = { .ns = &p->t.dut, .ifindex = p->t.ifindex_dut, .mode = mode };
-	uint64_t before[2], after[2], tc0, marked0, tc, marked, ct;
-	char details[512] = "", share[32];
+	uint64_t before[2], after[2], tc0, marked0, ct;
+	struct check_phase ph;
 	int err, sent;
 
 	if (nft_set_mark) {
@@ -70,9 +67,8 @@ static int phase(struct check_ctx *ctx, const char *name, int mode, int verdict,
 		if (err)
 			return err;
 	}
-	err = check_nf_read(&p->t.dut, rules, 2, before);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, 2, before))
+		return -EIO;
 	tc0 = p->skel->bss->packets[0];
 	marked0 = p->skel->bss->marked[0];
 	p->skel->bss->verdict[0] = verdict;
@@ -95,24 +91,12 @@ static int phase(struct check_ctx *ctx, const char *name, int mode, int verdict,
 		err = check_conntrack_udp(&p->t.dut, sport, &ct);
 	if (err)
 		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
-	tc = p->skel->bss->packets[0] - tc0;
-	marked = p->skel->bss->marked[0] - marked0;
-
-	check_kv(details, sizeof(details), "tc", "%s", check_share(share, sizeof(share), tc, NPKT));
-	check_kv(details, sizeof(details), "tc_saw_mark", "%s",
-		 check_share(share, sizeof(share), marked, NPKT));
-	check_counter(ctx, name, "tc", tc);
-	check_counter(ctx, name, "tc_saw_mark", marked);
-	for (size_t i = 0; i < 2; i++) {
-		uint64_t d = after[i] - before[i];
-
-		check_kv(details, sizeof(details), rules[i].label, "%s",
-			 check_share(share, sizeof(share), d, NPKT));
-		check_counter(ctx, name, rules[i].label, d);
-	}
-	check_kv(details, sizeof(details), "conntrack", "%llu", (unsigned long long)ct);
-	check_counter(ctx, name, "conntrack", ct);
-	check_observe(ctx, name, "%s", details);
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "tc", p->skel->bss->packets[0] - tc0);
+	check_phase_share(&ph, "tc_saw_mark", p->skel->bss->marked[0] - marked0);
+	check_phase_rules(&ph, rules, 2, before, after);
+	check_phase_num(&ph, "conntrack", (int64_t)ct);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -125,24 +109,16 @@ static int run(struct check_ctx *ctx)
 		char name[32];
 
 		snprintf(name, sizeof(name), "%s_mark", check_tc_mode_name(m));
-		err = phase(ctx, name, m, TC_OK, true, false, sport++);
+		err = phase(ctx, name, m, CHECK_TC_OK, true, false, sport++);
 		snprintf(name, sizeof(name), "%s_drop", check_tc_mode_name(m));
 		if (!err)
-			err = phase(ctx, name, m, TC_SHOT, false, false, sport++);
+			err = phase(ctx, name, m, CHECK_TC_SHOT, false, false, sport++);
 	}
 	if (!err)
-		err = phase(ctx, "no_tc", -1, TC_OK, false, false, sport++);
+		err = phase(ctx, "no_tc", -1, CHECK_TC_OK, false, false, sport++);
 	if (!err)
-		err = phase(ctx, "nft_sets_mark", CHECK_CLSACT, TC_OK, false, true, sport++);
+		err = phase(ctx, "nft_sets_mark", CHECK_CLSACT, CHECK_TC_OK, false, true, sport++);
 	return err;
-}
-
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
 }
 
 #define MARK_SEEN "tc=all tc_saw_mark=0 nft_ingress=all nft_ingress_marked=all conntrack=1"
@@ -160,10 +136,7 @@ static const struct check tc_ingress_before_nf_ingress = {
 		    "conntrack=1",
 	.reference = "net/core/dev.c __netif_receive_skb_core(): sch_handle_ingress() (tcx, then "
 		     "cls) comes before nf_ingress()",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 30,
 };
 DEFINE_CHECK(tc_ingress_before_nf_ingress);

@@ -21,8 +21,6 @@
 
 #define PORT       7106
 #define MAX_TRY    128          /* bound on the limit probe */
-#define V_NEXT     (-1)
-#define V_PASS     0
 
 #ifndef BPF_F_REPLACE
 #define BPF_F_REPLACE (1U << 2)
@@ -67,16 +65,15 @@ static int add_link(struct priv *p, int fd)
 static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
 	for (int s = 0; s < 8; s++) {
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		p->skel->bss->verdict[s] = V_NEXT;
+		p->skel->bss->verdict[s] = CHECK_TC_NEXT;
 		if (slot_fd(p, s) >= 0 && !bpf_obj_get_info_by_fd(slot_fd(p, s), &info, &len))
 			p->ids[s] = info.id;
 	}
@@ -160,14 +157,12 @@ static int raw_prog(struct priv *p)
 	return fd;
 }
 
-static int run(struct check_ctx *ctx)
+/* A; B before A (sabotage: after); C after A; D before everything. */
+static int attach_abcd(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int ifx = p->t.ifindex_dut, fd, err, total = 0, next_err = 0;
-	uint64_t rev;
-	char order[256];
+	int ifx = p->t.ifindex_dut, fd;
 
-	/* A; B before A (sabotage: after); C after A; D before everything. */
 	fd = add_link(p, tcx_link_create(slot_fd(p, 0), ifx, BPF_TCX_INGRESS, 0, 0, 0));
 	if (fd >= 0)
 		fd = add_link(p, tcx_link_create(slot_fd(p, 1), ifx, BPF_TCX_INGRESS,
@@ -179,19 +174,26 @@ static int run(struct check_ctx *ctx)
 	if (fd >= 0)
 		fd = add_link(p, tcx_link_create(slot_fd(p, 3), ifx, BPF_TCX_INGRESS, BPF_F_BEFORE,
 						 0, 0));
-	if (fd < 0)
-		return check_error(ctx, fd, "attach A-D: %s", strerror(-fd));
-	err = observe_order(ctx, "before_after");
+	return fd < 0 ? check_error(ctx, fd, "attach A-D: %s", strerror(-fd)) : 0;
+}
+
+/* The order phases: attach, a PASS verdict, link update, prog replace. */
+static int run_order_phases(struct check_ctx *ctx)
+{
+	struct priv *p = ctx->priv;
+	int ifx = p->t.ifindex_dut;
+	int err = attach_abcd(ctx);
+
+	if (!err)
+		err = observe_order(ctx, "before_after");
 	if (err)
 		return err;
-
 	/* B says PASS: whatever follows B does not run. */
-	p->skel->bss->verdict[1] = V_PASS;
+	p->skel->bss->verdict[1] = CHECK_TC_OK;
 	err = observe_order(ctx, "b_returns_pass");
-	p->skel->bss->verdict[1] = V_NEXT;
+	p->skel->bss->verdict[1] = CHECK_TC_NEXT;
 	if (err)
 		return err;
-
 	/* A's link now carries E, in A's place. */
 	err = bpf_link_update(p->links[0], slot_fd(p, 6), NULL);
 	if (err)
@@ -199,18 +201,23 @@ static int run(struct check_ctx *ctx)
 	err = observe_order(ctx, "link_update");
 	if (err)
 		return err;
-
 	/* Without links: F after C, then BPF_F_REPLACE puts A where F was. */
 	err = prog_attach(ifx, slot_fd(p, 7), BPF_F_AFTER, 0, slot_fd(p, 2));
 	if (!err)
 		err = prog_attach(ifx, slot_fd(p, 0), BPF_F_REPLACE, slot_fd(p, 7), 0);
 	if (err)
 		return check_error(ctx, err, "prog attach F / replace F by A: %s", strerror(-err));
-	err = observe_order(ctx, "prog_replace");
-	if (err)
-		return err;
+	return observe_order(ctx, "prog_replace");
+}
 
-	/* expected_revision: stale, then current. */
+/* expected_revision: stale, then current; then the same program twice. */
+static int run_revisions(struct check_ctx *ctx)
+{
+	struct priv *p = ctx->priv;
+	int ifx = p->t.ifindex_dut, fd, err;
+	uint64_t rev;
+	char order[256];
+
 	err = query_order(p, order, sizeof(order), &rev);
 	fd = raw_prog(p);
 	if (err || fd < 0)
@@ -220,12 +227,18 @@ static int run(struct check_ctx *ctx)
 	check_observe(ctx, "stale_revision", "err=%s", check_errname(err < 0 ? err : 0));
 	err = add_link(p, tcx_link_create(fd, ifx, BPF_TCX_INGRESS, 0, 0, rev));
 	check_observe(ctx, "current_revision", "err=%s", check_errname(err < 0 ? err : 0));
-
-	/* The same program twice. */
 	err = add_link(p, tcx_link_create(slot_fd(p, 1), ifx, BPF_TCX_INGRESS, 0, 0, 0));
 	check_observe(ctx, "duplicate", "err=%s", check_errname(err < 0 ? err : 0));
+	return 0;
+}
 
-	/* Fill the hook with distinct programs until the kernel says no. */
+/* Fill the hook with distinct programs until the kernel says no. */
+static int run_limit(struct check_ctx *ctx)
+{
+	struct priv *p = ctx->priv;
+	int ifx = p->t.ifindex_dut, fd, err, total, next_err = 0;
+	uint32_t cnt = 0;
+
 	for (int i = 0; i < MAX_TRY && check_time_left(ctx); i++) {
 		fd = raw_prog(p);
 		if (fd < 0)
@@ -236,15 +249,16 @@ static int run(struct check_ctx *ctx)
 			break;
 		}
 	}
-	{
-		uint32_t cnt = 0;
-
-		err = tcx_query(ifx, BPF_TCX_INGRESS, NULL, NULL, &cnt, NULL);
-		total = err ? -1 : (int)cnt;
-	}
+	err = tcx_query(ifx, BPF_TCX_INGRESS, NULL, NULL, &cnt, NULL);
+	total = err ? -1 : (int)cnt;
 	check_counter(ctx, "limit", "programs", total);
 	check_observe(ctx, "limit", "programs=%d next=%s", total, check_errname(next_err));
 	return 0;
+}
+
+static int run(struct check_ctx *ctx)
+{
+	return run_order_phases(ctx) ?: run_revisions(ctx) ?: run_limit(ctx);
 }
 
 static void teardown(struct check_ctx *ctx)
@@ -256,8 +270,6 @@ static void teardown(struct check_ctx *ctx)
 	for (int i = 0; i < p->nraw; i++)
 		close(p->raw[i]);
 	netns_leave(p->tok);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
 }
 
 static const struct check tcx_order = {
@@ -272,9 +284,7 @@ static const struct check tcx_order = {
 		    "limit: programs=63 next=ERANGE",
 	.reference = "kernel/bpf/mprog.c (bpf_mprog_attach, bpf_mprog_max()), "
 		     "include/net/tcx.h tcx_run()",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 60,
 };

@@ -4,109 +4,33 @@
  * A tcx TCX_PASS lets the packet into the stack but hides it from cls_bpf;
  * TCX_DROP hides it from both cls_bpf and the app.
  */
-#include <errno.h>
-#include <string.h>
-#include <unistd.h>
 #include "checks/check.h"
 #include "lib/features.h"
-#include "lib/util.h"
-#include "bpf/checks.h"
-#include "netns/topo.h"
-#include "check_pkt.skel.h"
 
 #define PORT     7107
-#define NPKT     40
-#define V_NEXT   (-1)
-#define V_PASS   0
-#define V_DROP   2
-
-struct priv {
-	struct topo t;
-	struct check_pkt *skel;
-	struct check_tc_att tcx, cls;
-	int app_fd;
-};
 
 static int setup(struct check_ctx *ctx)
 {
-	struct priv *p = ctx->priv;
-	int err;
+	struct check_tc_pair *tp = ctx->priv;
 
-	p->app_fd = -1;
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
-	if (err)
-		return err;
-	p->skel->bss->verdict[1] = V_PASS;   /* cls_bpf: TC_ACT_OK */
-	p->app_fd = check_udp_sink(&p->t.dut, PORT);
-	if (p->app_fd < 0)
-		return check_error(ctx, p->app_fd, "app socket: %s", strerror(-p->app_fd));
-	/* clsact first, tcx second: the attach order must not matter. */
-	p->cls = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
-					.mode = CHECK_CLSACT };
-	p->tcx = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
-					.mode = CHECK_TCX };
-	err = check_tc_attach(&p->cls, bpf_program__fd(p->skel->progs.tc_slot1));
-	if (!err)
-		err = check_tc_attach(&p->tcx, bpf_program__fd(p->skel->progs.tc_slot0));
-	if (err)
-		return check_error(ctx, err, "attach: %s", strerror(-err));
-	return 0;
+	*tp = (struct check_tc_pair){
+		.label = { "tcx", "cls_bpf" },
+		.slot = { { .mode = CHECK_TCX }, { .mode = CHECK_CLSACT } },
+	};
+	return check_tc_pair_up(ctx, tp, PORT);
 }
 
+/* Sabotage: tcx says NEXT whatever the phase wants. */
 static int phase(struct check_ctx *ctx, const char *name, int tcx_verdict)
 {
-	struct priv *p = ctx->priv;
-	volatile __u64 *pk = p->skel->bss->packets;
-	uint64_t tcx0 = pk[0], cls0 = pk[1], tcx, cls;
-	char details[256] = "", share[32];
-	int sent, app;
-
-	/* Sabotage: tcx says NEXT whatever the phase wants. */
-	p->skel->bss->verdict[0] = ctx->sabotage ? V_NEXT : tcx_verdict;
-	p->skel->bss->log_n = 0;
-	check_udp_drain(p->app_fd);
-	sent = check_udp_send(&p->t.gen, p->t.ip4_dut, 0, PORT, NPKT, 64);
-	check_settle();
-	if (sent != NPKT)
-		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
-	app = check_udp_drain(p->app_fd);
-	tcx = pk[0] - tcx0;
-	cls = pk[1] - cls0;
-	check_kv(details, sizeof(details), "first", "%s",
-		 p->skel->bss->log_n ? (p->skel->bss->log_slot[0] ? "cls_bpf" : "tcx") : "none");
-	check_kv(details, sizeof(details), "tcx", "%s", check_share(share, sizeof(share), tcx, NPKT));
-	check_kv(details, sizeof(details), "cls_bpf", "%s",
-		 check_share(share, sizeof(share), cls, NPKT));
-	check_kv(details, sizeof(details), "app", "%s", check_share(share, sizeof(share), app, NPKT));
-	check_counter(ctx, name, "tcx", tcx);
-	check_counter(ctx, name, "cls_bpf", cls);
-	check_counter(ctx, name, "app", app);
-	check_observe(ctx, name, "%s", details);
-	return 0;
+	return check_tc_pair_phase(ctx, ctx->priv, name,
+				   ctx->sabotage ? CHECK_TC_NEXT : tcx_verdict);
 }
 
 static int run(struct check_ctx *ctx)
 {
-	int err;
-
-	err = phase(ctx, "tcx_next", V_NEXT);
-	if (!err)
-		err = phase(ctx, "tcx_pass", V_PASS);
-	if (!err)
-		err = phase(ctx, "tcx_drop", V_DROP);
-	return err;
-}
-
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_tc_detach(&p->tcx);
-	check_tc_detach(&p->cls);
-	if (p->app_fd >= 0)
-		close(p->app_fd);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	return phase(ctx, "tcx_next", CHECK_TC_NEXT) ?: phase(ctx, "tcx_pass", CHECK_TC_OK) ?:
+	       phase(ctx, "tcx_drop", CHECK_TC_SHOT);
 }
 
 static const struct check tcx_then_clsact = {
@@ -118,10 +42,7 @@ static const struct check tcx_then_clsact = {
 		    "tcx_drop: first=tcx tcx=all cls_bpf=0 app=0",
 	.reference = "net/core/dev.c sch_handle_ingress(): tcx_run(), then tc_run() only on "
 		     "TC_ACT_UNSPEC (TCX_NEXT)",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct check_tc_pair),
 	.order = 70,
 };
 DEFINE_CHECK(tcx_then_clsact);

@@ -16,8 +16,6 @@
 #define PORT     7105
 #define NPKT     40
 #define XDP_SLOT CHECK_XDP_SLOT0
-#define TC_OK    0
-#define TCX_NEXT_VERDICT (-1)
 
 struct priv {
 	struct topo t;
@@ -28,14 +26,13 @@ struct priv {
 static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
 	/* tcx first (NEXT), then cls_bpf: both count the flow and let it pass. */
-	p->skel->bss->verdict[0] = TCX_NEXT_VERDICT;
-	p->skel->bss->verdict[1] = TC_OK;
+	p->skel->bss->verdict[0] = CHECK_TC_NEXT;
+	p->skel->bss->verdict[1] = CHECK_TC_OK;
 	p->tcx = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
 					.mode = CHECK_TCX };
 	p->cls = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
@@ -52,9 +49,9 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, int act
 {
 	struct priv *p = ctx->priv;
 	volatile __u64 *pk = p->skel->bss->packets;
-	uint64_t xdp0 = pk[XDP_SLOT], tcx0 = pk[0], cls0 = pk[1], xdp, tcx, cls;
-	char details[256] = "", share[32];
-	int err, sent;
+	uint64_t xdp0 = pk[XDP_SLOT], tcx0 = pk[0], cls0 = pk[1];
+	struct check_phase ph;
+	int err;
 
 	p->skel->bss->verdict[XDP_SLOT] = action;
 	/* Sabotage: the XDP program is left out. */
@@ -64,23 +61,16 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, int act
 		if (err)
 			return check_error(ctx, err, "%s: attach XDP: %s", name, strerror(-err));
 	}
-	sent = check_udp_send(&p->t.gen, p->t.ip4_dut, 0, PORT, NPKT, 64);
-	check_settle();
+	err = check_send_flow(ctx, name, &p->t, 0, PORT, NPKT);
 	if (!ctx->sabotage)
 		check_xdp_set(&p->t.dut, p->t.ifindex_dut, -1, mode);
-	if (sent != NPKT)
-		return check_error(ctx, -EIO, "%s: sent %d of %d datagrams", name, sent, NPKT);
-	xdp = pk[XDP_SLOT] - xdp0;
-	tcx = pk[0] - tcx0;
-	cls = pk[1] - cls0;
-	check_kv(details, sizeof(details), "xdp", "%s", check_share(share, sizeof(share), xdp, NPKT));
-	check_kv(details, sizeof(details), "tcx", "%s", check_share(share, sizeof(share), tcx, NPKT));
-	check_kv(details, sizeof(details), "cls_bpf", "%s",
-		 check_share(share, sizeof(share), cls, NPKT));
-	check_counter(ctx, name, "xdp", xdp);
-	check_counter(ctx, name, "tcx", tcx);
-	check_counter(ctx, name, "cls_bpf", cls);
-	check_observe(ctx, name, "%s", details);
+	if (err)
+		return err;
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "xdp", pk[XDP_SLOT] - xdp0);
+	check_phase_share(&ph, "tcx", pk[0] - tcx0);
+	check_phase_share(&ph, "cls_bpf", pk[1] - cls0);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -107,8 +97,6 @@ static void teardown(struct check_ctx *ctx)
 
 	check_tc_detach(&p->cls);
 	check_tc_detach(&p->tcx);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
 }
 
 #define HIDDEN "xdp=all tcx=0 cls_bpf=0"
@@ -123,9 +111,7 @@ static const struct check xdp_bypasses_tc = {
 		    "generic_drop: " HIDDEN "; generic_tx: " HIDDEN "; generic_pass: " PASSED,
 	.reference = "net/core/dev.c: do_xdp_generic() runs before sch_handle_ingress() in "
 		     "__netif_receive_skb_core(); native XDP runs in the driver before any skb",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 50,
 };

@@ -50,9 +50,8 @@ static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 	const struct netns *dut;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
 	dut = &p->t.dut;
@@ -91,13 +90,12 @@ static int setup(struct check_ctx *ctx)
 static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, uint16_t sport)
 {
 	struct priv *p = ctx->priv;
-	uint64_t before[NRULES], after[NRULES], xdp0, xdp, ct;
-	char details[768] = "", share[32];
+	uint64_t before[NRULES], after[NRULES], xdp0, ct;
+	struct check_phase ph;
 	int err, sent;
 
-	err = check_nf_read(&p->t.dut, rules, NRULES, before);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, NRULES, before))
+		return -EIO;
 	xdp0 = p->skel->bss->packets[XDP_SLOT];
 	/* Sabotage: the XDP program is left out. */
 	if (mode && !ctx->sabotage) {
@@ -118,19 +116,11 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, uint16_
 	if (err)
 		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
 
-	xdp = p->skel->bss->packets[XDP_SLOT] - xdp0;
-	check_kv(details, sizeof(details), "xdp", "%s", check_share(share, sizeof(share), xdp, NPKT));
-	check_counter(ctx, name, "xdp", xdp);
-	for (size_t i = 0; i < NRULES; i++) {
-		uint64_t d = after[i] - before[i];
-
-		check_kv(details, sizeof(details), rules[i].label, "%s",
-			 check_share(share, sizeof(share), d, NPKT));
-		check_counter(ctx, name, rules[i].label, d);
-	}
-	check_kv(details, sizeof(details), "conntrack", "%llu", (unsigned long long)ct);
-	check_counter(ctx, name, "conntrack", ct);
-	check_observe(ctx, name, "%s", details);
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "xdp", p->skel->bss->packets[XDP_SLOT] - xdp0);
+	check_phase_rules(&ph, rules, NRULES, before, after);
+	check_phase_num(&ph, "conntrack", (int64_t)ct);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -146,14 +136,6 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
-}
-
 static const struct check xdp_drop_bypasses_netfilter = {
 	.name = "xdp-drop-bypasses-netfilter",
 	.summary = "XDP_DROP on the app's veth: no netfilter hook or conntrack sees the packet",
@@ -164,10 +146,7 @@ static const struct check xdp_drop_bypasses_netfilter = {
 		    "no_xdp: xdp=0 " NF_ALL " conntrack=1",
 	.reference = "net/core/dev.c: do_xdp_generic() and the driver's XDP run before "
 		     "__netif_receive_skb_core() reaches nf_ingress and the IP stack",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
-	.teardown = teardown,
+	CHECK_STEPS(struct priv),
 	.order = 10,
 };
 DEFINE_CHECK(xdp_drop_bypasses_netfilter);

@@ -260,9 +260,7 @@ out:
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
-	int err;
 
 	p->out = mmap(NULL, sizeof(*p->out), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		      -1, 0);
@@ -270,10 +268,7 @@ static int setup(struct check_ctx *ctx)
 		p->out = NULL;
 		return check_error(ctx, -errno, "shared memory: %s", strerror(errno));
 	}
-	err = topo_up(&o, &p->t);
-	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
-	return 0;
+	return check_testbed(ctx, &p->t);
 }
 
 static int run(struct check_ctx *ctx)
@@ -336,7 +331,6 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	topo_down(&p->t);
 	if (p->out)
 		munmap(p->out, sizeof(*p->out));
 }
@@ -352,9 +346,7 @@ static const struct check xdp_multiprog_libxdp = {
 		     "lib/libxdp/xdp-dispatcher.c; kernel/bpf/trampoline.c (freplace)",
 	.runc_skip = "runc runtime: no app; libxdp needs bpffs, which the container cannot "
 		     "mount (caps-in-container: bpffs=EPERM)",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 210,
 };

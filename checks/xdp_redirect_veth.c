@@ -51,26 +51,17 @@ static const struct check_nf_rule rules[] = {
 };
 #define NRULES ARRAY_SIZE(rules)
 
+/* The router (dut) between src (gen) and dst, with the check_pkt programs. */
 static int build(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
-	const struct netns *fwd;
-	int err;
+	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
-	err = topo_up(&o, &p->t);
-	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
-	fwd = &p->t.dut;
-	err = check_link_add(ctx, fwd, "dst", "r0", "s0", DST_NET, &p->link);
-	if (err)
-		return err;
-	/* routes both ways through the router, which forwards */
-	err = check_tool(ctx, &p->t.gen, "ip route add " DST_NET ".0/24 via %s", p->t.ip4_dut);
+	if (!err)
+		err = check_router_link(ctx, &p->t, "dst", "r0", "s0", DST_NET, &p->link);
+	/* the way back through the router */
 	if (!err)
 		err = check_tool(ctx, &p->link.ns, "ip route add 198.18.0.0/24 via " DST_NET ".1");
-	if (!err)
-		err = check_tool(ctx, fwd, "sysctl -qw net.ipv4.ip_forward=1");
 	/* native XDP_TX/REDIRECT frames need full checksums */
 	if (!err)
 		err = link_set_tx_csum(&p->t.gen, p->t.if_gen, false);
@@ -86,10 +77,6 @@ static int setup(struct check_ctx *ctx)
 	err = build(ctx);
 	if (err)
 		return err;
-	p->skel = check_pkt__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
-	p->skel->bss->flow_port = PORT;
 	p->skel->bss->verdict[CHECK_XDP_SLOT0] = XDP_PASS;
 	p->skel->bss->fwd_ifindex = p->link.ifindex_near;
 	memcpy((void *)p->skel->bss->fwd_src_mac, p->link.mac_near, 6);
@@ -106,12 +93,7 @@ static int setup(struct check_ctx *ctx)
 	setsockopt(p->sink, IPPROTO_IP, IP_RECVTTL, &on, sizeof(on));
 	return check_nft(ctx, &p->t.dut,
 		"table ip olab {\n"
-		"  chain pre { type filter hook prerouting priority raw;\n"
-		"    udp dport %d counter comment \"prerouting\"; }\n"
-		"  chain forward { type filter hook forward priority filter;\n"
-		"    udp dport %d counter comment \"forward\"; }\n"
-		"  chain post { type filter hook postrouting priority mangle;\n"
-		"    udp dport %d counter comment \"postrouting\"; }\n"
+		CHECK_NFT_ROUTE_CHAINS
 		"}\n"
 		"table netdev olab {\n"
 		"  chain egress { type filter hook egress device \"%s\" priority 0;\n"
@@ -185,9 +167,9 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, enum ds
 		 bool input_drop)
 {
 	struct priv *p = ctx->priv;
-	uint64_t before[NRULES], after[NRULES], xdp0 = p->skel->bss->packets[5], xdp;
+	uint64_t before[NRULES], after[NRULES], xdp0 = p->skel->bss->packets[5];
 	uint64_t in0 = 0, in1 = 0;
-	char details[512] = "", share[32];
+	struct check_phase ph;
 	int err, sent, got, ttl;
 
 	err = dst_set(ctx, rx);
@@ -201,9 +183,8 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, enum ds
 		err = check_nf_read(&p->link.ns, &dst_input, 1, &in0);
 	if (err)
 		return err;
-	err = check_nf_read(&p->t.dut, rules, NRULES, before);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, NRULES, before))
+		return -EIO;
 	/* Sabotage: the XDP program is left out (the kernel forwards). */
 	if (mode && !ctx->sabotage) {
 		err = check_xdp_set(&p->t.dut, p->t.ifindex_dut,
@@ -223,30 +204,16 @@ static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, enum ds
 		check_nf_read(&p->link.ns, &dst_input, 1, &in1);
 		check_tool(ctx, &p->link.ns, "nft delete table ip olabdst");
 	}
-	err = check_nf_read(&p->t.dut, rules, NRULES, after);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
-	xdp = p->skel->bss->packets[5] - xdp0;
-	check_kv(details, sizeof(details), "xdp", "%s", check_share(share, sizeof(share), xdp, NPKT));
-	check_kv(details, sizeof(details), "delivered", "%s",
-		 check_share(share, sizeof(share), got, NPKT));
-	check_kv(details, sizeof(details), "ttl", "%d", ttl);
-	check_counter(ctx, name, "xdp", xdp);
-	check_counter(ctx, name, "delivered", got);
-	check_counter(ctx, name, "ttl", ttl);
-	for (size_t i = 0; i < NRULES; i++) {
-		uint64_t d = after[i] - before[i];
-
-		check_kv(details, sizeof(details), rules[i].label, "%s",
-			 check_share(share, sizeof(share), d, NPKT));
-		check_counter(ctx, name, rules[i].label, d);
-	}
-	if (input_drop) {
-		check_kv(details, sizeof(details), dst_input.label, "%s",
-			 check_share(share, sizeof(share), in1 - in0, NPKT));
-		check_counter(ctx, name, dst_input.label, in1 - in0);
-	}
-	check_observe(ctx, name, "%s", details);
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, NRULES, after))
+		return -EIO;
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "xdp", p->skel->bss->packets[5] - xdp0);
+	check_phase_share(&ph, "delivered", got);
+	check_phase_num(&ph, "ttl", ttl);
+	check_phase_rules(&ph, rules, NRULES, before, after);
+	if (input_drop)
+		check_phase_rules(&ph, &dst_input, 1, &in0, &in1);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -272,11 +239,7 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	if (p->sink >= 0)
-		close(p->sink);
-	netns_destroy(&p->link.ns);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
+	check_close(&p->sink);
 }
 
 #define XDP_FWD "xdp=all delivered=all ttl=64 nft_prerouting=0 nft_forward=0 " \
@@ -297,9 +260,7 @@ static const struct check xdp_redirect_veth = {
 		     "goes to the target's ndo_xdp_xmit or xmit, skipping ip_forward() and the hooks; "
 		     "drivers/net/veth.c veth_xdp_xmit(): only into a peer with NAPI (XDP or GRO)",
 	.tools = "ip sysctl",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 140,
 };

@@ -87,23 +87,20 @@ static int step(struct check_ctx *ctx, const char *name, int err, bool traffic)
 	struct priv *p = ctx->priv;
 	volatile __u64 *pk = p->skel->bss->packets;
 	uint64_t a0 = pk[SLOT_A], b0 = pk[SLOT_B];
-	char details[256] = "", where[64], share[32];
+	struct check_phase ph;
+	char where[64];
 
 	attached(p, where, sizeof(where));
-	check_kv(details, sizeof(details), "err", "%s", check_errname(err));
-	check_kv(details, sizeof(details), "native", "%s", where);
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_kv(&ph, "err", check_errname(err));
+	check_phase_kv(&ph, "native", where);
 	if (traffic) {
-		if (check_udp_send(&p->t.gen, p->t.ip4_dut, 0, PORT, NPKT, 64) != NPKT)
-			return check_error(ctx, -EIO, "%s: send", name);
-		check_settle();
-		check_kv(details, sizeof(details), "a", "%s",
-			 check_share(share, sizeof(share), pk[SLOT_A] - a0, NPKT));
-		check_kv(details, sizeof(details), "b", "%s",
-			 check_share(share, sizeof(share), pk[SLOT_B] - b0, NPKT));
-		check_counter(ctx, name, "a", pk[SLOT_A] - a0);
-		check_counter(ctx, name, "b", pk[SLOT_B] - b0);
+		if (check_send_flow(ctx, name, &p->t, 0, PORT, NPKT))
+			return -EIO;
+		check_phase_share(&ph, "a", pk[SLOT_A] - a0);
+		check_phase_share(&ph, "b", pk[SLOT_B] - b0);
 	}
-	check_observe(ctx, name, "%s", details);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -155,11 +152,8 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	if (p->link_fd >= 0)
-		close(p->link_fd);
+	check_close(&p->link_fd);
 	netns_leave(p->tok);
-	topo_down(&p->t);
-	check_pkt__destroy(p->skel);
 }
 
 static const struct check xdp_single_attach = {
@@ -178,9 +172,7 @@ static const struct check xdp_single_attach = {
 		    "link_update: err=ok native=A generic=none a=all b=0",
 	.reference = "net/core/dev.c dev_xdp_attach(): UPDATE_IF_NOEXIST EBUSY, REPLACE "
 		     "mismatch EEXIST, native+generic EEXIST, active link EBUSY",
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 90,
 };

@@ -51,15 +51,14 @@ struct priv {
 
 static int setup(struct check_ctx *ctx)
 {
-	struct topo_opts o = { .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 	struct priv *p = ctx->priv;
 	const struct netns *dut;
 	int err;
 
 	p->app.fd = -1;
-	err = topo_up(&o, &p->t);
+	err = check_testbed(ctx, &p->t);
 	if (err)
-		return check_error(ctx, err, "testbed: %s", topo_last_error());
+		return err;
 	dut = &p->t.dut;
 	/* XDP_TX swaps addresses only: the request must carry a full checksum. */
 	err = link_set_tx_csum(&p->t.gen, p->t.if_gen, false);
@@ -144,7 +143,7 @@ static int exchange(struct check_ctx *ctx, uint16_t sport, int *replies, int *ap
 		}
 	}
 	check_settle();
-	*app_got = p->app.capp ? check_app_take(&p->app) : app_echo(p->app.fd);
+	*app_got = p->app.rapp ? check_app_take(&p->app) : app_echo(p->app.fd);
 	deadline = now_ns() + (uint64_t)REPLY_MS * 1000000;
 	while (*replies < NPKT && now_ns() < deadline && check_time_left(ctx)) {
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
@@ -163,13 +162,12 @@ static int phase(struct check_ctx *ctx, const char *name, const char *hook, uint
 {
 	struct priv *p = ctx->priv;
 	uint64_t before[NRULES], after[NRULES];
-	char details[768] = "", share[32];
+	struct check_phase ph;
 	struct hook_inst *hi = NULL;
 	int err, replies, app_got;
 
-	err = check_nf_read(&p->t.dut, rules, NRULES, before);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, NRULES, before))
+		return -EIO;
 	/* Sabotage: the XDP program is left out (the app answers instead). */
 	if (hook && !ctx->sabotage) {
 		err = hook_attach(hook_by_name(hook), HOOK_ECHO, &p->t.dut, p->t.if_dut, PORT, &hi);
@@ -181,24 +179,14 @@ static int phase(struct check_ctx *ctx, const char *name, const char *hook, uint
 	hook_detach(hi);
 	if (err)
 		return check_error(ctx, err, "%s: traffic: %s", name, strerror(-err));
-	err = check_nf_read(&p->t.dut, rules, NRULES, after);
-	if (err)
-		return check_error(ctx, err, "%s: read counters: %s", name, strerror(-err));
+	if (check_nf_counts(ctx, name, &p->t.dut, rules, NRULES, after))
+		return -EIO;
 
-	check_kv(details, sizeof(details), "replies", "%s",
-		 check_share(share, sizeof(share), replies, NPKT));
-	check_kv(details, sizeof(details), "app", "%s",
-		 check_share(share, sizeof(share), app_got, NPKT));
-	check_counter(ctx, name, "replies", replies);
-	check_counter(ctx, name, "app", app_got);
-	for (size_t i = 0; i < NRULES; i++) {
-		uint64_t d = after[i] - before[i];
-
-		check_kv(details, sizeof(details), rules[i].label, "%s",
-			 check_share(share, sizeof(share), d, NPKT));
-		check_counter(ctx, name, rules[i].label, d);
-	}
-	check_observe(ctx, name, "%s", details);
+	check_phase_begin(&ph, ctx, name, NPKT);
+	check_phase_share(&ph, "replies", replies);
+	check_phase_share(&ph, "app", app_got);
+	check_phase_rules(&ph, rules, NRULES, before, after);
+	check_phase_end(&ph);
 	return 0;
 }
 
@@ -220,7 +208,6 @@ static void teardown(struct check_ctx *ctx)
 
 	check_app_close(&p->app);
 	hook_detach(p->peer);
-	topo_down(&p->t);
 }
 
 static const struct check xdp_tx_skips_output = {
@@ -234,9 +221,7 @@ static const struct check xdp_tx_skips_output = {
 	.reference = "XDP_TX: veth_xdp_tx()/generic_xdp_tx() transmit on the receiving device, "
 		     "bypassing ip_output(), dev_queue_xmit() and nf_hook_egress()",
 	.runc = true,
-	.priv_size = sizeof(struct priv),
-	.setup = setup,
-	.run = run,
+	CHECK_STEPS(struct priv),
 	.teardown = teardown,
 	.order = 20,
 };

@@ -22,7 +22,7 @@ struct check_cfg {
 
 static const char *const runtime_choices[] = { "netns", "runc", NULL };
 
-static const struct check_cfg defaults = { .runtime = CHECK_RT_NETNS, .cpu_idle = CPUIDLE_UNSET };
+static const struct check_cfg defaults = { .runtime = APP_RT_NETNS, .cpu_idle = CPUIDLE_UNSET };
 
 static const struct opt_desc check_opts[] = {
 	{ "runtime", 0, OPT_ENUM, offsetof(struct check_cfg, runtime), "RT",

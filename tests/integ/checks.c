@@ -162,7 +162,7 @@ static size_t checks_runnable_here(void)
 	for (size_t i = 0; i < check_count(); i++) {
 		const struct check *c = check_get(i);
 
-		n += real_check(c) && !check_needs_met(c, CHECK_RT_NETNS, reason, sizeof(reason));
+		n += real_check(c) && !check_needs_met(c, APP_RT_NETNS, reason, sizeof(reason));
 	}
 	return n;
 }
@@ -497,7 +497,7 @@ OLAB_TEST(checks_cli_runc_and_usage)
 /* The checks that run their app in a container can still fail there. */
 OLAB_TEST(checks_runc_sabotage_fails)
 {
-	struct check_run_opts o = { .runtime = CHECK_RT_RUNC, .sabotage = true };
+	struct check_run_opts o = { .runtime = APP_RT_RUNC, .sabotage = true };
 
 	for (size_t i = 0; i < check_count(); i++) {
 		const struct check *c = check_get(i);
