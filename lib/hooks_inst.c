@@ -128,6 +128,27 @@ static int load_progs(struct hook_inst *hi, const struct hook_opts *o)
 	return 0;
 }
 
+/* The action exists, a device hook is put only in one of the run's
+ * namespaces (never the root one), and the kernel has the feature. */
+static int attach_args_ok(const struct hook_desc *h, enum hook_action a, const struct netns *ns,
+			  const char *ifname)
+{
+	char what[96];
+
+	if (!h || !hook_has_action(h, a))
+		return -EINVAL;
+	if (h->kind == HOOK_PACKET &&
+	    (!ns || ns->fd < 0 || strncmp(ns->name, RUN_PREFIX_BASE, strlen(RUN_PREFIX_BASE)) ||
+	     !ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE)) {
+		pr_warn("hooks: %s needs one of the run's namespaces and an interface\n", h->name);
+		return -EINVAL;
+	}
+	if (h->feature < 0)
+		return 0;
+	snprintf(what, sizeof(what), "hook %s", h->name);
+	return feature_require(h->feature, what);
+}
+
 int hook_attach_opts(const struct hook_desc *h, enum hook_action a, const struct netns *ns,
 		     const char *ifname, const struct hook_opts *o, struct hook_inst **out)
 {
@@ -137,24 +158,9 @@ int hook_attach_opts(const struct hook_desc *h, enum hook_action a, const struct
 	int err;
 
 	*out = NULL;
-	if (!h || !hook_has_action(h, a))
-		return -EINVAL;
-	if (h->kind == HOOK_PACKET) {
-		/* Only ever in one of our namespaces: never the root one. */
-		if (!ns || ns->fd < 0 || strncmp(ns->name, RUN_PREFIX_BASE, strlen(RUN_PREFIX_BASE)) ||
-		    !ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE) {
-			pr_warn("hooks: %s needs one of the run's namespaces and an interface\n",
-				h->name);
-			return -EINVAL;
-		}
-	}
-	if (h->feature >= 0) {
-		snprintf(what, sizeof(what), "hook %s", h->name);
-		err = feature_require(h->feature, what);
-		if (err)
-			return err;
-	}
-
+	err = attach_args_ok(h, a, ns, ifname);
+	if (err)
+		return err;
 	hi = calloc(1, sizeof(*hi));
 	if (!hi)
 		return -ENOMEM;

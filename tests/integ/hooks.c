@@ -26,25 +26,19 @@
 #include "netns/link.h"
 #include "netns/netns.h"
 #include "netns/topo.h"
+#include "tests/integ/hooks_kit.h"
 #include "tests/test.h"
 
-#define PORT        7777
-#define UDP_N       3000    /* datagrams per case */
-#define UDP_SIZE    64      /* payload bytes */
-#define UDP_FRAME   (14 + 20 + 8 + UDP_SIZE)
-#define BURST       32
-#define WAIT_MS     3000
-#define ROOT_NET    "bpftool net show 2>&1"
 
-static const char *const actions[] = { "empty", "count_pass", "drop", "echo" };
+const char *const hook_test_actions[] = { "empty", "count_pass", "drop", "echo" };
 
-static struct topo_opts bed_opts(void)
+struct topo_opts hooks_bed_opts(void)
 {
 	return (struct topo_opts){ .gro = -1, .gso = -1, .tso = -1, .rx_cpu = -1 };
 }
 
 /* Skip (true) when env says the hook cannot work here. */
-static bool skip_unsupported(const struct hook_desc *h)
+bool hooks_skip_unsupported(const struct hook_desc *h)
 {
 	char why[256];
 
@@ -54,7 +48,7 @@ static bool skip_unsupported(const struct hook_desc *h)
 	return true;
 }
 
-static bool prog_gone(uint32_t id)
+bool hooks_prog_gone(uint32_t id)
 {
 	/* tc frees filters from an RCU work item: allow it a moment. */
 	for (int i = 0; i < 200; i++) {
@@ -69,7 +63,7 @@ static bool prog_gone(uint32_t id)
 	return false;
 }
 
-static int gen_socket(struct topo *t, int type)
+int hooks_gen_socket(struct topo *t, int type)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	struct timeval tv = { .tv_sec = 3 };
@@ -222,6 +216,8 @@ static void tc_view(struct topo *t, char *out, size_t len)
 
 /* ---- packet hooks ---------------------------------------------------- */
 
+/* One hook x action on UDP.  long: the case's steps and the assertions on
+ * each read top to bottom; split, they would pass a dozen counters around. */
 static void packet_case(const struct hook_desc *h, enum hook_action act, struct topo *t,
 			const char *root_before)
 {
@@ -239,7 +235,7 @@ static void packet_case(const struct hook_desc *h, enum hook_action act, struct 
 		return;
 	r->fd = -1;
 	r->act = act;
-	fprintf(stderr, "  %s/%s\n", h->name, actions[act]);
+	fprintf(stderr, "  %s/%s\n", h->name, hook_test_actions[act]);
 	if (!ASSERT_OK(app_start(&ao, &t->dut, &app), "udp sink start") ||
 	    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "udp sink ready"))
 		goto cleanup;
@@ -257,7 +253,7 @@ static void packet_case(const struct hook_desc *h, enum hook_action act, struct 
 
 	r->hi = hi;
 	r->app = app;
-	r->fd = gen_socket(t, SOCK_DGRAM);
+	r->fd = hooks_gen_socket(t, SOCK_DGRAM);
 	if (!ASSERT_GE(r->fd, 0, "gen socket"))
 		goto cleanup;
 	got = udp_closed_loop(r, false);
@@ -312,7 +308,7 @@ cleanup:
 		cnt = 4;
 		ASSERT_OK(hook_query(h, &t->dut, t->if_dut, ids, &cnt), "hook_query after detach");
 		ASSERT_EQ(cnt, 0, "hook_query: nothing attached");
-		ASSERT_TRUE(prog_gone(id), "program freed after detach");
+		ASSERT_TRUE(hooks_prog_gone(id), "program freed after detach");
 		if (!strcmp(h->name, "tc")) {
 			tc_view(t, view, sizeof(view));
 			ASSERT_FALSE(strstr(view, "clsact") || strstr(view, "bpf"),
@@ -348,7 +344,7 @@ static void toggle_case(const struct hook_desc *h, struct topo *t)
 	id = hook_prog_id(hi);
 	r->hi = hi;
 	r->app = app;
-	r->fd = gen_socket(t, SOCK_DGRAM);
+	r->fd = hooks_gen_socket(t, SOCK_DGRAM);
 	if (!ASSERT_GE(r->fd, 0, "gen socket"))
 		goto cleanup;
 	/* Off, on, off first: repeated toggles (tc makes clsact anew each time). */
@@ -384,12 +380,12 @@ cleanup:
 
 static void packet_hook(const struct hook_desc *h)
 {
-	struct topo_opts o = bed_opts();
+	struct topo_opts o = hooks_bed_opts();
 	struct hook_inst *peer = NULL;
 	char root_before[8192];
 	struct topo t;
 
-	if (skip_unsupported(h))
+	if (hooks_skip_unsupported(h))
 		return;
 	test_sh(root_before, sizeof(root_before), ROOT_NET);
 	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
@@ -424,299 +420,14 @@ OLAB_TEST(hooks_device)
 }
 OLAB_TEST_TIMEOUT(hooks_device, 600);
 
-/* ---- stream hooks ---------------------------------------------------- */
-
-/* Write all of buf, reading echoes into back (if set) as they come. */
-static bool tcp_write_read(int fd, const uint8_t *buf, size_t len, uint8_t *back, size_t *got)
-{
-	size_t sent = 0;
-	uint64_t end = now_ns() + 10 * 1000000000ull;
-
-	while ((sent < len || (back && *got < len)) && now_ns() < end) {
-		struct pollfd p = { .fd = fd, .events = (sent < len ? POLLOUT : 0) |
-							(back ? POLLIN : 0) };
-		ssize_t n;
-
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		if ((p.revents & POLLOUT) && sent < len) {
-			n = send(fd, buf + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (n < 0 && errno != EAGAIN)
-				return false;
-			sent += n > 0 ? n : 0;
-		}
-		if (back && (p.revents & POLLIN)) {
-			n = recv(fd, back + *got, len - *got, MSG_DONTWAIT);
-			if (n == 0 || (n < 0 && errno != EAGAIN))
-				return false;
-			*got += n > 0 ? n : 0;
-		}
-	}
-	return sent == len && (!back || *got == len);
-}
-
-/*
- * Send total bytes of the pattern.  Paced: a chunk of whole messages no
- * larger than one segment (or one message), then wait until the app has read
- * it (or echoed it back) before the next; else one burst.
- */
-static bool tcp_send_all(int fd, struct app *app, const uint8_t *buf, uint8_t *back, size_t total,
-			 uint32_t msg, bool paced, size_t *got)
-{
-	size_t chunk = !paced ? total : msg >= 1448 ? msg : msg ? 1448 / msg * msg : 1448;
-
-	*got = 0;
-	for (size_t off = 0; off < total; off += chunk) {
-		size_t n = total - off < chunk ? total - off : chunk, g = 0;
-
-		if (!tcp_write_read(fd, buf + off, n, back ? back + off : NULL, &g))
-			return false;
-		*got += g;
-		if (paced && !back &&
-		    app_wait_count(app, offsetof(struct app_stats, bytes), off + n, WAIT_MS))
-			return false;
-	}
-	return true;
-}
-
-static void stream_case(const struct hook_desc *h, enum hook_action act, uint32_t msg,
-			struct topo *t, const char *root_before, enum app_kind kind)
-{
-	struct hook_opts ho = { .port = PORT, .msg_size = msg };
-	struct app_opts ao = { .kind = kind, .port = PORT, .cpu = -1, .verify = true,
-			       .req_size = msg };
-	size_t total = msg ? (size_t)msg * (msg < 64 ? 4000 : 256 * 1024 / msg) : 512 * 1024;
-	uint8_t *buf = malloc(total), *back = malloc(total);
-	bool echo = act == HOOK_ECHO || kind == APP_TCP_ECHO;
-	/* Parser + SK_PASS: paced, see hooks_sk_skb_parser_pass_burst. */
-	bool paced = h->parser && (act == HOOK_EMPTY || act == HOOK_COUNT_PASS);
-	char root[8192];
-	struct hook_inst *hi = NULL;
-	struct app *app = NULL;
-	struct cpu_counters c;
-	struct app_stats st;
-	size_t got = 0;
-	uint32_t id = 0;
-	int fd = -1;
-
-	fprintf(stderr, "  %s/%s msg %u app %s%s\n", h->name, actions[act], msg,
-		app_kind_name(kind), paced ? " paced" : "");
-	if (!ASSERT_OK_PTR(buf, "malloc") || !ASSERT_OK_PTR(back, "malloc"))
-		goto cleanup;
-	app_pattern_fill(buf, total, 0);
-	memset(back, 0, total);
-	if (!ASSERT_OK(hook_attach_opts(h, act, &t->dut, NULL, &ho, &hi), "hook_attach"))
-		goto cleanup;
-	id = hook_prog_id(hi);
-	ASSERT_GT(id, 0, "program id");
-	ASSERT_GE(hook_sockmap_fd(hi), 0, "sockmap fd");
-	ao.sockmap_fd = hook_sockmap_fd(hi);
-	if (!ASSERT_OK(app_start(&ao, &t->dut, &app), "tcp app start") ||
-	    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "tcp app ready"))
-		goto cleanup;
-	test_sh(root, sizeof(root), ROOT_NET);
-	ASSERT_STREQ(root, root_before, "root bpftool net show after attach");
-
-	fd = gen_socket(t, SOCK_STREAM);
-	if (!ASSERT_GE(fd, 0, "connect from gen"))
-		goto cleanup;
-	/* Send only once the socket is in the map, so the program sees every byte. */
-	if (!ASSERT_OK(app_wait_count(app, offsetof(struct app_stats, sockmap_added), 1, WAIT_MS),
-		       "socket in the sockmap"))
-		goto cleanup;
-	ASSERT_TRUE(tcp_send_all(fd, app, buf, echo ? back : NULL, total, msg, paced, &got),
-		    "send (and read back)");
-
-	switch (act) {
-	case HOOK_DROP:
-		for (int i = 0; i < 300 && hook_counters_sum(hi).bytes < total; i++)
-			sleep_ns(10000000);
-		break;
-	default:
-		if (!echo)
-			app_wait_count(app, offsetof(struct app_stats, bytes), total, WAIT_MS);
-		break;
-	}
-	sleep_ns(50000000);
-	c = hook_counters_sum(hi);
-	app_read(app, &st);
-	ASSERT_EQ(st.sockmap_errors, 0, "sockmap insert errors");
-	ASSERT_EQ(st.missed_wakeup_bytes, 0, "bytes the app was never woken for");
-
-	if (echo) {
-		ASSERT_EQ(got, total, "bytes echoed back");
-		ASSERT_TRUE(!memcmp(back, buf, total), "echo returns the same bytes, in order");
-	}
-	switch (act) {
-	case HOOK_EMPTY:
-		ASSERT_EQ(st.bytes, total, "app bytes");
-		ASSERT_EQ(st.bad_bytes, 0, "bytes out of order");
-		ASSERT_EQ(c.packets + c.bytes, 0, "empty touches no counter");
-		break;
-	case HOOK_COUNT_PASS:
-		ASSERT_EQ(st.bytes, total, "app bytes");
-		ASSERT_EQ(st.bad_bytes, 0, "bytes out of order");
-		ASSERT_EQ(c.bytes, total, "counted bytes");
-		ASSERT_EQ(c.passed, c.packets, "passed every skb");
-		if (msg) {
-			ASSERT_EQ(c.packets, total / msg, "one verdict per message");
-			ASSERT_EQ(st.requests, total / msg, "app requests");
-		}
-		break;
-	case HOOK_DROP:
-		ASSERT_EQ(c.bytes, total, "counted bytes");
-		ASSERT_EQ(c.dropped, c.packets, "dropped every skb");
-		ASSERT_GT(c.packets, 0, "verdicts");
-		if (msg)
-			ASSERT_EQ(c.packets, total / msg, "one verdict per message");
-		ASSERT_EQ(st.bytes, 0, "the app got nothing");
-		break;
-	case HOOK_ECHO:
-		ASSERT_EQ(c.bytes, total, "counted bytes");
-		ASSERT_EQ(c.redirected, c.packets, "redirected every skb");
-		ASSERT_EQ(c.errors, 0, "redirect errors");
-		if (msg)
-			ASSERT_EQ(c.packets, total / msg, "one verdict per message");
-		ASSERT_EQ(st.bytes, 0, "the app got nothing");
-		break;
-	default:
-		break;
-	}
-
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	app_free(app);
-	if (hi) {
-		hook_detach(hi);
-		if (id)
-			ASSERT_TRUE(prog_gone(id), "program freed after detach");
-		test_sh(root, sizeof(root), ROOT_NET);
-		ASSERT_STREQ(root, root_before, "root bpftool net show after detach");
-	}
-	free(buf);
-	free(back);
-}
-
-static void stream_hook(const struct hook_desc *h)
-{
-	/* Behind a parser: messages of these sizes; without: each skb (0). */
-	static const uint32_t msg_sizes[] = { 100, 1, 1448, 5000, 16384 }, skb[] = { 0 };
-	const uint32_t *sizes = h->parser ? msg_sizes : skb;
-	size_t nsizes = h->parser ? ARRAY_SIZE(msg_sizes) : ARRAY_SIZE(skb);
-	struct topo_opts o = bed_opts();
-	char root_before[8192];
-	struct topo t;
-
-	if (skip_unsupported(h))
-		return;
-	test_sh(root_before, sizeof(root_before), ROOT_NET);
-	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
-		return;
-	for (size_t s = 0; s < nsizes; s++)
-		for (int a = 0; a < HOOK_ACTION__COUNT; a++)
-			stream_case(h, a, sizes[s], &t, root_before, APP_TCP_SINK);
-	/* The app itself echoes what the program passes. */
-	stream_case(h, HOOK_COUNT_PASS, sizes[0], &t, root_before, APP_TCP_ECHO);
-	topo_down(&t);
-}
-
-/* Every sockmap hook in the table, one subtest each. */
-OLAB_TEST(hooks_sockmap)
-{
-	for (size_t i = 0; i < hook_count(); i++)
-		if (hook_on_sockmap(hook_get(i)) && test_subtest("%s", hook_get(i)->name))
-			stream_hook(hook_get(i));
-}
-OLAB_TEST_TIMEOUT(hooks_sockmap, 360);
-
-/* bytes_received of the DUT's established connection to PORT, from ss. */
-static uint64_t dut_tcp_bytes_received(struct topo *t)
-{
-	char out[4096], *p;
-
-	test_sh(out, sizeof(out), "ip netns exec %s ss -tniH state established '( sport = :%d )'",
-		t->dut.name, PORT);
-	p = strstr(out, "bytes_received:");
-	return p ? strtoull(p + strlen("bytes_received:"), NULL, 10) : 0;
-}
-
-/*
- * Parser + SK_PASS under a burst.  Kernels since 6.14 (and stable backports)
- * set copied_seq wrongly in tcp_bpf_strp_read_sock() when SK_PASS data from
- * an earlier read is still unread: the reader then spins on EAGAIN or is
- * never woken, and the rest of the stream never reaches it.  Upstream fix
- * proposed as "bpf, sockmap: Fix tp->copied_seq update in
- * tcp_bpf_strp_read_sock".  With that signature (every byte received by TCP,
- * fewer delivered, none corrupted) the test skips naming the defect;
- * anything else that loses or corrupts bytes fails.
- */
-OLAB_TEST(hooks_sk_skb_parser_pass_burst)
-{
-	const struct hook_desc *h = hook_by_name("sk-skb-parser");
-	const uint32_t msg = 100;
-	const size_t total = msg * 2621;
-	struct hook_opts ho = { .port = PORT, .msg_size = msg };
-	struct app_opts ao = { .kind = APP_TCP_SINK, .port = PORT, .cpu = -1, .verify = true,
-			       .req_size = msg };
-	struct topo_opts o = bed_opts();
-	struct hook_inst *hi = NULL;
-	struct app *app = NULL;
-	uint8_t *buf = malloc(total);
-	struct app_stats st;
-	uint64_t tcp_rx;
-	size_t got;
-	struct topo t;
-	int fd = -1;
-
-	if (!ASSERT_OK_PTR(buf, "malloc") || !ASSERT_OK_PTR(h, "hook") || skip_unsupported(h)) {
-		free(buf);
-		return;
-	}
-	app_pattern_fill(buf, total, 0);
-	if (!ASSERT_OK(topo_up(&o, &t), "topo_up")) {
-		free(buf);
-		return;
-	}
-	if (!ASSERT_OK(hook_attach_opts(h, HOOK_COUNT_PASS, &t.dut, NULL, &ho, &hi), "attach"))
-		goto cleanup;
-	ao.sockmap_fd = hook_sockmap_fd(hi);
-	if (!ASSERT_OK(app_start(&ao, &t.dut, &app), "app") ||
-	    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "app ready"))
-		goto cleanup;
-	fd = gen_socket(&t, SOCK_STREAM);
-	if (!ASSERT_GE(fd, 0, "connect") ||
-	    !ASSERT_OK(app_wait_count(app, offsetof(struct app_stats, sockmap_added), 1, WAIT_MS),
-		       "socket in the sockmap"))
-		goto cleanup;
-	ASSERT_TRUE(tcp_send_all(fd, app, buf, NULL, total, msg, false, &got), "send");
-	app_wait_count(app, offsetof(struct app_stats, bytes), total, WAIT_MS);
-	app_read(app, &st);
-	tcp_rx = dut_tcp_bytes_received(&t);
-	ASSERT_EQ(st.bad_bytes, 0, "bytes out of order");
-	if (st.bytes < total && tcp_rx == total && !st.bad_bytes) {
-		test_skip("known kernel defect (tcp_bpf_strp_read_sock copied_seq, SK_PASS behind a "
-			  "parser): TCP received %zu bytes, the app got %llu", total,
-			  (unsigned long long)st.bytes);
-		goto cleanup;
-	}
-	ASSERT_EQ(st.bytes, total, "app bytes");
-	ASSERT_EQ(hook_counters_sum(hi).packets, total / msg, "one verdict per message");
-cleanup:
-	if (fd >= 0)
-		close(fd);
-	app_free(app);
-	hook_detach(hi);
-	topo_down(&t);
-	free(buf);
-}
-
 /* ---- baselines: the apps alone --------------------------------------- */
 
+/* long: the four apps (UDP and TCP, sink and echo) in one testbed, each a
+ * short block of traffic and its counters. */
 OLAB_TEST(hooks_baselines)
 {
 	const struct hook_desc *udp = hook_by_name("udp-socket"), *tcp = hook_by_name("tcp-socket");
-	struct topo_opts o = bed_opts();
+	struct topo_opts o = hooks_bed_opts();
 	struct hook_inst *hi = NULL;
 	struct udp_run *r = NULL;
 	struct app *app = NULL;
@@ -751,7 +462,7 @@ OLAB_TEST(hooks_baselines)
 		    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "udp app ready"))
 			goto cleanup;
 		r->app = app;
-		r->fd = gen_socket(&t, SOCK_DGRAM);
+		r->fd = hooks_gen_socket(&t, SOCK_DGRAM);
 		if (!ASSERT_GE(r->fd, 0, "gen socket"))
 			goto cleanup;
 		ASSERT_EQ(udp_closed_loop(r, k == 1), UDP_N, app_kind_name(ao.kind));
@@ -788,12 +499,12 @@ OLAB_TEST(hooks_baselines)
 		if (!ASSERT_OK(app_start(&ao, &t.dut, &app), "tcp app") ||
 		    !ASSERT_OK(app_wait_ready(app, WAIT_MS), "tcp app ready"))
 			goto cleanup;
-		fd = gen_socket(&t, SOCK_STREAM);
+		fd = hooks_gen_socket(&t, SOCK_STREAM);
 		if (!ASSERT_GE(fd, 0, "connect"))
 			goto cleanup;
 		got = 0;
 		memset(back, 0, total);
-		ASSERT_TRUE(tcp_write_read(fd, buf, total, k ? back : NULL, &got), "send");
+		ASSERT_TRUE(hooks_tcp_write_read(fd, buf, total, k ? back : NULL, &got), "send");
 		app_wait_count(app, offsetof(struct app_stats, bytes), total, WAIT_MS);
 		close(fd);
 		ASSERT_OK(app_wait_count(app, offsetof(struct app_stats, conns_closed), 1, WAIT_MS),
@@ -860,7 +571,7 @@ out:
 OLAB_TEST(hooks_detach_on_sigterm)
 {
 	const char *names[] = { "xdp", "tc", "tcx", "sk-skb-parser" };
-	struct topo_opts o = bed_opts();
+	struct topo_opts o = hooks_bed_opts();
 	uint32_t ids[ARRAY_SIZE(names)] = { 0 };
 	int pfd[2] = { -1, -1 }, st = 0;
 	struct topo t;
@@ -868,7 +579,7 @@ OLAB_TEST(hooks_detach_on_sigterm)
 	pid_t pid;
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (skip_unsupported(hook_by_name(names[i])))
+		if (hooks_skip_unsupported(hook_by_name(names[i])))
 			return;
 	if (!ASSERT_OK(topo_up(&o, &t), "topo_up") || !ASSERT_OK(pipe(pfd), "pipe"))
 		goto cleanup;
@@ -910,7 +621,7 @@ OLAB_TEST(hooks_detach_on_sigterm)
 		ASSERT_EQ(direct_attached(hook_by_name(names[i]), &t, what, sizeof(what)), 0, what);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		ASSERT_TRUE(ids[i] && prog_gone(ids[i]), names[i]);
+		ASSERT_TRUE(ids[i] && hooks_prog_gone(ids[i]), names[i]);
 cleanup:
 	if (pfd[0] >= 0)
 		close(pfd[0]);
@@ -938,7 +649,7 @@ static bool dead(pid_t pid)
 OLAB_TEST(apps_bounded)
 {
 	struct app_opts ao = { .kind = APP_TCP_SINK, .port = PORT, .cpu = -1 };
-	struct topo_opts o = bed_opts();
+	struct topo_opts o = hooks_bed_opts();
 	int pfd[2], st = 0;
 	struct app *app = NULL;
 	pid_t mid, app_pid = 0;
