@@ -141,6 +141,11 @@ struct bench {
 };
 
 #define DEFINE_BENCH(sym) REGISTRY_ADD(olab_benches, sym)
+/* The methods of a bench named p_applies, p_plan, p_setup, p_trial,
+ * p_report, p_teardown, with its cell state of type cell_type. */
+#define BENCH_METHODS(p, cell_type) \
+	.priv_size = sizeof(cell_type), .applies = p##_applies, .plan = p##_plan, \
+	.setup = p##_setup, .trial = p##_trial, .report = p##_report, .teardown = p##_teardown
 
 size_t bench_count(void);
 const struct bench *bench_get(size_t i);     /* sorted by order */

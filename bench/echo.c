@@ -289,12 +289,6 @@ static const struct bench bench_echo = {
 		[AXIS_CPU_IDLE] = { "poll,default", "poll" },
 		[AXIS_RUNTIME] = { "netns" },
 	},
-	.priv_size = sizeof(struct echo_cell),
-	.applies = echo_applies,
-	.plan = echo_plan,
-	.setup = echo_setup,
-	.trial = echo_trial,
-	.report = echo_report,
-	.teardown = echo_teardown,
+	BENCH_METHODS(echo, struct echo_cell),
 };
 DEFINE_BENCH(bench_echo);

@@ -504,12 +504,6 @@ static const struct bench bench_overhead = {
 	.order = 10,
 	.arm_names = { [ARM_MAIN] = "program", [ARM_REF] = "no program",
 		       [ARM_POST1] = "bpf_stats", [ARM_POST2] = "test_run" },
-	.priv_size = sizeof(struct overhead_cell),
-	.applies = overhead_applies,
-	.plan = overhead_plan,
-	.setup = overhead_setup,
-	.trial = overhead_trial,
-	.report = overhead_report,
-	.teardown = overhead_teardown,
+	BENCH_METHODS(overhead, struct overhead_cell),
 };
 DEFINE_BENCH(bench_overhead);

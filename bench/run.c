@@ -17,38 +17,25 @@
 #include "lib/util.h"
 #include "results/results.h"
 
-#define MAX_BENCHES 32
 #define MAX_FIGS    64  /* figures of one cell kept for its ratios */
 
 REGISTRY_DECLARE(olab_benches);
 
-static const struct bench *benches[MAX_BENCHES];
-static size_t n_benches;
-
-static void load_benches(void)
-{
-	if (!n_benches)
-		n_benches = REGISTRY_LOAD(olab_benches, struct bench, order, benches, MAX_BENCHES);
-}
+static struct registry benches = REGISTRY_TABLE(olab_benches, struct bench, order, name);
 
 size_t bench_count(void)
 {
-	load_benches();
-	return n_benches;
+	return registry_count(&benches);
 }
 
 const struct bench *bench_get(size_t i)
 {
-	load_benches();
-	return i < n_benches ? benches[i] : NULL;
+	return registry_get(&benches, i);
 }
 
 const struct bench *bench_by_name(const char *name)
 {
-	for (size_t i = 0; i < bench_count(); i++)
-		if (!strcmp(benches[i]->name, name))
-			return benches[i];
-	return NULL;
+	return registry_find(&benches, name);
 }
 
 /* A cell's figures, as arrays, for ratios between cells. */

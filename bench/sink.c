@@ -172,6 +172,11 @@ static json_t *sink_extra(struct bench_cell *c)
 			 c->tcp ? "TCP clients, 4 connections, fixed-size requests" : "live-frames UDP");
 }
 
+/* A sink bench's own methods p_applies, p_plan, p_trial, p_report. */
+#define SINK_METHODS(p) \
+	.priv_size = sizeof(struct sink_cell), .applies = p##_applies, .plan = p##_plan, \
+	.setup = sink_setup, .trial = p##_trial, .report = p##_report, .teardown = sink_teardown
+
 /* ---- drop ---------------------------------------------------------------- */
 
 /* Every hook and both baselines; a program's drops on the receive CPU. */
@@ -224,13 +229,7 @@ static const struct bench bench_drop = {
 		[AXIS_RUNTIME] = { "netns" },
 	},
 	.arm_names = { [ARM_MAIN] = "drop" },
-	.priv_size = sizeof(struct sink_cell),
-	.applies = drop_applies,
-	.plan = drop_plan,
-	.setup = sink_setup,
-	.trial = drop_trial,
-	.report = drop_report,
-	.teardown = sink_teardown,
+	SINK_METHODS(drop),
 };
 DEFINE_BENCH(bench_drop);
 
@@ -326,12 +325,6 @@ static const struct bench bench_pass = {
 		[AXIS_RUNTIME] = { "netns" },
 	},
 	.arm_names = { [ARM_MAIN] = "program", [ARM_REF] = "no program" },
-	.priv_size = sizeof(struct sink_cell),
-	.applies = pass_applies,
-	.plan = pass_plan,
-	.setup = sink_setup,
-	.trial = pass_trial,
-	.report = pass_report,
-	.teardown = sink_teardown,
+	SINK_METHODS(pass),
 };
 DEFINE_BENCH(bench_pass);

@@ -10,6 +10,8 @@
 
 REGISTRY_DECLARE(olab_cmds);
 
+static struct registry commands = REGISTRY_TABLE(olab_cmds, struct olab_cmd, order, name);
+
 static int known_command(const struct olab_cmd **cmds, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -33,7 +35,12 @@ static void usage(const struct olab_cmd **cmds, size_t n, FILE *f)
 int main(int argc, char **argv)
 {
 	const struct olab_cmd *cmds[OLAB_MAX_CMDS];
-	size_t n = REGISTRY_LOAD(olab_cmds, struct olab_cmd, order, cmds, OLAB_MAX_CMDS);
+	size_t n = 0;
+
+	while (n < OLAB_MAX_CMDS && registry_get(&commands, n)) {
+		cmds[n] = registry_get(&commands, n);
+		n++;
+	}
 	int i = 1;
 
 	log_hook_libbpf();

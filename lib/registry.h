@@ -25,4 +25,26 @@
 size_t registry_load(const void *const *start, const void *const *stop, const void **out,
 		     size_t max, size_t order_offset);
 
+/*
+ * A registry loaded on first use, sorted by an int member and then by a
+ * const char * member (the name), with lookup by name:
+ *   static struct registry benches = REGISTRY_TABLE(olab_benches, struct bench, order, name);
+ */
+#define REGISTRY_MAX 64
+struct registry {
+	const void *const *start, *const *stop;
+	size_t order_offset, name_offset;
+	const void *item[REGISTRY_MAX];
+	size_t n;
+	int loaded;
+};
+
+#define REGISTRY_TABLE(sect, type, order_field, name_field) { \
+	.start = __start_##sect, .stop = __stop_##sect, \
+	.order_offset = offsetof(type, order_field), .name_offset = offsetof(type, name_field) }
+
+size_t registry_count(struct registry *r);
+const void *registry_get(struct registry *r, size_t i);   /* NULL past the end */
+const void *registry_find(struct registry *r, const char *name);
+
 #endif
