@@ -291,6 +291,8 @@ struct check_tc_att {
 };
 int check_tc_attach(struct check_tc_att *a, int prog_fd);
 void check_tc_detach(struct check_tc_att *a);
+/* check_tc_detach(a) when the check ends (check_defer). */
+int check_defer_detach(struct check_ctx *ctx, struct check_tc_att *a);
 const char *check_tc_mode_name(enum check_tc_mode m);
 
 /* The app: a UDP socket bound to port in ns (fd or -errno), and how many
@@ -365,6 +367,14 @@ int check_router_link(struct check_ctx *ctx, const struct topo *t, const char *n
 		      const char *near_sfx, const char *far_sfx, const char *net,
 		      struct check_link *l);
 
+/* The check_sock programs (sockmap checks), destroyed when the check ends:
+ * 0 or -errno (and ctx->error). */
+struct check_sock;
+int check_sock_load(struct check_ctx *ctx, struct check_sock **skel);
+/* Enter ns for the rest of the check (left when it ends): 0 or -errno (and
+ * ctx->error). */
+int check_stay_in_ns(struct check_ctx *ctx, const struct netns *ns);
+
 /* The standard testbed (topo_up, default options), taken down when the
  * check ends: 0 or -errno (and ctx->error). */
 int check_testbed(struct check_ctx *ctx, struct topo *t);
@@ -395,6 +405,9 @@ size_t check_read_full(int fd, void *buf, size_t len, int timeout_ms);
 void check_close(int *fd);
 /* check_close on each of fds[0..n). */
 void check_close_all(int *fds, size_t n);
+/* Mark *fd closed (-1) now and have check_close(fd) run when the check
+ * ends: 0 or -ENOSPC (check_defer). */
+int check_defer_close(struct check_ctx *ctx, int *fd);
 
 /* Sleep long enough for in-flight packets on a veth to be processed. */
 void check_settle(void);
