@@ -300,7 +300,7 @@ static void teardown(struct check_ctx *ctx)
 	check_cgroup__destroy(p->skel);
 }
 
-static const struct check cgroup_multi = {
+DEFINE_CHECK(cgroup_multi,
 	.name = "cgroup-multi",
 	.summary = "cgroup_skb ALLOW_MULTI: child before parent, all run, any deny wins",
 	.features = CHECK_FEAT(FEAT_CGROUP_SKB),
@@ -313,6 +313,4 @@ static const struct check cgroup_multi = {
 		     "parent/child cgroups; runc puts a container in a cgroup of its own",
 	CHECK_STEPS(struct priv),
 	.teardown = teardown,
-	.order = 120,
-};
-DEFINE_CHECK(cgroup_multi);
+	.order = 120);

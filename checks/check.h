@@ -1,8 +1,8 @@
 /*
  * Compatibility checks: does an eBPF offload still let the rest of a
- * deployment behave?  One check is one file in checks/ that defines a
- * struct check and registers it with DEFINE_CHECK (a linker section, like
- * the commands and benches): adding a check never means editing a list.
+ * deployment behave?  One check is one file in checks/ that defines its
+ * struct check with DEFINE_CHECK, which also registers it (a linker section,
+ * like the commands and benches): adding a check never means editing a list.
  *
  * A check builds its own namespaces, applies real rules with the real tools,
  * sends real traffic, and writes what it saw as "phase: k=v k=v; phase: ..."
@@ -106,8 +106,12 @@ struct check {
  * the kit's setup helpers made they undo themselves, see check_defer). */
 #define CHECK_STEPS(priv_type) .priv_size = sizeof(priv_type), .setup = setup, .run = run
 
-/* Registers sym (a struct check) in the linker section olab_checks. */
-#define DEFINE_CHECK(sym) REGISTRY_ADD(olab_checks, sym)
+/* Defines sym, a struct check with the designated initializers that
+ * follow (DEFINE_CHECK(x, .name = "x", ...)), and registers it in the
+ * linker section olab_checks. */
+#define DEFINE_CHECK(sym, ...) \
+	static const struct check sym = { __VA_ARGS__ }; \
+	REGISTRY_ADD(olab_checks, sym)
 
 /* ---- registry (checks/registry.c) ---- */
 

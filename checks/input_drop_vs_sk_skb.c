@@ -146,7 +146,7 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static const struct check input_drop_vs_sk_skb = {
+DEFINE_CHECK(input_drop_vs_sk_skb,
 	.name = "input-drop-vs-sk-skb",
 	.summary = "an INPUT drop rule still stops a sockmap-offloaded app (verdict never runs)",
 	.features = CHECK_FEAT(FEAT_SK_SKB_VERDICT),
@@ -157,6 +157,4 @@ static const struct check input_drop_vs_sk_skb = {
 		     "tcp_v4_rcv(); sk_psock_strp/verdict run from the socket's data_ready",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	CHECK_STEPS(struct priv),
-	.order = 130,
-};
-DEFINE_CHECK(input_drop_vs_sk_skb);
+	.order = 130);

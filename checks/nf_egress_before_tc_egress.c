@@ -106,7 +106,7 @@ static int run(struct check_ctx *ctx)
 
 #define NFT_MARK_SEEN "nft_egress=all nft_egress_arrived_marked=0 tc=all tc_saw_mark=all"
 
-static const struct check nf_egress_before_tc_egress = {
+DEFINE_CHECK(nf_egress_before_tc_egress,
 	.name = "nf-egress-before-tc-egress",
 	.summary = "nft netdev egress runs before tc/tcx egress: tc sees nft's mark, not the reverse",
 	.features = CHECK_FEAT(FEAT_TC_CLSACT) | CHECK_FEAT(FEAT_TCX),
@@ -114,6 +114,4 @@ static const struct check nf_egress_before_tc_egress = {
 		    "tc_marks: nft_egress=all nft_egress_arrived_marked=0 tc=all tc_saw_mark=0",
 	.reference = "net/core/dev.c __dev_queue_xmit(): nf_hook_egress() before sch_handle_egress()",
 	CHECK_STEPS(struct priv),
-	.order = 40,
-};
-DEFINE_CHECK(nf_egress_before_tc_egress);
+	.order = 40);

@@ -148,7 +148,7 @@ static void teardown(struct check_ctx *ctx)
 	check_skmsg__destroy(p->skel);
 }
 
-static const struct check output_drop_vs_sk_msg = {
+DEFINE_CHECK(output_drop_vs_sk_msg,
 	.name = "output-drop-vs-sk-msg",
 	.summary = "an sk_msg ingress redirect still delivers under an OUTPUT drop rule that stops plain TCP",
 	.features = CHECK_FEAT(FEAT_SK_MSG),
@@ -160,6 +160,4 @@ static const struct check output_drop_vs_sk_msg = {
 	.runc_skip = "the app's sockets must be in the check's sockhash, which a container cannot reach",
 	CHECK_STEPS(struct priv),
 	.teardown = teardown,
-	.order = 135,
-};
-DEFINE_CHECK(output_drop_vs_sk_msg);
+	.order = 135);

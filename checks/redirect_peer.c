@@ -169,7 +169,7 @@ static int run(struct check_ctx *ctx)
 #define HOST_IP_ZERO "host_nf_ingress=0 host_prerouting=0 host_forward=0 host_postrouting=0"
 #define CTR_ALL "ctr_nf_ingress=all ctr_prerouting=all ctr_input=all"
 
-static const struct check redirect_peer = {
+DEFINE_CHECK(redirect_peer,
 	.name = "redirect-peer",
 	.summary = "bpf_redirect_peer into a container skips the host's hooks, not the container's; skb->mark survives",
 	.features = CHECK_FEAT(FEAT_TC_CLSACT),
@@ -187,6 +187,4 @@ static const struct check redirect_peer = {
 	.tools = "ip sysctl",
 	.runc = true,
 	CHECK_STEPS(struct priv),
-	.order = 150,
-};
-DEFINE_CHECK(redirect_peer);
+	.order = 150);

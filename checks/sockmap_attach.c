@@ -104,7 +104,7 @@ static int run(struct check_ctx *ctx)
 	return 0;
 }
 
-static const struct check sockmap_attach = {
+DEFINE_CHECK(sockmap_attach,
 	.name = "sockmap-attach",
 	.summary = "sockmap programs: a second verdict replaces, verdict kinds and maps exclude",
 	.features = CHECK_FEAT(FEAT_SK_SKB_VERDICT),
@@ -116,6 +116,4 @@ static const struct check sockmap_attach = {
 		     "EBUSY), sock_map_link() (a psock with programs EBUSY)",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	CHECK_STEPS(struct priv),
-	.order = 100,
-};
-DEFINE_CHECK(sockmap_attach);
+	.order = 100);

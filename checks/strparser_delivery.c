@@ -372,7 +372,7 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static const struct check strparser_delivery = {
+DEFINE_CHECK(strparser_delivery,
 	.name = "strparser-delivery",
 	.summary = "stream parser + SK_PASS: every byte, in order, any size or segmentation",
 	.features = CHECK_FEAT(FEAT_SK_SKB_PARSER),
@@ -385,6 +385,4 @@ static const struct check strparser_delivery = {
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	CHECK_STEPS(struct priv),
 	.order = 110,
-	.timeout_ms = 30000,
-};
-DEFINE_CHECK(strparser_delivery);
+	.timeout_ms = 30000);

@@ -124,7 +124,7 @@ static int run(struct check_ctx *ctx)
 #define MARK_SEEN "tc=all tc_saw_mark=0 nft_ingress=all nft_ingress_marked=all conntrack=1"
 #define DROPPED   "tc=all tc_saw_mark=0 nft_ingress=0 nft_ingress_marked=0 conntrack=0"
 
-static const struct check tc_ingress_before_nf_ingress = {
+DEFINE_CHECK(tc_ingress_before_nf_ingress,
 	.name = "tc-ingress-before-nf-ingress",
 	.summary = "tc/tcx ingress runs before nft netdev ingress: its mark is seen, its drop hides",
 	.features = CHECK_FEAT(FEAT_TC_CLSACT) | CHECK_FEAT(FEAT_TCX),
@@ -137,6 +137,4 @@ static const struct check tc_ingress_before_nf_ingress = {
 	.reference = "net/core/dev.c __netif_receive_skb_core(): sch_handle_ingress() (tcx, then "
 		     "cls) comes before nf_ingress()",
 	CHECK_STEPS(struct priv),
-	.order = 30,
-};
-DEFINE_CHECK(tc_ingress_before_nf_ingress);
+	.order = 30);

@@ -265,7 +265,7 @@ static void teardown(struct check_ctx *ctx)
 	check_close_all(p->raw, p->nraw);
 }
 
-static const struct check tcx_order = {
+DEFINE_CHECK(tcx_order,
 	.name = "tcx-order",
 	.summary = "tcx: BEFORE/AFTER/REPLACE order is queried and run, first non-NEXT verdict wins",
 	.features = CHECK_FEAT(FEAT_TCX),
@@ -279,6 +279,4 @@ static const struct check tcx_order = {
 		     "include/net/tcx.h tcx_run()",
 	CHECK_STEPS(struct priv),
 	.teardown = teardown,
-	.order = 60,
-};
-DEFINE_CHECK(tcx_order);
+	.order = 60);

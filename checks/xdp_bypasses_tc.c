@@ -94,7 +94,7 @@ static int run(struct check_ctx *ctx)
 #define HIDDEN "xdp=all tcx=0 cls_bpf=0"
 #define PASSED "xdp=all tcx=all cls_bpf=all"
 
-static const struct check xdp_bypasses_tc = {
+DEFINE_CHECK(xdp_bypasses_tc,
 	.name = "xdp-bypasses-tc",
 	.summary = "XDP_DROP and XDP_TX (native and generic) hide the packet from tcx and cls_bpf",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC) |
@@ -104,6 +104,4 @@ static const struct check xdp_bypasses_tc = {
 	.reference = "net/core/dev.c: do_xdp_generic() runs before sch_handle_ingress() in "
 		     "__netif_receive_skb_core(); native XDP runs in the driver before any skb",
 	CHECK_STEPS(struct priv),
-	.order = 50,
-};
-DEFINE_CHECK(xdp_bypasses_tc);
+	.order = 50);

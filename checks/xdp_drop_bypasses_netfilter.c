@@ -136,7 +136,7 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static const struct check xdp_drop_bypasses_netfilter = {
+DEFINE_CHECK(xdp_drop_bypasses_netfilter,
 	.name = "xdp-drop-bypasses-netfilter",
 	.summary = "XDP_DROP on the app's veth: no netfilter hook or conntrack sees the packet",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC),
@@ -147,6 +147,4 @@ static const struct check xdp_drop_bypasses_netfilter = {
 	.reference = "net/core/dev.c: do_xdp_generic() and the driver's XDP run before "
 		     "__netif_receive_skb_core() reaches nf_ingress and the IP stack",
 	CHECK_STEPS(struct priv),
-	.order = 10,
-};
-DEFINE_CHECK(xdp_drop_bypasses_netfilter);
+	.order = 10);

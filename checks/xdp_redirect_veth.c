@@ -239,7 +239,7 @@ static int run(struct check_ctx *ctx)
 #define XDP_LOST "xdp=all delivered=0 ttl=-1 nft_prerouting=0 nft_forward=0 " \
 	"nft_postrouting=0 nft_egress=0"
 
-static const struct check xdp_redirect_veth = {
+DEFINE_CHECK(xdp_redirect_veth,
 	.name = "xdp-redirect-veth",
 	.summary = "XDP_REDIRECT into a veth: lost without XDP or GRO on the peer; else no router hooks, no TTL--, receiver's INPUT still filters",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC),
@@ -253,6 +253,4 @@ static const struct check xdp_redirect_veth = {
 		     "drivers/net/veth.c veth_xdp_xmit(): only into a peer with NAPI (XDP or GRO)",
 	.tools = "ip sysctl",
 	CHECK_STEPS(struct priv),
-	.order = 140,
-};
-DEFINE_CHECK(xdp_redirect_veth);
+	.order = 140);

@@ -143,7 +143,7 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static const struct check xdp_single_attach = {
+DEFINE_CHECK(xdp_single_attach,
 	.name = "xdp-single-attach",
 	.summary = "one XDP program per device and mode: replace, REPLACE's old fd, link lock",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC),
@@ -160,6 +160,4 @@ static const struct check xdp_single_attach = {
 	.reference = "net/core/dev.c dev_xdp_attach(): UPDATE_IF_NOEXIST EBUSY, REPLACE "
 		     "mismatch EEXIST, native+generic EEXIST, active link EBUSY",
 	CHECK_STEPS(struct priv),
-	.order = 90,
-};
-DEFINE_CHECK(xdp_single_attach);
+	.order = 90);
