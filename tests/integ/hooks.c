@@ -48,6 +48,23 @@ bool hooks_skip_unsupported(const struct hook_desc *h)
 	return true;
 }
 
+void hooks_each(bool (*where)(const struct hook_desc *h), void (*test)(const struct hook_desc *h))
+{
+	for (size_t i = 0; i < hook_count(); i++)
+		if (where(hook_get(i)) && test_subtest("%s", hook_get(i)->name))
+			test(hook_get(i));
+}
+
+bool hooks_bed_up(const struct hook_desc *h, struct topo *t, char *root_before, size_t len)
+{
+	struct topo_opts o = hooks_bed_opts();
+
+	if (hooks_skip_unsupported(h))
+		return false;
+	test_sh(root_before, len, ROOT_NET);
+	return ASSERT_OK(topo_up(&o, t), "topo_up");
+}
+
 bool hooks_prog_gone(uint32_t id)
 {
 	/* tc frees filters from an RCU work item: allow it a moment. */
@@ -380,15 +397,11 @@ cleanup:
 
 static void packet_hook(const struct hook_desc *h)
 {
-	struct topo_opts o = hooks_bed_opts();
 	struct hook_inst *peer = NULL;
 	char root_before[8192];
 	struct topo t;
 
-	if (hooks_skip_unsupported(h))
-		return;
-	test_sh(root_before, sizeof(root_before), ROOT_NET);
-	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
+	if (!hooks_bed_up(h, &t, root_before, sizeof(root_before)))
 		return;
 	/*
 	 * gen sends complete UDP checksums, as a wire would: with tx offload a
@@ -414,9 +427,7 @@ cleanup:
 /* Every hook on a device in the table, one subtest each (a new one needs no edit). */
 OLAB_TEST(hooks_device)
 {
-	for (size_t i = 0; i < hook_count(); i++)
-		if (hook_on_device(hook_get(i)) && test_subtest("%s", hook_get(i)->name))
-			packet_hook(hook_get(i));
+	hooks_each(hook_on_device, packet_hook);
 }
 OLAB_TEST_TIMEOUT(hooks_device, 600);
 

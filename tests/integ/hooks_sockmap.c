@@ -207,14 +207,10 @@ static void stream_hook(const struct hook_desc *h)
 	static const uint32_t msg_sizes[] = { 100, 1, 1448, 5000, 16384 }, skb[] = { 0 };
 	const uint32_t *sizes = h->parser ? msg_sizes : skb;
 	size_t nsizes = h->parser ? ARRAY_SIZE(msg_sizes) : ARRAY_SIZE(skb);
-	struct topo_opts o = hooks_bed_opts();
 	char root_before[8192];
 	struct topo t;
 
-	if (hooks_skip_unsupported(h))
-		return;
-	test_sh(root_before, sizeof(root_before), ROOT_NET);
-	if (!ASSERT_OK(topo_up(&o, &t), "topo_up"))
+	if (!hooks_bed_up(h, &t, root_before, sizeof(root_before)))
 		return;
 	for (size_t s = 0; s < nsizes; s++)
 		for (int a = 0; a < HOOK_ACTION__COUNT; a++)
@@ -227,9 +223,7 @@ static void stream_hook(const struct hook_desc *h)
 /* Every sockmap hook in the table, one subtest each. */
 OLAB_TEST(hooks_sockmap)
 {
-	for (size_t i = 0; i < hook_count(); i++)
-		if (hook_on_sockmap(hook_get(i)) && test_subtest("%s", hook_get(i)->name))
-			stream_hook(hook_get(i));
+	hooks_each(hook_on_sockmap, stream_hook);
 }
 OLAB_TEST_TIMEOUT(hooks_sockmap, 360);
 
