@@ -386,6 +386,11 @@ int check_testbed(struct check_ctx *ctx, struct topo *t);
  * undone when the check ends (check_defer). */
 struct check_pkt;
 int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port);
+/* The priv of a check that needs no more than that testbed and its programs. */
+struct check_pkt_bed {
+	struct topo t;
+	struct check_pkt *skel;
+};
 /* A check_pkt tc slot's verdict: cls_bpf TC_ACT_UNSPEC / tcx TCX_NEXT,
  * TC_ACT_OK / TCX_PASS, TC_ACT_SHOT / TCX_DROP. */
 enum check_tc_verdict { CHECK_TC_NEXT = -1, CHECK_TC_OK = 0, CHECK_TC_SHOT = 2 };
