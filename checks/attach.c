@@ -131,6 +131,16 @@ void check_tc_detach(struct check_tc_att *a)
 	a->on = false;
 }
 
+static void detach_undo(void *att, void *unused)
+{
+	check_tc_detach(att);
+}
+
+int check_defer_detach(struct check_ctx *ctx, struct check_tc_att *a)
+{
+	return check_defer(ctx, detach_undo, a, NULL);
+}
+
 const char *check_tc_mode_name(enum check_tc_mode m)
 {
 	return m == CHECK_TCX ? "tcx" : "clsact";

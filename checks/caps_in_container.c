@@ -96,7 +96,7 @@ static int run(struct check_ctx *ctx)
 	return 0;
 }
 
-static const struct check caps_in_container = {
+DEFINE_CHECK(caps_in_container,
 	.name = "caps-in-container",
 	.summary = "a runc container with bpf,net_admin loads and attaches on its own veth; "
 		   "bpffs and prog-by-id stay EPERM",
@@ -111,6 +111,4 @@ static const struct check caps_in_container = {
 	.setup = setup,
 	.run = run,
 	.order = 200,
-	.timeout_ms = 45000,
-};
-DEFINE_CHECK(caps_in_container);
+	.timeout_ms = 45000);

@@ -53,6 +53,11 @@ static void rmdir_cgroup(const char *path, long num)
 		pr_warn("check: cannot remove cgroup %s: %s\n", path, strerror(errno));
 }
 
+static void skel_undo(void *skel, void *unused)
+{
+	check_cgroup__destroy(skel);
+}
+
 static int make_cgroup(const char *path)
 {
 	int h;
@@ -146,9 +151,12 @@ static int setup(struct check_ctx *ctx)
 	char root[256], name[64];
 	int major = 0, minor = 0, err;
 
-	p->parent_fd = p->child_fd = p->sock = p->sink = -1;
+	err = check_defer_close(ctx, &p->parent_fd) ?: check_defer_close(ctx, &p->child_fd) ?:
+	      check_defer_close(ctx, &p->sock) ?: check_defer_close(ctx, &p->sink);
 	for (int i = 0; i < 4; i++)
-		p->links[i] = -1;
+		err = err ?: check_defer_close(ctx, &p->links[i]);
+	if (err)
+		return err;
 	sscanf(kernel_release(), "%d.%d", &major, &minor);
 	p->mprog = major > 6 || (major == 6 && minor >= 16);
 	if (!p->mprog) {
@@ -188,6 +196,9 @@ static int setup(struct check_ctx *ctx)
 	p->skel = check_cgroup__open_and_load();
 	if (!p->skel)
 		return check_error(ctx, -errno, "load check_cgroup: %s", strerror(errno));
+	err = check_defer(ctx, skel_undo, p->skel, NULL);
+	if (err)
+		return err;
 	p->skel->bss->flow_port = PORT;
 	for (int i = 0; i < 4; i++)
 		p->skel->bss->allow[i] = 1;
@@ -288,19 +299,7 @@ static int run(struct check_ctx *ctx)
 	return 0;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_close_all(p->links, ARRAY_SIZE(p->links));
-	check_close(&p->sock);
-	check_close(&p->sink);
-	check_close(&p->parent_fd);
-	check_close(&p->child_fd);
-	check_cgroup__destroy(p->skel);
-}
-
-static const struct check cgroup_multi = {
+DEFINE_CHECK(cgroup_multi,
 	.name = "cgroup-multi",
 	.summary = "cgroup_skb ALLOW_MULTI: child before parent, all run, any deny wins",
 	.features = CHECK_FEAT(FEAT_CGROUP_SKB),
@@ -312,7 +311,4 @@ static const struct check cgroup_multi = {
 	.runc_skip = "runc runtime: the app's socket must be made by a process in the check's own "
 		     "parent/child cgroups; runc puts a container in a cgroup of its own",
 	CHECK_STEPS(struct priv),
-	.teardown = teardown,
-	.order = 120,
-};
-DEFINE_CHECK(cgroup_multi);
+	.order = 120);

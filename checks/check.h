@@ -1,8 +1,8 @@
 /*
  * Compatibility checks: does an eBPF offload still let the rest of a
- * deployment behave?  One check is one file in checks/ that defines a
- * struct check and registers it with DEFINE_CHECK (a linker section, like
- * the commands and benches): adding a check never means editing a list.
+ * deployment behave?  One check is one file in checks/ that defines its
+ * struct check with DEFINE_CHECK, which also registers it (a linker section,
+ * like the commands and benches): adding a check never means editing a list.
  *
  * A check builds its own namespaces, applies real rules with the real tools,
  * sends real traffic, and writes what it saw as "phase: k=v k=v; phase: ..."
@@ -106,8 +106,12 @@ struct check {
  * the kit's setup helpers made they undo themselves, see check_defer). */
 #define CHECK_STEPS(priv_type) .priv_size = sizeof(priv_type), .setup = setup, .run = run
 
-/* Registers sym (a struct check) in the linker section olab_checks. */
-#define DEFINE_CHECK(sym) REGISTRY_ADD(olab_checks, sym)
+/* Defines sym, a struct check with the designated initializers that
+ * follow (DEFINE_CHECK(x, .name = "x", ...)), and registers it in the
+ * linker section olab_checks. */
+#define DEFINE_CHECK(sym, ...) \
+	static const struct check sym = { __VA_ARGS__ }; \
+	REGISTRY_ADD(olab_checks, sym)
 
 /* ---- registry (checks/registry.c) ---- */
 
@@ -291,6 +295,8 @@ struct check_tc_att {
 };
 int check_tc_attach(struct check_tc_att *a, int prog_fd);
 void check_tc_detach(struct check_tc_att *a);
+/* check_tc_detach(a) when the check ends (check_defer). */
+int check_defer_detach(struct check_ctx *ctx, struct check_tc_att *a);
 const char *check_tc_mode_name(enum check_tc_mode m);
 
 /* The app: a UDP socket bound to port in ns (fd or -errno), and how many
@@ -365,6 +371,14 @@ int check_router_link(struct check_ctx *ctx, const struct topo *t, const char *n
 		      const char *near_sfx, const char *far_sfx, const char *net,
 		      struct check_link *l);
 
+/* The check_sock programs (sockmap checks), destroyed when the check ends:
+ * 0 or -errno (and ctx->error). */
+struct check_sock;
+int check_sock_load(struct check_ctx *ctx, struct check_sock **skel);
+/* Enter ns for the rest of the check (left when it ends): 0 or -errno (and
+ * ctx->error). */
+int check_stay_in_ns(struct check_ctx *ctx, const struct netns *ns);
+
 /* The standard testbed (topo_up, default options), taken down when the
  * check ends: 0 or -errno (and ctx->error). */
 int check_testbed(struct check_ctx *ctx, struct topo *t);
@@ -372,6 +386,11 @@ int check_testbed(struct check_ctx *ctx, struct topo *t);
  * undone when the check ends (check_defer). */
 struct check_pkt;
 int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **skel, uint16_t port);
+/* The priv of a check that needs no more than that testbed and its programs. */
+struct check_pkt_bed {
+	struct topo t;
+	struct check_pkt *skel;
+};
 /* A check_pkt tc slot's verdict: cls_bpf TC_ACT_UNSPEC / tcx TCX_NEXT,
  * TC_ACT_OK / TCX_PASS, TC_ACT_SHOT / TCX_DROP. */
 enum check_tc_verdict { CHECK_TC_NEXT = -1, CHECK_TC_OK = 0, CHECK_TC_SHOT = 2 };
@@ -395,6 +414,9 @@ size_t check_read_full(int fd, void *buf, size_t len, int timeout_ms);
 void check_close(int *fd);
 /* check_close on each of fds[0..n). */
 void check_close_all(int *fds, size_t n);
+/* Mark *fd closed (-1) now and have check_close(fd) run when the check
+ * ends: 0 or -ENOSPC (check_defer). */
+int check_defer_close(struct check_ctx *ctx, int *fd);
 
 /* Sleep long enough for in-flight packets on a veth to be processed. */
 void check_settle(void);

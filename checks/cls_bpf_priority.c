@@ -31,7 +31,7 @@ static int run(struct check_ctx *ctx)
 	       check_tc_pair_phase(ctx, tp, "prio1_shot", CHECK_TC_SHOT);
 }
 
-static const struct check cls_bpf_priority = {
+DEFINE_CHECK(cls_bpf_priority,
 	.name = "cls-bpf-priority",
 	.summary = "cls_bpf by priority: UNSPEC falls through to prio 2, OK and SHOT stop there",
 	.features = CHECK_FEAT(FEAT_TC_CLSACT),
@@ -42,6 +42,4 @@ static const struct check cls_bpf_priority = {
 		     "net/sched/cls_bpf.c: TC_ACT_UNSPEC continues, any other verdict returns",
 	.runc = true,
 	CHECK_STEPS(struct check_tc_pair),
-	.order = 80,
-};
-DEFINE_CHECK(cls_bpf_priority);
+	.order = 80);

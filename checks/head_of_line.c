@@ -345,7 +345,7 @@ static void teardown(struct check_ctx *ctx)
 	check_hol__destroy(p->skel);
 }
 
-static const struct check head_of_line = {
+DEFINE_CHECK(head_of_line,
 	.name = "head-of-line",
 	.summary = "a slow program first at tcx ingress makes the app's packets wait for it: "
 		   "the RTT grows by about its own run time (figure: added_ns)",
@@ -358,6 +358,4 @@ static const struct check head_of_line = {
 	.teardown = teardown,
 	.order = 220,
 	.timeout_ms = 30000,
-	.latency = true,
-};
-DEFINE_CHECK(head_of_line);
+	.latency = true);

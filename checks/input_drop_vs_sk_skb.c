@@ -70,13 +70,10 @@ static int setup(struct check_ctx *ctx)
 	uint32_t key = 0;
 	int err;
 
-	p->client = p->server = -1;
-	err = check_testbed(ctx, &p->t);
+	err = check_testbed(ctx, &p->t) ?: check_sock_load(ctx, &p->skel) ?:
+	      check_defer_close(ctx, &p->client) ?: check_defer_close(ctx, &p->server);
 	if (err)
 		return err;
-	p->skel = check_sock__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));
 	err = bpf_prog_attach(bpf_program__fd(p->skel->progs.sk_verdict0),
 			      bpf_map__fd(p->skel->maps.map_a), BPF_SK_SKB_STREAM_VERDICT, 0);
 	if (err)
@@ -149,16 +146,7 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_close(&p->client);
-	check_close(&p->server);
-	check_sock__destroy(p->skel);
-}
-
-static const struct check input_drop_vs_sk_skb = {
+DEFINE_CHECK(input_drop_vs_sk_skb,
 	.name = "input-drop-vs-sk-skb",
 	.summary = "an INPUT drop rule still stops a sockmap-offloaded app (verdict never runs)",
 	.features = CHECK_FEAT(FEAT_SK_SKB_VERDICT),
@@ -169,7 +157,4 @@ static const struct check input_drop_vs_sk_skb = {
 		     "tcp_v4_rcv(); sk_psock_strp/verdict run from the socket's data_ready",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	CHECK_STEPS(struct priv),
-	.teardown = teardown,
-	.order = 130,
-};
-DEFINE_CHECK(input_drop_vs_sk_skb);
+	.order = 130);

@@ -16,11 +16,6 @@
 #define PORT  7104
 #define NPKT  40
 
-struct priv {
-	struct topo t;
-	struct check_pkt *skel;
-};
-
 static const struct check_nf_rule rules[] = {
 	{ "nft_egress", CHECK_NFT, "netdev olab", NULL, "egress" },
 	{ "nft_egress_arrived_marked", CHECK_NFT, "netdev olab", NULL, "arrived_marked" },
@@ -29,7 +24,7 @@ static const struct check_nf_rule rules[] = {
 /* The chain that marks the flow; sabotage: it counts but sets nothing. */
 static int add_mark_table(struct check_ctx *ctx)
 {
-	struct priv *p = ctx->priv;
+	struct check_pkt_bed *p = ctx->priv;
 	char stmt[64];
 
 	snprintf(stmt, sizeof(stmt), ctx->sabotage ? "counter" : "meta mark set 0x%x", CHECK_MARK);
@@ -42,7 +37,7 @@ static int add_mark_table(struct check_ctx *ctx)
 
 static int setup(struct check_ctx *ctx)
 {
-	struct priv *p = ctx->priv;
+	struct check_pkt_bed *p = ctx->priv;
 	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
 	if (err)
@@ -58,7 +53,7 @@ static int setup(struct check_ctx *ctx)
 
 static int phase(struct check_ctx *ctx, const char *name, enum check_tc_mode mode, bool tc_mark)
 {
-	struct priv *p = ctx->priv;
+	struct check_pkt_bed *p = ctx->priv;
 	struct check_tc_att att = { .ns = &p->t.gen, .ifindex = p->t.ifindex_gen, .egress = true,
 				    .mode = mode };
 	uint64_t before[2], after[2], tc0, marked0;
@@ -91,7 +86,7 @@ static int phase(struct check_ctx *ctx, const char *name, enum check_tc_mode mod
 
 static int run(struct check_ctx *ctx)
 {
-	struct priv *p = ctx->priv;
+	struct check_pkt_bed *p = ctx->priv;
 	int err;
 
 	err = phase(ctx, "nft_marks_clsact", CHECK_CLSACT, false);
@@ -106,14 +101,12 @@ static int run(struct check_ctx *ctx)
 
 #define NFT_MARK_SEEN "nft_egress=all nft_egress_arrived_marked=0 tc=all tc_saw_mark=all"
 
-static const struct check nf_egress_before_tc_egress = {
+DEFINE_CHECK(nf_egress_before_tc_egress,
 	.name = "nf-egress-before-tc-egress",
 	.summary = "nft netdev egress runs before tc/tcx egress: tc sees nft's mark, not the reverse",
 	.features = CHECK_FEAT(FEAT_TC_CLSACT) | CHECK_FEAT(FEAT_TCX),
 	.expected = "nft_marks_clsact: " NFT_MARK_SEEN "; nft_marks_tcx: " NFT_MARK_SEEN "; "
 		    "tc_marks: nft_egress=all nft_egress_arrived_marked=0 tc=all tc_saw_mark=0",
 	.reference = "net/core/dev.c __dev_queue_xmit(): nf_hook_egress() before sch_handle_egress()",
-	CHECK_STEPS(struct priv),
-	.order = 40,
-};
-DEFINE_CHECK(nf_egress_before_tc_egress);
+	CHECK_STEPS(struct check_pkt_bed),
+	.order = 40);

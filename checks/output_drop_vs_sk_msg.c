@@ -32,13 +32,19 @@ struct priv {
 
 static const struct check_nf_rule out_rule = { "output_drop", CHECK_NFT, "inet olab", NULL, "output" };
 
+static void skel_undo(void *skel, void *unused)
+{
+	check_skmsg__destroy(skel);
+}
+
 static int setup(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 	int err;
 
-	p->plain_c = p->plain_s = p->msg_c = p->msg_s = -1;
-	err = check_lo_ns(ctx, "skmsg", &p->ns);
+	err = check_lo_ns(ctx, "skmsg", &p->ns) ?:
+	      check_defer_close(ctx, &p->plain_c) ?: check_defer_close(ctx, &p->plain_s) ?:
+	      check_defer_close(ctx, &p->msg_c) ?: check_defer_close(ctx, &p->msg_s);
 	if (err)
 		return err;
 	/* Both connections are made before the OUTPUT rule exists. */
@@ -51,6 +57,9 @@ static int setup(struct check_ctx *ctx)
 	if (!p->skel)
 		return check_error(ctx, -errno, "open check_skmsg: %s", strerror(errno));
 	p->skel->rodata->flow_port = PORT + 1;
+	err = check_defer(ctx, skel_undo, p->skel, NULL);
+	if (err)
+		return err;
 	err = check_skmsg__load(p->skel);
 	if (err)
 		return check_error(ctx, err, "load check_skmsg: %s", strerror(-err));
@@ -137,18 +146,7 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_close(&p->plain_c);
-	check_close(&p->plain_s);
-	check_close(&p->msg_c);
-	check_close(&p->msg_s);
-	check_skmsg__destroy(p->skel);
-}
-
-static const struct check output_drop_vs_sk_msg = {
+DEFINE_CHECK(output_drop_vs_sk_msg,
 	.name = "output-drop-vs-sk-msg",
 	.summary = "an sk_msg ingress redirect still delivers under an OUTPUT drop rule that stops plain TCP",
 	.features = CHECK_FEAT(FEAT_SK_MSG),
@@ -159,7 +157,4 @@ static const struct check output_drop_vs_sk_msg = {
 		     "never through ip_queue_xmit() and NF_INET_LOCAL_OUT",
 	.runc_skip = "the app's sockets must be in the check's sockhash, which a container cannot reach",
 	CHECK_STEPS(struct priv),
-	.teardown = teardown,
-	.order = 135,
-};
-DEFINE_CHECK(output_drop_vs_sk_msg);
+	.order = 135);

@@ -73,7 +73,8 @@ static int setup(struct check_ctx *ctx)
 	/* tc egress on the host end of the container veth, counting */
 	p->egress = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->link.ifindex_near,
 					   .egress = true, .mode = CHECK_CLSACT };
-	err = check_tc_attach(&p->egress, bpf_program__fd(p->skel->progs.tc_slot0));
+	err = check_defer_detach(ctx, &p->egress) ?:
+	      check_tc_attach(&p->egress, bpf_program__fd(p->skel->progs.tc_slot0));
 	if (err)
 		return check_error(ctx, err, "tc egress: %s", strerror(-err));
 	err = check_nft(ctx, &p->t.dut,
@@ -165,17 +166,10 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_tc_detach(&p->egress);
-}
-
 #define HOST_IP_ZERO "host_nf_ingress=0 host_prerouting=0 host_forward=0 host_postrouting=0"
 #define CTR_ALL "ctr_nf_ingress=all ctr_prerouting=all ctr_input=all"
 
-static const struct check redirect_peer = {
+DEFINE_CHECK(redirect_peer,
 	.name = "redirect-peer",
 	.summary = "bpf_redirect_peer into a container skips the host's hooks, not the container's; skb->mark survives",
 	.features = CHECK_FEAT(FEAT_TC_CLSACT),
@@ -193,7 +187,4 @@ static const struct check redirect_peer = {
 	.tools = "ip sysctl",
 	.runc = true,
 	CHECK_STEPS(struct priv),
-	.teardown = teardown,
-	.order = 150,
-};
-DEFINE_CHECK(redirect_peer);
+	.order = 150);

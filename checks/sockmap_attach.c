@@ -30,13 +30,10 @@ static int setup(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 	int err;
 
-	p->client = p->server = -1;
-	err = check_lo_ns(ctx, "sockmap", &p->ns);
+	err = check_lo_ns(ctx, "sockmap", &p->ns) ?: check_sock_load(ctx, &p->skel) ?:
+	      check_defer_close(ctx, &p->client) ?: check_defer_close(ctx, &p->server);
 	if (err)
 		return err;
-	p->skel = check_sock__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));
 	err = check_tcp_pair(&p->ns, PORT, &p->client, &p->server);
 	if (err)
 		return check_error(ctx, err, "TCP pair: %s", strerror(-err));
@@ -107,16 +104,7 @@ static int run(struct check_ctx *ctx)
 	return 0;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_close(&p->client);
-	check_close(&p->server);
-	check_sock__destroy(p->skel);
-}
-
-static const struct check sockmap_attach = {
+DEFINE_CHECK(sockmap_attach,
 	.name = "sockmap-attach",
 	.summary = "sockmap programs: a second verdict replaces, verdict kinds and maps exclude",
 	.features = CHECK_FEAT(FEAT_SK_SKB_VERDICT),
@@ -128,7 +116,4 @@ static const struct check sockmap_attach = {
 		     "EBUSY), sock_map_link() (a psock with programs EBUSY)",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	CHECK_STEPS(struct priv),
-	.teardown = teardown,
-	.order = 100,
-};
-DEFINE_CHECK(sockmap_attach);
+	.order = 100);

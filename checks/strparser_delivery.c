@@ -53,8 +53,7 @@ struct priv {
 	int map_parser, map_plain;   /* parser + verdict; verdict only */
 	int c, s;                    /* the phase's connection */
 	size_t sent;                 /* bytes the client wrote on it */
-	uint8_t *out, *in;           /* pattern to send, what was read */
-	size_t cap;
+	uint8_t out[BURST_MSG * BURST_N], in[BURST_MSG * BURST_N]; /* pattern to send, what was read */
 	int other_deviations;        /* what the known bug cannot explain */
 };
 
@@ -325,20 +324,12 @@ static int setup(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 	int err, parser, v0, v1;
 
-	p->c = p->s = -1;
-	p->cap = (size_t)BURST_MSG * BURST_N;
-	p->out = malloc(p->cap);
-	p->in = malloc(p->cap);
-	if (!p->out || !p->in)
-		return check_error(ctx, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < p->cap; i++)
+	for (size_t i = 0; i < sizeof(p->out); i++)
 		p->out[i] = pattern(i);
-	err = check_lo_ns(ctx, "strp", &p->ns);
+	err = check_lo_ns(ctx, "strp", &p->ns) ?: check_sock_load(ctx, &p->skel) ?:
+	      check_defer_close(ctx, &p->c) ?: check_defer_close(ctx, &p->s);
 	if (err)
 		return err;
-	p->skel = check_sock__open_and_load();
-	if (!p->skel)
-		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));
 	/* Sabotage: the verdict program mangles the data it passes. */
 	p->skel->bss->corrupt = ctx->sabotage;
 	p->map_parser = bpf_map__fd(p->skel->maps.map_a);
@@ -381,17 +372,7 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	close_conn(p);
-	check_sock__destroy(p->skel);
-	free(p->out);
-	free(p->in);
-}
-
-static const struct check strparser_delivery = {
+DEFINE_CHECK(strparser_delivery,
 	.name = "strparser-delivery",
 	.summary = "stream parser + SK_PASS: every byte, in order, any size or segmentation",
 	.features = CHECK_FEAT(FEAT_SK_SKB_PARSER),
@@ -403,8 +384,5 @@ static const struct check strparser_delivery = {
 		     "tcp_bpf_ioctl()",
 	.runc_skip = CHECK_RUNC_HOST_TCP_APP,
 	CHECK_STEPS(struct priv),
-	.teardown = teardown,
 	.order = 110,
-	.timeout_ms = 30000,
-};
-DEFINE_CHECK(strparser_delivery);
+	.timeout_ms = 30000);

@@ -16,11 +16,6 @@
 #define PORT     7103
 #define NPKT     40
 
-struct priv {
-	struct topo t;
-	struct check_pkt *skel;
-};
-
 static const struct check_nf_rule rules[] = {
 	{ "nft_ingress", CHECK_NFT, "netdev olab", NULL, "ingress" },
 	{ "nft_ingress_marked", CHECK_NFT, "netdev olab", NULL, "ingress_marked" },
@@ -28,7 +23,7 @@ static const struct check_nf_rule rules[] = {
 
 static int setup(struct check_ctx *ctx)
 {
-	struct priv *p = ctx->priv;
+	struct check_pkt_bed *p = ctx->priv;
 	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
 	if (err)
@@ -52,7 +47,7 @@ static int setup(struct check_ctx *ctx)
 static int phase(struct check_ctx *ctx, const char *name, int mode, int verdict, bool set_mark,
 		 bool nft_set_mark, uint16_t sport)
 {
-	struct priv *p = ctx->priv;
+	struct check_pkt_bed *p = ctx->priv;
 	struct check_tc_att att = { .ns = &p->t.dut, .ifindex = p->t.ifindex_dut, .mode = mode };
 	uint64_t before[2], after[2], tc0, marked0, ct;
 	struct check_phase ph;
@@ -124,7 +119,7 @@ static int run(struct check_ctx *ctx)
 #define MARK_SEEN "tc=all tc_saw_mark=0 nft_ingress=all nft_ingress_marked=all conntrack=1"
 #define DROPPED   "tc=all tc_saw_mark=0 nft_ingress=0 nft_ingress_marked=0 conntrack=0"
 
-static const struct check tc_ingress_before_nf_ingress = {
+DEFINE_CHECK(tc_ingress_before_nf_ingress,
 	.name = "tc-ingress-before-nf-ingress",
 	.summary = "tc/tcx ingress runs before nft netdev ingress: its mark is seen, its drop hides",
 	.features = CHECK_FEAT(FEAT_TC_CLSACT) | CHECK_FEAT(FEAT_TCX),
@@ -136,7 +131,5 @@ static const struct check tc_ingress_before_nf_ingress = {
 		    "conntrack=1",
 	.reference = "net/core/dev.c __netif_receive_skb_core(): sch_handle_ingress() (tcx, then "
 		     "cls) comes before nf_ingress()",
-	CHECK_STEPS(struct priv),
-	.order = 30,
-};
-DEFINE_CHECK(tc_ingress_before_nf_ingress);
+	CHECK_STEPS(struct check_pkt_bed),
+	.order = 30);

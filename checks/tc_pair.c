@@ -9,11 +9,6 @@
 #include "netns/topo.h"
 #include "check_pkt.skel.h"
 
-static void detach_undo(void *att, void *unused)
-{
-	check_tc_detach(att);
-}
-
 int check_tc_pair_up(struct check_ctx *ctx, struct check_tc_pair *tp, uint16_t port)
 {
 	int err;
@@ -30,7 +25,7 @@ int check_tc_pair_up(struct check_ctx *ctx, struct check_tc_pair *tp, uint16_t p
 	for (int i = 1; i >= 0; i--) {
 		tp->slot[i].ns = &tp->t.dut;
 		tp->slot[i].ifindex = tp->t.ifindex_dut;
-		err = err ?: check_defer(ctx, detach_undo, &tp->slot[i], NULL);
+		err = err ?: check_defer_detach(ctx, &tp->slot[i]);
 	}
 	if (err)
 		return err;

@@ -29,7 +29,6 @@
 struct priv {
 	struct topo t;
 	struct check_pkt *skel;
-	struct nstoken *tok;       /* run() works inside dut */
 	int links[4 + MAX_TRY];
 	int nlinks;
 	int raw[MAX_TRY];          /* distinct 2-instruction programs */
@@ -77,10 +76,7 @@ static int setup(struct check_ctx *ctx)
 		if (slot_fd(p, s) >= 0 && !bpf_obj_get_info_by_fd(slot_fd(p, s), &info, &len))
 			p->ids[s] = info.id;
 	}
-	p->tok = netns_enter(&p->t.dut);
-	if (!p->tok)
-		return check_error(ctx, -errno, "enter %s: %s", p->t.dut.name, strerror(errno));
-	return 0;
+	return check_stay_in_ns(ctx, &p->t.dut); /* run() works inside dut */
 }
 
 /* "D,B,A,C" from the hook's query. */
@@ -265,14 +261,11 @@ static void teardown(struct check_ctx *ctx)
 {
 	struct priv *p = ctx->priv;
 
-	for (int i = 0; i < p->nlinks; i++)
-		close(p->links[i]);
-	for (int i = 0; i < p->nraw; i++)
-		close(p->raw[i]);
-	netns_leave(p->tok);
+	check_close_all(p->links, p->nlinks);
+	check_close_all(p->raw, p->nraw);
 }
 
-static const struct check tcx_order = {
+DEFINE_CHECK(tcx_order,
 	.name = "tcx-order",
 	.summary = "tcx: BEFORE/AFTER/REPLACE order is queried and run, first non-NEXT verdict wins",
 	.features = CHECK_FEAT(FEAT_TCX),
@@ -286,6 +279,4 @@ static const struct check tcx_order = {
 		     "include/net/tcx.h tcx_run()",
 	CHECK_STEPS(struct priv),
 	.teardown = teardown,
-	.order = 60,
-};
-DEFINE_CHECK(tcx_order);
+	.order = 60);

@@ -33,7 +33,7 @@ static int run(struct check_ctx *ctx)
 	       phase(ctx, "tcx_drop", CHECK_TC_SHOT);
 }
 
-static const struct check tcx_then_clsact = {
+DEFINE_CHECK(tcx_then_clsact,
 	.name = "tcx-then-clsact",
 	.summary = "tcx runs before cls_bpf: TCX_PASS or TCX_DROP hides the packet from cls_bpf",
 	.features = CHECK_FEAT(FEAT_TC_CLSACT) | CHECK_FEAT(FEAT_TCX),
@@ -43,6 +43,4 @@ static const struct check tcx_then_clsact = {
 	.reference = "net/core/dev.c sch_handle_ingress(): tcx_run(), then tc_run() only on "
 		     "TC_ACT_UNSPEC (TCX_NEXT)",
 	CHECK_STEPS(struct check_tc_pair),
-	.order = 70,
-};
-DEFINE_CHECK(tcx_then_clsact);
+	.order = 70);

@@ -1,6 +1,6 @@
 /*
  * The checks' testbeds: the standard topology with the check_pkt programs,
- * and a second veth pair to a namespace of its own.
+ * a second veth pair to a namespace of its own, and the check_sock programs.
  */
 #include <errno.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "netns/link.h"
 #include "netns/topo.h"
 #include "check_pkt.skel.h"
+#include "check_sock.skel.h"
 #include "lib/run.h"
 
 static void topo_undo(void *t, void *unused)
@@ -18,6 +19,11 @@ static void topo_undo(void *t, void *unused)
 static void skel_undo(void *skel, void *unused)
 {
 	check_pkt__destroy(*(struct check_pkt **)skel);
+}
+
+static void sock_undo(void *skel, void *unused)
+{
+	check_sock__destroy(skel);
 }
 
 static void ns_undo(void *ns, void *unused)
@@ -49,6 +55,14 @@ int check_pkt_testbed(struct check_ctx *ctx, struct topo *t, struct check_pkt **
 		return check_error(ctx, -errno, "load check_pkt: %s", strerror(errno));
 	(*skel)->bss->flow_port = port;
 	return 0;
+}
+
+int check_sock_load(struct check_ctx *ctx, struct check_sock **skel)
+{
+	*skel = check_sock__open_and_load();
+	if (!*skel)
+		return check_error(ctx, -errno, "load check_sock: %s", strerror(errno));
+	return check_defer(ctx, sock_undo, *skel, NULL);
 }
 
 int check_lo_ns(struct check_ctx *ctx, const char *suffix, struct netns *ns)

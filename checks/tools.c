@@ -36,6 +36,20 @@ struct nstoken *check_enter_ns(const struct netns *ns)
 	return netns_enter(ns);
 }
 
+static void leave_undo(void *tok, void *unused)
+{
+	netns_leave(tok);
+}
+
+int check_stay_in_ns(struct check_ctx *ctx, const struct netns *ns)
+{
+	struct nstoken *tok = check_enter_ns(ns);
+
+	if (!tok)
+		return check_error(ctx, -errno, "enter %s: %s", ns->name, strerror(errno));
+	return check_defer(ctx, leave_undo, tok, NULL);
+}
+
 int check_exec(const struct netns *ns, char *out, size_t len, const char *const *argv)
 {
 	uint64_t deadline = now_ns() + (uint64_t)EXEC_TIMEOUT_MS * 1000000;

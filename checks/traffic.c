@@ -181,3 +181,14 @@ void check_close_all(int *fds, size_t n)
 	for (size_t i = 0; i < n; i++)
 		check_close(&fds[i]);
 }
+
+static void close_undo(void *fd, void *unused)
+{
+	check_close(fd);
+}
+
+int check_defer_close(struct check_ctx *ctx, int *fd)
+{
+	*fd = -1;
+	return check_defer(ctx, close_undo, fd, NULL);
+}

@@ -37,9 +37,9 @@ static int setup(struct check_ctx *ctx)
 					.mode = CHECK_TCX };
 	p->cls = (struct check_tc_att){ .ns = &p->t.dut, .ifindex = p->t.ifindex_dut,
 					.mode = CHECK_CLSACT };
-	err = check_tc_attach(&p->tcx, bpf_program__fd(p->skel->progs.tc_slot0));
-	if (!err)
-		err = check_tc_attach(&p->cls, bpf_program__fd(p->skel->progs.tc_slot1));
+	err = check_defer_detach(ctx, &p->tcx) ?: check_defer_detach(ctx, &p->cls) ?:
+	      check_tc_attach(&p->tcx, bpf_program__fd(p->skel->progs.tc_slot0)) ?:
+	      check_tc_attach(&p->cls, bpf_program__fd(p->skel->progs.tc_slot1));
 	if (err)
 		return check_error(ctx, err, "attach the tc programs: %s", strerror(-err));
 	return 0;
@@ -91,18 +91,10 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_tc_detach(&p->cls);
-	check_tc_detach(&p->tcx);
-}
-
 #define HIDDEN "xdp=all tcx=0 cls_bpf=0"
 #define PASSED "xdp=all tcx=all cls_bpf=all"
 
-static const struct check xdp_bypasses_tc = {
+DEFINE_CHECK(xdp_bypasses_tc,
 	.name = "xdp-bypasses-tc",
 	.summary = "XDP_DROP and XDP_TX (native and generic) hide the packet from tcx and cls_bpf",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC) |
@@ -112,7 +104,4 @@ static const struct check xdp_bypasses_tc = {
 	.reference = "net/core/dev.c: do_xdp_generic() runs before sch_handle_ingress() in "
 		     "__netif_receive_skb_core(); native XDP runs in the driver before any skb",
 	CHECK_STEPS(struct priv),
-	.teardown = teardown,
-	.order = 50,
-};
-DEFINE_CHECK(xdp_bypasses_tc);
+	.order = 50);

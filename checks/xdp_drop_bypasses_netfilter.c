@@ -41,14 +41,9 @@ static const struct check_nf_rule rules[] = {
 	"legacy_filter_input=all iptnft_raw_prerouting=all iptnft_mangle_prerouting=all " \
 	"iptnft_filter_input=all"
 
-struct priv {
-	struct topo t;
-	struct check_pkt *skel;
-};
-
 static int setup(struct check_ctx *ctx)
 {
-	struct priv *p = ctx->priv;
+	struct check_pkt_bed *p = ctx->priv;
 	const struct netns *dut;
 	int err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 
@@ -89,7 +84,7 @@ static int setup(struct check_ctx *ctx)
 /* Send the flow from sport with XDP in mode (0: no XDP); observe under name. */
 static int phase(struct check_ctx *ctx, const char *name, uint32_t mode, uint16_t sport)
 {
-	struct priv *p = ctx->priv;
+	struct check_pkt_bed *p = ctx->priv;
 	uint64_t before[NRULES], after[NRULES], xdp0, ct;
 	struct check_phase ph;
 	int err, sent;
@@ -136,7 +131,7 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static const struct check xdp_drop_bypasses_netfilter = {
+DEFINE_CHECK(xdp_drop_bypasses_netfilter,
 	.name = "xdp-drop-bypasses-netfilter",
 	.summary = "XDP_DROP on the app's veth: no netfilter hook or conntrack sees the packet",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC),
@@ -146,7 +141,5 @@ static const struct check xdp_drop_bypasses_netfilter = {
 		    "no_xdp: xdp=0 " NF_ALL " conntrack=1",
 	.reference = "net/core/dev.c: do_xdp_generic() and the driver's XDP run before "
 		     "__netif_receive_skb_core() reaches nf_ingress and the IP stack",
-	CHECK_STEPS(struct priv),
-	.order = 10,
-};
-DEFINE_CHECK(xdp_drop_bypasses_netfilter);
+	CHECK_STEPS(struct check_pkt_bed),
+	.order = 10);

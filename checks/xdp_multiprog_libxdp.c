@@ -335,7 +335,7 @@ static void teardown(struct check_ctx *ctx)
 		munmap(p->out, sizeof(*p->out));
 }
 
-static const struct check xdp_multiprog_libxdp = {
+DEFINE_CHECK(xdp_multiprog_libxdp,
 	.name = "xdp-multiprog-libxdp",
 	.summary = "libxdp dispatcher: run priority orders the programs, XDP_PASS chains, "
 		   "XDP_DROP stops",
@@ -348,6 +348,4 @@ static const struct check xdp_multiprog_libxdp = {
 		     "mount (caps-in-container: bpffs=EPERM)",
 	CHECK_STEPS(struct priv),
 	.teardown = teardown,
-	.order = 210,
-};
-DEFINE_CHECK(xdp_multiprog_libxdp);
+	.order = 210);

@@ -73,8 +73,7 @@ static int setup(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 	int on = 1, err;
 
-	p->sink = -1;
-	err = build(ctx);
+	err = build(ctx) ?: check_defer_close(ctx, &p->sink);
 	if (err)
 		return err;
 	p->skel->bss->verdict[CHECK_XDP_SLOT0] = XDP_PASS;
@@ -235,19 +234,12 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_close(&p->sink);
-}
-
 #define XDP_FWD "xdp=all delivered=all ttl=64 nft_prerouting=0 nft_forward=0 " \
 	"nft_postrouting=0 nft_egress=0"
 #define XDP_LOST "xdp=all delivered=0 ttl=-1 nft_prerouting=0 nft_forward=0 " \
 	"nft_postrouting=0 nft_egress=0"
 
-static const struct check xdp_redirect_veth = {
+DEFINE_CHECK(xdp_redirect_veth,
 	.name = "xdp-redirect-veth",
 	.summary = "XDP_REDIRECT into a veth: lost without XDP or GRO on the peer; else no router hooks, no TTL--, receiver's INPUT still filters",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC),
@@ -261,7 +253,4 @@ static const struct check xdp_redirect_veth = {
 		     "drivers/net/veth.c veth_xdp_xmit(): only into a peer with NAPI (XDP or GRO)",
 	.tools = "ip sysctl",
 	CHECK_STEPS(struct priv),
-	.teardown = teardown,
-	.order = 140,
-};
-DEFINE_CHECK(xdp_redirect_veth);
+	.order = 140);

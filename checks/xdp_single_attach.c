@@ -28,7 +28,6 @@
 struct priv {
 	struct topo t;
 	struct check_pkt *skel;
-	struct nstoken *tok;
 	int fd_a, fd_b;
 	uint32_t id_a, id_b;
 	int link_fd;
@@ -47,7 +46,6 @@ static int setup(struct check_ctx *ctx)
 	struct priv *p = ctx->priv;
 	int err;
 
-	p->link_fd = -1;
 	err = check_pkt_testbed(ctx, &p->t, &p->skel, PORT);
 	if (err)
 		return err;
@@ -57,10 +55,7 @@ static int setup(struct check_ctx *ctx)
 	p->fd_b = bpf_program__fd(p->skel->progs.xdp_slot5);
 	p->id_a = prog_id(p->fd_a);
 	p->id_b = prog_id(p->fd_b);
-	p->tok = netns_enter(&p->t.dut);
-	if (!p->tok)
-		return check_error(ctx, -errno, "enter %s: %s", p->t.dut.name, strerror(errno));
-	return 0;
+	return check_stay_in_ns(ctx, &p->t.dut) ?: check_defer_close(ctx, &p->link_fd);
 }
 
 /* "<native> generic=<generic>": which program (A, B, none) is attached. */
@@ -148,15 +143,7 @@ static int run(struct check_ctx *ctx)
 	return err;
 }
 
-static void teardown(struct check_ctx *ctx)
-{
-	struct priv *p = ctx->priv;
-
-	check_close(&p->link_fd);
-	netns_leave(p->tok);
-}
-
-static const struct check xdp_single_attach = {
+DEFINE_CHECK(xdp_single_attach,
 	.name = "xdp-single-attach",
 	.summary = "one XDP program per device and mode: replace, REPLACE's old fd, link lock",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC),
@@ -173,7 +160,4 @@ static const struct check xdp_single_attach = {
 	.reference = "net/core/dev.c dev_xdp_attach(): UPDATE_IF_NOEXIST EBUSY, REPLACE "
 		     "mismatch EEXIST, native+generic EEXIST, active link EBUSY",
 	CHECK_STEPS(struct priv),
-	.teardown = teardown,
-	.order = 90,
-};
-DEFINE_CHECK(xdp_single_attach);
+	.order = 90);

@@ -210,7 +210,7 @@ static void teardown(struct check_ctx *ctx)
 	hook_detach(p->peer);
 }
 
-static const struct check xdp_tx_skips_output = {
+DEFINE_CHECK(xdp_tx_skips_output,
 	.name = "xdp-tx-skips-output",
 	.summary = "an XDP_TX reply reaches the peer without OUTPUT, POSTROUTING or egress seeing it",
 	.features = CHECK_FEAT(FEAT_XDP_NATIVE) | CHECK_FEAT(FEAT_XDP_GENERIC),
@@ -223,6 +223,4 @@ static const struct check xdp_tx_skips_output = {
 	.runc = true,
 	CHECK_STEPS(struct priv),
 	.teardown = teardown,
-	.order = 20,
-};
-DEFINE_CHECK(xdp_tx_skips_output);
+	.order = 20);

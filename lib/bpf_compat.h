@@ -88,6 +88,14 @@
 #define NF_ACCEPT 1
 #endif
 
+/* A netfilter link's hook (6.4+): in link_create and in bpf_link_info alike. */
+struct olab_nf_link {
+	uint32_t pf;
+	uint32_t hooknum;
+	int32_t priority;
+	uint32_t flags;
+};
+
 /*
  * BPF_LINK_CREATE as of 6.6: the per-type union starts at offset 16 (it
  * holds __aligned_u64 members).  Size 64, like the kernel's link_create.
@@ -105,12 +113,7 @@ struct olab_link_create_attr {
 			};
 			uint64_t expected_revision;
 		} tcx;
-		struct {
-			uint32_t pf;
-			uint32_t hooknum;
-			int32_t priority;
-			uint32_t flags;
-		} netfilter;
+		struct olab_nf_link netfilter;
 		uint8_t _pad[48];
 	};
 } __attribute__((aligned(8)));
@@ -137,12 +140,7 @@ struct olab_link_info {
 	uint32_t prog_id;
 	uint32_t _pad;
 	union {
-		struct {
-			uint32_t pf;
-			uint32_t hooknum;
-			int32_t priority;
-			uint32_t flags;
-		} netfilter;
+		struct olab_nf_link netfilter;
 		struct {
 			uint32_t ifindex;
 			uint32_t attach_type;

@@ -119,10 +119,8 @@ static __attribute__((noreturn)) void probe_child(const struct feature_desc *d,
 			goto out;
 		}
 		err = probe_lo_up();
-		if (err) {
-			env->where = "set lo up";
+		if (probe_fails_at(env, err, "set lo up"))
 			goto out;
-		}
 	}
 	if ((d->flags & PROBE_VETH) == PROBE_VETH) {
 		err = probe_veth_setup(env);

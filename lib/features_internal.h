@@ -49,6 +49,9 @@ extern const struct feature_desc feature_table[FEAT__COUNT];
 
 /* ---- lib/features_kit.c ---- */
 
+/* err, naming step as env->where when it is not 0:
+ * `if (probe_fails_at(env, err, "attach")) return err;` */
+int probe_fails_at(struct probe_env *env, int err, const char *step);
 /* name is one of the comma-separated list (NULL: empty). */
 bool probe_in_list(const char *list, const char *name);
 /* The probe skeleton with only progs and the (non internal) maps in maps

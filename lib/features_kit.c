@@ -174,6 +174,13 @@ int probe_xdp_test_run(struct probe_env *env, int prog_fd, int repeat, __u32 *re
 	return 0;
 }
 
+int probe_fails_at(struct probe_env *env, int err, const char *step)
+{
+	if (err)
+		env->where = step;
+	return err;
+}
+
 int probe_lo_up(void)
 {
 	struct ifreq ifr = { .ifr_name = "lo" };

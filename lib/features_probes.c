@@ -26,17 +26,13 @@ static int probe_xdp_mode(struct probe_env *env, struct probe *skel, __u32 flags
 
 	fd = bpf_program__fd(skel->progs.xdp_pass);
 	err = bpf_xdp_attach(env->if0, fd, flags, NULL);
-	if (err) {
-		env->where = "attach to veth";
+	if (probe_fails_at(env, err, "attach to veth"))
 		return err;
-	}
 	err = bpf_xdp_query(env->if0, 0, &q);
 	if (!err)
 		err = probe_prog_id(fd, &id);
-	if (err) {
-		env->where = "query attachment";
+	if (probe_fails_at(env, err, "query attachment"))
 		return err;
-	}
 	if (q.attach_mode != want_mode || (want_mode == XDP_ATTACHED_DRV ? q.drv_prog_id :
 					   q.skb_prog_id) != id) {
 		env->where = "attached in another mode than asked";
@@ -71,10 +67,8 @@ static int probe_xdp_live_frames(struct probe_env *env, struct probe *skel)
 
 	probe_build_udp_frame(frame);
 	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_drop), &opts);
-	if (err) {
-		env->where = "BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES";
+	if (probe_fails_at(env, err, "BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES"))
 		return err;
-	}
 	hits = BSS(skel, xdp_hits);
 	if (hits != 8) {
 		pr_debug("xdp_live_frames: program ran %llu times, expected 8\n",
@@ -100,10 +94,8 @@ static int probe_tc_clsact(struct probe_env *env, struct probe *skel)
 	}
 	opts.prog_fd = bpf_program__fd(skel->progs.tc_pass);
 	err = bpf_tc_attach(&hook, &opts);
-	if (err) {
-		env->where = "attach cls_bpf filter";
+	if (probe_fails_at(env, err, "attach cls_bpf filter"))
 		return err;
-	}
 	q.handle = opts.handle;
 	q.priority = opts.priority;
 	err = bpf_tc_query(&hook, &q);
@@ -111,10 +103,8 @@ static int probe_tc_clsact(struct probe_env *env, struct probe *skel)
 		err = probe_prog_id(opts.prog_fd, &id);
 	if (!err && q.prog_id != id)
 		err = -ENOENT;
-	if (err) {
-		env->where = "query the filter";
+	if (probe_fails_at(env, err, "query the filter"))
 		return err;
-	}
 	err = probe_kick_until_hit(env, skel, offsetof(struct probe__bss, tc_hits));
 	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	bpf_tc_hook_destroy(&hook);
@@ -137,19 +127,15 @@ static int probe_tcx(struct probe_env *env, struct probe *skel)
 	err = olab_link_get_info(link, &info);
 	if (!err && info.type != BPF_LINK_TYPE_TCX)
 		err = -EPROTO;
-	if (err) {
-		env->where = "link info";
+	if (probe_fails_at(env, err, "link info"))
 		goto cleanup;
-	}
 	err = tcx_query(env->if0, BPF_TCX_INGRESS, ids, lids, &cnt, NULL);
 	if (!err)
 		err = probe_prog_id(fd, &id);
 	if (!err && (cnt != 1 || ids[0] != id || lids[0] != info.id))
 		err = -ENOENT;
-	if (err) {
-		env->where = "BPF_PROG_QUERY at BPF_TCX_INGRESS";
+	if (probe_fails_at(env, err, "BPF_PROG_QUERY at BPF_TCX_INGRESS"))
 		goto cleanup;
-	}
 	err = probe_kick_until_hit(env, skel, offsetof(struct probe__bss, tcx_hits));
 cleanup:
 	close_fd(link);
@@ -178,15 +164,11 @@ static int probe_netfilter_link(struct probe_env *env, struct probe *skel)
 	if (!err && (info.type != BPF_LINK_TYPE_NETFILTER ||
 		     info.netfilter.hooknum != NF_INET_LOCAL_IN))
 		err = -EPROTO;
-	if (err) {
-		env->where = "link info";
+	if (probe_fails_at(env, err, "link info"))
 		goto cleanup;
-	}
 	err = probe_udp_roundtrip();
-	if (err) {
-		env->where = "UDP over lo with the hook attached";
+	if (probe_fails_at(env, err, "UDP over lo with the hook attached"))
 		goto cleanup;
-	}
 	if (!BSS(skel, nf_hits)) {
 		env->where = "attached, but no packet reached the program";
 		err = -ENODATA;
@@ -209,23 +191,17 @@ static int sockmap_roundtrip(struct probe_env *env, struct bpf_map *map,
 
 	for (int i = 0; i < nprogs; i++) {
 		err = bpf_prog_attach(bpf_program__fd(progs[i]), map_fd, types[i], 0);
-		if (err) {
-			env->where = "attach to the map";
+		if (probe_fails_at(env, err, "attach to the map"))
 			return err;
-		}
 	}
 	err = probe_tcp_pair(&c, &s);
-	if (err) {
-		env->where = "TCP connection over lo";
+	if (probe_fails_at(env, err, "TCP connection over lo"))
 		goto cleanup;
-	}
 	err = bpf_map_update_elem(map_fd, &k0, &s, BPF_ANY);
 	if (!err)
 		err = bpf_map_update_elem(map_fd, &k1, &c, BPF_ANY);
-	if (err) {
-		env->where = "insert a connected TCP socket";
+	if (probe_fails_at(env, err, "insert a connected TCP socket"))
 		goto cleanup;
-	}
 	if (send(c, "olab", 4, 0) != 4) {
 		err = -errno;
 		env->where = "send through the map";
@@ -301,10 +277,8 @@ static int probe_cgroup_skb(struct probe_env *env, struct probe *skel)
 	}
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", env->cgroup);
 	err = write_file(procs, "0");
-	if (err) {
-		env->where = "join the cgroup";
+	if (probe_fails_at(env, err, "join the cgroup"))
 		goto detach;
-	}
 	err = probe_udp_roundtrip();
 	if (err)
 		env->where = "UDP over lo inside the cgroup";
@@ -335,10 +309,8 @@ static int probe_fentry(struct probe_env *env, struct probe *skel)
 	}
 	/* Test runs of a tracing program call bpf_fentry_test1(). */
 	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.fentry_probe), &opts);
-	if (err) {
-		env->where = "trigger through BPF_PROG_TEST_RUN";
+	if (probe_fails_at(env, err, "trigger through BPF_PROG_TEST_RUN"))
 		goto cleanup;
-	}
 	if (!BSS(skel, fentry_hits)) {
 		env->where = "attached, but the program did not run";
 		err = -ENODATA;
@@ -438,10 +410,8 @@ static int probe_mmapable_array(struct probe_env *env, struct probe *skel)
 	}
 	mem[key] = PROBE_RB_MAGIC;
 	err = bpf_map_lookup_elem(fd, &key, &val);
-	if (err) {
-		env->where = "lookup";
+	if (probe_fails_at(env, err, "lookup"))
 		goto cleanup;
-	}
 	if (val != PROBE_RB_MAGIC) {
 		env->where = "a store through mmap is not seen by lookup";
 		err = -EBADMSG;
@@ -479,10 +449,8 @@ static int probe_spin_lock(struct probe_env *env, struct probe *skel)
 		return err;
 	err = bpf_map__lookup_elem(skel->maps.lock_map, &key, sizeof(key), &val, sizeof(val),
 				   BPF_F_LOCK);
-	if (err) {
-		env->where = "lookup with BPF_F_LOCK";
+	if (probe_fails_at(env, err, "lookup with BPF_F_LOCK"))
 		return err;
-	}
 	if (val.cnt != 10) {
 		env->where = "the counter under the lock is wrong";
 		err = -EBADMSG;

@@ -45,15 +45,13 @@ static int run(struct check_ctx *ctx)
 	return 0;
 }
 
-static const struct check dummy_extend = {
+DEFINE_CHECK(dummy_extend,
 	.name = "dummy-extend",
 	.summary = "tests/extend.sh: a check added as one file",
 	.expected = "dummy: ok",
 	.reference = "tests/extend.sh",
 	.run = run,
-	.order = 1000,
-};
-DEFINE_CHECK(dummy_extend);
+	.order = 1000);
 EOF
 }
 

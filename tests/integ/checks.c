@@ -68,7 +68,7 @@ static void hang_teardown(struct check_ctx *ctx)
 	netns_destroy(&p->ns);
 }
 
-static const struct check selftest_hang = {
+DEFINE_CHECK(selftest_hang,
 	.name = SELFTEST_NAME,
 	.summary = "test-only: hangs when asked, to prove the time limit",
 	.expected = "selftest: ok=1",
@@ -77,9 +77,7 @@ static const struct check selftest_hang = {
 	.run = hang_run,
 	.teardown = hang_teardown,
 	.order = 10000,
-	.timeout_ms = 2000,
-};
-DEFINE_CHECK(selftest_hang);
+	.timeout_ms = 2000);
 
 /* Needs what this machine may lack: a feature env probes, a binary. */
 static int trivial_run(struct check_ctx *ctx)
@@ -88,25 +86,21 @@ static int trivial_run(struct check_ctx *ctx)
 	return 0;
 }
 
-static const struct check selftest_needs_fentry = {
+DEFINE_CHECK(selftest_needs_fentry,
 	.name = "selftest-needs-fentry",
 	.summary = "test-only: needs fentry (skips where env says no)",
 	.features = CHECK_FEAT(FEAT_FENTRY),
 	.expected = "selftest: ok=1",
 	.run = trivial_run,
-	.order = 10001,
-};
-DEFINE_CHECK(selftest_needs_fentry);
+	.order = 10001);
 
-static const struct check selftest_needs_tool = {
+DEFINE_CHECK(selftest_needs_tool,
 	.name = "selftest-needs-tool",
 	.summary = "test-only: needs a binary nobody has",
 	.tools = "conntrack olab-no-such-tool",
 	.expected = "selftest: ok=1",
 	.run = trivial_run,
-	.order = 10002,
-};
-DEFINE_CHECK(selftest_needs_tool);
+	.order = 10002);
 
 static bool real_check(const struct check *c)
 {

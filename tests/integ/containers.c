@@ -53,11 +53,17 @@ static bool skip_no_runtime(void)
 	return true;
 }
 
+/* Skipped without runc; else the testbed: false when skipped or it failed. */
+static bool runtime_bed_up(struct topo *t)
+{
+	return !skip_no_runtime() && ASSERT_OK(bed_up(t), topo_last_error());
+}
+
 /* Skipped without runc; else a testbed and app o in a container on its DUT:
  * false (nothing left up) when that failed. */
 static bool app_on_bed(struct topo *t, struct ctr_app_opts *o, struct ctr_app **a)
 {
-	if (skip_no_runtime() || !ASSERT_OK(bed_up(t), topo_last_error()))
+	if (!runtime_bed_up(t))
 		return false;
 	o->ns = &t->dut;
 	if (ASSERT_OK(container_run_app(o, a), ctr_last_error()))
@@ -160,10 +166,7 @@ OLAB_TEST(containers_isolation)
 	uint64_t nnp;
 	int err;
 
-	if (skip_no_runtime())
-		return;
-	err = bed_up(&t);
-	if (!ASSERT_OK(err, topo_last_error()))
+	if (!runtime_bed_up(&t))
 		return;
 	err = ctr_sh(&t.dut, 0, "iso",
 		     "ls /sys/class/net; echo ---; ip -o link | cut -d: -f2 | tr -d ' ' | cut -d@ -f1;"
@@ -271,9 +274,7 @@ OLAB_TEST(containers_config_defaults)
 	json_t *cfg = NULL, *lnx;
 	char path[320];
 
-	if (skip_no_runtime())
-		return;
-	if (!ASSERT_OK(bed_up(&t), topo_last_error()))
+	if (!runtime_bed_up(&t))
 		return;
 	if (ASSERT_OK(ctr_start(&o, &c), ctr_last_error())) {
 		snprintf(path, sizeof(path), "%s/config.json", c->bundle);
@@ -306,12 +307,8 @@ OLAB_TEST(containers_capeff_exact)
 	};
 	char out[2048], err_s[CTR_ERR_LEN], name[16];
 	struct topo t;
-	int err;
 
-	if (skip_no_runtime())
-		return;
-	err = bed_up(&t);
-	if (!ASSERT_OK(err, topo_last_error()))
+	if (!runtime_bed_up(&t))
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
 		uint64_t mask, eff = ~0ull, prm = ~0ull, bnd = ~0ull, inh = ~0ull, amb = ~0ull;
@@ -453,10 +450,7 @@ OLAB_TEST(containers_dies_at_start)
 	struct topo t;
 	int err;
 
-	if (skip_no_runtime())
-		return;
-	err = bed_up(&t);
-	if (!ASSERT_OK(err, topo_last_error()))
+	if (!runtime_bed_up(&t))
 		return;
 	snprintf(run_dir, sizeof(run_dir), RUN_STATE_DIR "/%s-ctr", run_prefix());
 	snprintf(runc_root, sizeof(runc_root), "%s/runc", run_dir);

@@ -19,6 +19,11 @@ extern const char *const hook_test_actions[]; /* by enum hook_action */
 struct topo_opts hooks_bed_opts(void);
 /* Skips the test (subtest) when h does not work here: true. */
 bool hooks_skip_unsupported(const struct hook_desc *h);
+/* test(h), as a subtest named after it, for every hook h of the table where(h) holds. */
+void hooks_each(bool (*where)(const struct hook_desc *h), void (*test)(const struct hook_desc *h));
+/* Unless h is skipped here: the root namespace's `bpftool net` into
+ * root_before, then the testbed (false when skipped or it failed). */
+bool hooks_bed_up(const struct hook_desc *h, struct topo *t, char *root_before, size_t len);
 bool hooks_prog_gone(uint32_t id);
 /* A socket of type in t's gen namespace; -errno. */
 int hooks_gen_socket(struct topo *t, int type);

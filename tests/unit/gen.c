@@ -270,21 +270,18 @@ OLAB_TEST(gen_cfg_validation)
 	ASSERT_EQ(gen_cfg_check(&c, GEN_MODE_UDP, why, sizeof(why)), -EINVAL, "1515 B");
 	c.size = 2000;
 	ASSERT_OK(gen_cfg_check(&c, GEN_MODE_TCP, why, sizeof(why)), "tcp request of 2000 B");
-	gen_cfg_init(&c);
-	c.threads = cpu_count() + 1;
-	ASSERT_EQ(gen_cfg_check(&c, GEN_MODE_LIVE, why, sizeof(why)), -EINVAL, "too many threads");
-	gen_cfg_init(&c);
-	c.family = 5;
-	ASSERT_EQ(gen_cfg_check(&c, GEN_MODE_LIVE, why, sizeof(why)), -EINVAL, "family 5");
-	gen_cfg_init(&c);
-	c.duration_ns = 0;
-	ASSERT_EQ(gen_cfg_check(&c, GEN_MODE_LIVE, why, sizeof(why)), -EINVAL, "no bound");
-	gen_cfg_init(&c);
-	c.nflows = 2000;
-	ASSERT_EQ(gen_cfg_check(&c, GEN_MODE_TCP, why, sizeof(why)), -EINVAL, "2000 connections");
-	gen_cfg_init(&c);
-	c.batch = 257;
-	ASSERT_EQ(gen_cfg_check(&c, GEN_MODE_LIVE, why, sizeof(why)), -EINVAL, "live batch 257");
+	/* The defaults with one field set to a bad value are refused. */
+#define REFUSED(mode, field, value, what) do { \
+		gen_cfg_init(&c); \
+		c.field = (value); \
+		ASSERT_EQ(gen_cfg_check(&c, mode, why, sizeof(why)), -EINVAL, what); \
+	} while (0)
+	REFUSED(GEN_MODE_LIVE, threads, cpu_count() + 1, "too many threads");
+	REFUSED(GEN_MODE_LIVE, family, 5, "family 5");
+	REFUSED(GEN_MODE_LIVE, duration_ns, 0, "no bound");
+	REFUSED(GEN_MODE_TCP, nflows, 2000, "2000 connections");
+	REFUSED(GEN_MODE_LIVE, batch, 257, "live batch 257");
+#undef REFUSED
 	/* Time limits: always bounded, and longer than the planned run. */
 	gen_cfg_init(&c);
 	c.duration_ns = 0;
