@@ -15,49 +15,24 @@
 #include "lib/registry.h"
 #include "lib/util.h"
 
-#define MAX_CHECKS 64
-
 REGISTRY_DECLARE(olab_checks);
 
-static const struct check *sorted[MAX_CHECKS];
-static size_t n_sorted;
-
-/* Loaded sorted by order (stable); equal orders then go by name, so the
- * list never depends on link order. */
-static void load_checks(void)
-{
-	if (n_sorted)
-		return;
-	n_sorted = REGISTRY_LOAD(olab_checks, struct check, order, sorted, ARRAY_SIZE(sorted));
-	for (size_t i = 1; i < n_sorted; i++)
-		for (size_t j = i; j > 0 && sorted[j - 1]->order == sorted[j]->order &&
-				   strcmp(sorted[j - 1]->name, sorted[j]->name) > 0; j--) {
-			const struct check *t = sorted[j - 1];
-
-			sorted[j - 1] = sorted[j];
-			sorted[j] = t;
-		}
-}
+/* By order, equal orders by name: the list never depends on link order. */
+static struct registry checks = REGISTRY_TABLE(olab_checks, struct check, order, name);
 
 size_t check_count(void)
 {
-	load_checks();
-	return n_sorted;
+	return registry_count(&checks);
 }
 
 const struct check *check_get(size_t i)
 {
-	load_checks();
-	return i < n_sorted ? sorted[i] : NULL;
+	return registry_get(&checks, i);
 }
 
 const struct check *check_by_name(const char *name)
 {
-	load_checks();
-	for (size_t i = 0; name && i < n_sorted; i++)
-		if (!strcmp(sorted[i]->name, name))
-			return sorted[i];
-	return NULL;
+	return registry_find(&checks, name);
 }
 
 bool check_matches(const struct check *c, const char *pattern)
