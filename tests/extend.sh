@@ -55,7 +55,7 @@ DEFINE_CHECK(dummy_extend,
 EOF
 }
 
-# (c) a bench: one file in the shape of cmd/bench_drop.c (DEFINE_BENCH).
+# (c) a bench: one file bench/<name>.c (DEFINE_BENCH: axes, one trial, report).
 add_dummy_bench() {
 	cat > "$scratch/$BENCH_FILE" <<'EOF'
 /* tests/extend.sh: a bench is one file: its axes and one trial of one cell. */
