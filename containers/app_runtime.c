@@ -75,6 +75,13 @@ int rt_app_start(const struct rt_app_opts *o, struct rt_app **out, char *why, si
 	return 0;
 }
 
+pid_t rt_app_pid(const struct rt_app *a)
+{
+	if (a && a->ctr && a->ctr->ctr)
+		return a->ctr->ctr->pid;
+	return a && a->app ? a->app->proc.pid : 0;
+}
+
 void rt_app_read(const struct rt_app *a, struct app_stats *out)
 {
 	if (a && a->ctr)

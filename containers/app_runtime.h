@@ -8,6 +8,7 @@
 #define OLAB_APP_RUNTIME_H
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "lib/apps.h"
 #include "netns/netns.h"
 
@@ -34,6 +35,8 @@ int rt_app_start(const struct rt_app_opts *o, struct rt_app **out, char *why, si
 void rt_app_read(const struct rt_app *a, struct app_stats *out);
 /* Wait until the uint64_t counter at offset field reaches want. */
 int rt_app_wait_count(const struct rt_app *a, size_t field, uint64_t want, int timeout_ms);
+/* The app's process (netns) or the container's init (runc), for its CPU time; 0 if none. */
+pid_t rt_app_pid(const struct rt_app *a);
 /* Stop and free; NULL is fine. */
 void rt_app_free(struct rt_app *a);
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include <jansson.h>
+#include <bpf/libbpf.h>
 #include "bpf/counters.h"
 #include "netns/netns.h"
 
@@ -114,6 +115,23 @@ int hook_attach(const struct hook_desc *h, enum hook_action a, const struct netn
 		const char *ifname, uint16_t udp_port, struct hook_inst **out);
 int hook_attach_opts(const struct hook_desc *h, enum hook_action a, const struct netns *ns,
 		     const char *ifname, const struct hook_opts *o, struct hook_inst **out);
+/*
+ * A program of the caller's own object at h (the pattern benches): prog of
+ * h's program type, parser for hooks with a parser, sockmap_fd the
+ * sockhash the app's sockets go in (stream hooks).  The caller loads the
+ * object and keeps it until hook_detach(); the instance has no counters.
+ */
+struct hook_prog {
+	struct bpf_program *prog, *parser;
+	int sockmap_fd;
+};
+/* Before loading obj: pick "<prefix>_<family>" ("xdp", "tc", "sk") and, for
+ * hooks with a parser, "<prefix>_parser"; every other program of obj is
+ * not loaded.  0 or -ENOENT (logged) / -EINVAL (a baseline). */
+int hook_pick_progs(const struct hook_desc *h, struct bpf_object *obj, const char *prefix,
+		    struct hook_prog *out);
+int hook_attach_prog(const struct hook_desc *h, const struct hook_prog *p, const struct netns *ns,
+		     const char *ifname, struct hook_inst **out);
 /* Remove the attachment and free everything.  NULL is fine. */
 void hook_detach(struct hook_inst *hi);
 

@@ -41,6 +41,12 @@ static struct nstoken *enter_ns_name(const char *name)
 	return tok;
 }
 
+/* The action's name, or "program" for a caller's program. */
+static const char *inst_action_name(const struct hook_inst *hi)
+{
+	return hi->action < HOOK_ACTION__COUNT ? hook_action_name(hi->action) : "program";
+}
+
 static void inst_free(struct hook_inst *hi)
 {
 	if (hi->link_fd >= 0)
@@ -73,7 +79,7 @@ static int inst_detach(struct hook_inst *hi)
 	}
 	if (err)
 		return err;
-	pr_debug("hooks: detached %s/%s%s%s\n", h->name, hook_action_name(hi->action),
+	pr_debug("hooks: detached %s/%s%s%s\n", h->name, inst_action_name(hi),
 		 hi->ifname[0] ? " from " : "", hi->ifname);
 out:
 	hi->attached = false;
@@ -128,14 +134,13 @@ static int load_progs(struct hook_inst *hi, const struct hook_opts *o)
 	return 0;
 }
 
-/* The action exists, a device hook is put only in one of the run's
+/* The hook exists, a device hook is put only in one of the run's
  * namespaces (never the root one), and the kernel has the feature. */
-static int attach_args_ok(const struct hook_desc *h, enum hook_action a, const struct netns *ns,
-			  const char *ifname)
+static int attach_args_ok(const struct hook_desc *h, const struct netns *ns, const char *ifname)
 {
 	char what[96];
 
-	if (!h || !hook_has_action(h, a))
+	if (!h)
 		return -EINVAL;
 	if (h->kind == HOOK_PACKET &&
 	    (!ns || ns->fd < 0 || strncmp(ns->name, RUN_PREFIX_BASE, strlen(RUN_PREFIX_BASE)) ||
@@ -149,21 +154,53 @@ static int attach_args_ok(const struct hook_desc *h, enum hook_action a, const s
 	return feature_require(h->feature, what);
 }
 
-int hook_attach_opts(const struct hook_desc *h, enum hook_action a, const struct netns *ns,
-		     const char *ifname, const struct hook_opts *o, struct hook_inst **out)
+/* Attach hi's programs (set by the caller) in ns and register the removal. */
+static int inst_attach(struct hook_inst *hi, const struct netns *ns, const char *ifname)
 {
-	struct hook_inst *hi = NULL;
+	const struct hook_desc *h = hi->desc;
 	struct nstoken *tok = NULL;
 	char what[96];
-	int err;
+	int err = 0;
 
-	*out = NULL;
-	err = attach_args_ok(h, a, ns, ifname);
-	if (err)
-		return err;
-	hi = calloc(1, sizeof(*hi));
+	if (h->kind == HOOK_PACKET) {
+		tok = netns_enter(ns);
+		if (!tok)
+			return -errno;
+		hi->ifindex = if_nametoindex(ifname);
+		if (!hi->ifindex) {
+			err = -errno;
+			pr_warn("hooks: %s: no interface %s in %s\n", h->name, ifname, ns->name);
+			goto out;
+		}
+	}
+	if (h->kind != HOOK_BASELINE) {
+		err = h->attach(hi);
+		if (err) {
+			pr_warn("hooks: cannot attach %s/%s%s%s: %s\n", h->name, inst_action_name(hi),
+				hi->ifname[0] ? " to " : "", hi->ifname, strerror(-err));
+			goto out;
+		}
+		hi->attached = true;
+	}
+	snprintf(what, sizeof(what), "%s/%s%s%s", h->name, inst_action_name(hi),
+		 hi->ifname[0] ? " on " : "", hi->ifname);
+	hi->cleanup = cleanup_add(hook_cleanup, what, (long)hi, "hook");
+	if (hi->cleanup < 0)
+		err = hi->cleanup;
+	else
+		pr_debug("hooks: attached %s (prog id %u)\n", what, hook_prog_id(hi));
+out:
+	netns_leave(tok);
+	return err;
+}
+
+static struct hook_inst *inst_new(const struct hook_desc *h, enum hook_action a,
+				  const struct netns *ns, const char *ifname)
+{
+	struct hook_inst *hi = calloc(1, sizeof(*hi));
+
 	if (!hi)
-		return -ENOMEM;
+		return NULL;
 	hi->desc = h;
 	hi->action = a;
 	hi->link_fd = -1;
@@ -173,52 +210,101 @@ int hook_attach_opts(const struct hook_desc *h, enum hook_action a, const struct
 		snprintf(hi->ns_name, sizeof(hi->ns_name), "%s", ns->name);
 	if (ifname && h->kind == HOOK_PACKET)
 		snprintf(hi->ifname, sizeof(hi->ifname), "%s", ifname);
-	if (h->kind == HOOK_BASELINE)
-		goto done;
+	return hi;
+}
 
-	err = load_progs(hi, o);
-	if (err)
-		goto cleanup;
+/* Attach hi, or undo and free it. */
+static int inst_finish(struct hook_inst *hi, const struct netns *ns, const char *ifname,
+		       struct hook_inst **out)
+{
+	int err = inst_attach(hi, ns, ifname);
 
-	if (h->kind == HOOK_PACKET) {
-		tok = netns_enter(ns);
-		if (!tok) {
-			err = -errno;
-			goto cleanup;
-		}
-		hi->ifindex = if_nametoindex(ifname);
-		if (!hi->ifindex) {
-			err = -errno;
-			pr_warn("hooks: %s: no interface %s in %s\n", h->name, ifname, ns->name);
-			goto cleanup;
-		}
+	if (!err) {
+		*out = hi;
+		return 0;
 	}
-	err = h->attach(hi);
-	if (err) {
-		pr_warn("hooks: cannot attach %s/%s%s%s: %s\n", h->name, hook_action_name(a),
-			hi->ifname[0] ? " to " : "", hi->ifname, strerror(-err));
-		goto cleanup;
-	}
-	hi->attached = true;
-	netns_leave(tok);
-	tok = NULL;
-done:
-	snprintf(what, sizeof(what), "%s/%s%s%s", h->name, hook_action_name(a),
-		 hi->ifname[0] ? " on " : "", hi->ifname);
-	hi->cleanup = cleanup_add(hook_cleanup, what, (long)hi, "hook");
-	if (hi->cleanup < 0) {
-		err = hi->cleanup;
-		goto cleanup;
-	}
-	pr_debug("hooks: attached %s (prog id %u)\n", what, hook_prog_id(hi));
-	*out = hi;
-	return 0;
-cleanup:
-	netns_leave(tok);
 	if (hi->attached)
 		inst_detach(hi);
 	inst_free(hi);
 	return err;
+}
+
+int hook_attach_opts(const struct hook_desc *h, enum hook_action a, const struct netns *ns,
+		     const char *ifname, const struct hook_opts *o, struct hook_inst **out)
+{
+	struct hook_inst *hi;
+	int err;
+
+	*out = NULL;
+	err = attach_args_ok(h, ns, ifname);
+	if (!err && !hook_has_action(h, a))
+		err = -EINVAL;
+	if (err)
+		return err;
+	hi = inst_new(h, a, ns, ifname);
+	if (!hi)
+		return -ENOMEM;
+	if (h->kind != HOOK_BASELINE) {
+		err = load_progs(hi, o);
+		if (err) {
+			inst_free(hi);
+			return err;
+		}
+	}
+	return inst_finish(hi, ns, ifname, out);
+}
+
+int hook_pick_progs(const struct hook_desc *h, struct bpf_object *obj, const char *prefix,
+		    struct hook_prog *out)
+{
+	char want[64], parser[64];
+	struct bpf_program *p;
+
+	memset(out, 0, sizeof(*out));
+	out->sockmap_fd = -1;
+	if (!hook_has_program(h))
+		return -EINVAL;
+	snprintf(want, sizeof(want), "%s_%s", prefix, h->family);
+	snprintf(parser, sizeof(parser), "%s_parser", prefix);
+	bpf_object__for_each_program(p, obj) {
+		const char *n = bpf_program__name(p);
+		bool main = !strcmp(n, want), parse = h->parser && !strcmp(n, parser);
+
+		bpf_program__set_autoload(p, main || parse);
+		if (main)
+			out->prog = p;
+		else if (parse)
+			out->parser = p;
+	}
+	if (!out->prog || (h->parser && !out->parser)) {
+		pr_warn("hooks: %s: no program %s%s%s in %s\n", h->name, want,
+			h->parser ? " and " : "", h->parser ? parser : "", bpf_object__name(obj));
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int hook_attach_prog(const struct hook_desc *h, const struct hook_prog *p, const struct netns *ns,
+		     const char *ifname, struct hook_inst **out)
+{
+	struct hook_inst *hi;
+	int err;
+
+	*out = NULL;
+	err = attach_args_ok(h, ns, ifname);
+	if (err)
+		return err;
+	if (!hook_has_program(h) || !p || !p->prog || bpf_program__fd(p->prog) < 0 ||
+	    (h->parser && (!p->parser || bpf_program__fd(p->parser) < 0)) ||
+	    (h->kind == HOOK_STREAM && p->sockmap_fd < 0))
+		return -EINVAL;
+	hi = inst_new(h, HOOK_ACTION__COUNT, ns, ifname);
+	if (!hi)
+		return -ENOMEM;
+	hi->prog = p->prog;
+	hi->parser = h->parser ? p->parser : NULL;
+	hi->map_fd = h->kind == HOOK_STREAM ? p->sockmap_fd : -1;
+	return inst_finish(hi, ns, ifname, out);
 }
 
 int hook_attach(const struct hook_desc *h, enum hook_action a, const struct netns *ns,
