@@ -18,6 +18,11 @@ struct axis {
 	const char *fallback;       /* a bench that does not declare the axis */
 };
 
+const char *const bench_channel_names[] = {
+	"packet", "array", "hash", "mmap-ring", "ringbuf-epoll", "ringbuf-poll", "af-xdp",
+	"user-ringbuf", NULL
+};
+
 static const char *hook_names[40];
 
 static const struct axis axes[AXIS__COUNT] = {
@@ -28,13 +33,20 @@ static const struct axis axes[AXIS__COUNT] = {
 	[AXIS_PROTO] = { { "proto", "LIST", "traffic (default: the bench's, else the hook's)",
 			   proto_names }, 0, 0, NULL },
 	[AXIS_SIZE] = { { "size", "LIST", "frame sizes (UDP) or request sizes (TCP) in bytes, "
-			  "64..1500 (default 64)" }, 64, 1500, "64" },
+			  "64..1500, or the bench's maximum (default 64)" }, 64, 65536, "64" },
 	[AXIS_CPU_IDLE] = { { "cpu-idle", "LIST", "poll: hold /dev/cpu_dma_latency at 0 so no CPU "
 			      "sleeps deeper than POLL; default: leave idle states alone (default: "
 			      "poll for latency benches, whose full run also measures default)",
 			      cpuidle_mode_names }, 0, 0, NULL },
 	[AXIS_RUNTIME] = { { "runtime", "LIST", "where the app runs; runc is compared with netns, "
 			     "trial by trial (default netns)", app_runtime_names }, 0, 0, "netns" },
+	[AXIS_PCT] = { { "pct", "LIST", "percent: of each request passed as its summary (summarize), "
+			 "of requests served at the hook (interfere)" }, 0, 100, "100" },
+	[AXIS_BATCH] = { { "batch", "LIST", "requests per batch (batch)" }, 1, 64, "1" },
+	[AXIS_CHANNEL] = { { "channel", "LIST", "kernel-to-user channels (share)",
+			     bench_channel_names }, 0, 0, "packet" },
+	[AXIS_COST] = { { "cost", "LIST", "per-request work at the hook in bpf_loop iterations "
+			  "(interfere)" }, 0, 1000000, "0" },
 };
 
 const struct bench_axis_desc *bench_axis_desc(enum bench_axis a)
@@ -170,6 +182,18 @@ static void cell_set(struct bench_cell *c, enum bench_axis ax, uint64_t v)
 	case AXIS_RUNTIME:
 		c->runtime = (enum app_runtime)v;
 		break;
+	case AXIS_PCT:
+		c->pct = (unsigned)v;
+		break;
+	case AXIS_BATCH:
+		c->batch = (unsigned)v;
+		break;
+	case AXIS_CHANNEL:
+		c->channel = (enum bench_channel)v;
+		break;
+	case AXIS_COST:
+		c->cost = (unsigned)v;
+		break;
 	default:
 		break;
 	}
@@ -200,6 +224,20 @@ static void cell_method(struct bench_cell *c, const struct bench_opts *o)
 		c->duration_ms = o->quick ? 300 : 1000;
 }
 
+static int check_sizes(const struct bench *b, const struct value_list *l, char *why, size_t len)
+{
+	uint64_t max = b->size_max ? b->size_max : 1500;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i] > max) {
+			snprintf(why, len, "--size: %llu is over %s's maximum of %llu",
+				 (unsigned long long)l->v[i], b->name, (unsigned long long)max);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Every point of b's axes (odometer, the hook outermost, the runtime innermost). */
 static int add_cells(struct bench_plan *p, const struct bench *b, char *why, size_t len)
 {
@@ -212,6 +250,8 @@ static int add_cells(struct bench_plan *p, const struct bench *b, char *why, siz
 		err = axis_values(b, ax, &p->opts, &l[ax], &given[ax], why, len);
 		if (!err && ax == AXIS_RUNTIME)
 			runtime_reference(&l[ax]);
+		if (!err && ax == AXIS_SIZE)
+			err = check_sizes(b, &l[ax], why, len);
 	}
 	if (err)
 		return err;

@@ -22,6 +22,20 @@
 
 /* The axes a cell is a point of.  A new axis: one entry here, one in
  * bench/axes.c and a field in struct bench_cell. */
+/* Kernel -> user channels (bench share); names in bench_channel_names. */
+enum bench_channel {
+	CHAN_PACKET,        /* the summary in the (shrunk) packet, read from a socket */
+	CHAN_ARRAY,         /* ARRAY map slots polled by syscall */
+	CHAN_HASH,          /* HASH map entries polled by syscall */
+	CHAN_MMAP_RING,     /* BPF_F_MMAPABLE array used as a ring, busy-polled */
+	CHAN_RINGBUF_EPOLL, /* BPF_MAP_TYPE_RINGBUF, epoll */
+	CHAN_RINGBUF_POLL,  /* BPF_MAP_TYPE_RINGBUF, busy poll */
+	CHAN_AF_XDP,        /* AF_XDP socket (xdp only) */
+	CHAN_USER_RINGBUF,  /* user -> kernel: BPF_MAP_TYPE_USER_RINGBUF drained per packet */
+	CHAN__COUNT
+};
+extern const char *const bench_channel_names[];
+
 enum bench_axis {
 	AXIS_HOOK,
 	AXIS_LAYOUT,
@@ -29,6 +43,10 @@ enum bench_axis {
 	AXIS_SIZE,
 	AXIS_CPU_IDLE,
 	AXIS_RUNTIME,
+	AXIS_PCT,       /* the pattern benches: summary p %, fast-path fraction ω % */
+	AXIS_BATCH,     /* requests per batch */
+	AXIS_CHANNEL,   /* kernel -> user channel */
+	AXIS_COST,      /* per-request work of an offload, bpf_loop iterations */
 	AXIS__COUNT
 };
 
@@ -73,6 +91,8 @@ struct bench_cell {
 	uint64_t size;              /* frame bytes (UDP) or request bytes (TCP) */
 	enum cpuidle_mode cpu_idle;
 	enum app_runtime runtime;
+	unsigned pct, batch, cost;  /* the pattern axes (bench_axis_values) */
+	enum bench_channel channel;
 	bool given[AXIS__COUNT];    /* the user chose this axis's values */
 	/* Method: the run's, adjusted by the bench's plan(). */
 	uint64_t trials, duration_ms, warmup_ms;
@@ -124,6 +144,7 @@ struct bench {
 	int order;
 	bool latency;               /* cpu-idle poll by default (lib/cpuidle.h) */
 	struct bench_axis_values axes[AXIS__COUNT];
+	uint64_t size_max;          /* --size's upper bound; 0: 1500 (one frame) */
 	const char *arm_names[ARM__COUNT]; /* progress and pair records: "program", "no program" */
 	size_t priv_size;
 	/* Does the cell make sense?  NULL: every cell. */

@@ -82,6 +82,21 @@ static void figs_keep(struct cell_figs *cf, const char *variant, const char *met
 	cf->n++;
 }
 
+/* The pattern axes a bench declares, on its figures. */
+static void pattern_axes_json(const struct bench_cell *c, json_t *o)
+{
+	const struct bench_axis_values *a = c->bench->axes;
+
+	if (a[AXIS_PCT].full)
+		json_object_set_new(o, "pct", json_integer(c->pct));
+	if (a[AXIS_BATCH].full)
+		json_object_set_new(o, "batch", json_integer(c->batch));
+	if (a[AXIS_CHANNEL].full)
+		json_object_set_new(o, "channel", json_string(bench_channel_names[c->channel]));
+	if (a[AXIS_COST].full)
+		json_object_set_new(o, "cost", json_integer(c->cost));
+}
+
 json_t *bench_figure(struct bench_cell *c, const char *variant, const char *metric,
 		     const char *unit, const char *method, const double *trials, size_t n,
 		     json_t *extra)
@@ -104,6 +119,7 @@ json_t *bench_figure(struct bench_cell *c, const char *variant, const char *metr
 		json_object_set_new(o, "trial_ms", json_integer((json_int_t)c->duration_ms));
 		json_object_set_new(o, "size", json_integer((json_int_t)c->size));
 		json_object_set_new(o, "cpu_idle", cpuidle_config_json());
+		pattern_axes_json(c, o);
 	}
 	figs_keep(&c->run->cur, variant, metric, trials, n);
 	results_flush(&c->run->res);
@@ -129,7 +145,8 @@ static bool bare_twin(const struct bench_cell *bare, const struct bench_cell *ct
 {
 	return bare && bare->bench == ctr->bench && bare->hook == ctr->hook &&
 	       bare->layout == ctr->layout && bare->tcp == ctr->tcp && bare->size == ctr->size &&
-	       bare->cpu_idle == ctr->cpu_idle && bare->runtime == APP_RT_NETNS;
+	       bare->pct == ctr->pct && bare->batch == ctr->batch && bare->channel == ctr->channel &&
+	       bare->cost == ctr->cost && bare->cpu_idle == ctr->cpu_idle && bare->runtime == APP_RT_NETNS;
 }
 
 /* runc over netns, trial by trial, for each rate and latency of the cell. */
@@ -282,6 +299,9 @@ void bench_cell_init(struct bench_cell *c, const struct bench *b, const struct h
 	c->size = 64;
 	c->cpu_idle = b->latency ? CPUIDLE_POLL : CPUIDLE_DEFAULT;
 	c->runtime = APP_RT_NETNS;
+	c->pct = 100;
+	c->batch = 1;
+	c->channel = CHAN_PACKET;
 	c->quick = true;
 	c->trials_default = true;
 	c->arms = ARM_BIT(ARM_MAIN);
