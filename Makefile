@@ -17,6 +17,8 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
 	sockperf iperf3 valgrind libclang-rt-14-dev qemu-system-x86 kmod
 
 PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libcap jansson libxml-2.0 libnftables libmnl
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
+BPF_CC_VERSION := $(shell $(CLANG) --version 2>/dev/null | head -n 1)
 GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 VERSION  := 0.1.0
 
@@ -61,8 +63,10 @@ deps:
 $(B)/version.h: FORCE
 	@mkdir -p $(@D)
 	@printf '#define OLAB_VERSION "%s"\n#define OLAB_GIT_REV "%s"\n' '$(VERSION)' '$(GIT_REV)' > $@.tmp
+	@printf '#define OLAB_BPF_CC "%s"\n#define OLAB_BPF_CFLAGS "%s"\n' '$(BPF_CC_VERSION)' '$(BPF_CFLAGS)' >> $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 $(B)/obj/cmd/main.o $(B)/obj/results/results.o $(B)/san/results/results.o: $(B)/version.h
+$(B)/obj/bench/micro.o $(B)/san/bench/micro.o: $(B)/version.h
 FORCE:
 
 $(B)/vmlinux.h:
@@ -71,7 +75,7 @@ $(B)/vmlinux.h:
 
 $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
-	$(call msg,BPF,$@)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I$(B) -Ibpf -c $< -o $@
+	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -I$(B) -Ibpf -c $< -o $@
 
 $(B)/skel/%.skel.h: $(B)/bpf/%.bpf.o
 	@mkdir -p $(@D)

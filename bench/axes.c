@@ -47,6 +47,8 @@ static const struct axis axes[AXIS__COUNT] = {
 			     bench_channel_names }, 0, 0, "packet" },
 	[AXIS_COST] = { { "cost", "LIST", "per-request work at the hook in bpf_loop iterations "
 			  "(interfere)" }, 0, 1000000, "0" },
+	[AXIS_OP] = { { "op", "LIST", "the bench's operations (`bench list` shows them)" },
+		      0, 0, NULL },
 };
 
 const struct bench_axis_desc *bench_axis_desc(enum bench_axis a)
@@ -118,6 +120,25 @@ static int parse_list(const struct axis *a, const char *list, struct value_list 
 	return err;
 }
 
+/* The op axis: indexes into b->ops; every op by default (0 without ops). */
+static int op_values(const struct bench *b, const char *list, struct value_list *l, char *why,
+		     size_t len)
+{
+	struct axis a = axes[AXIS_OP];
+
+	l->n = 0;
+	if (!b->ops) {
+		l->v[l->n++] = 0;
+		return 0;
+	}
+	a.d.choices = b->ops;
+	if (list)
+		return parse_list(&a, list, l, why, len);
+	for (size_t i = 0; b->ops[i] && l->n < MAX_VALUES; i++)
+		l->v[l->n++] = i;
+	return 0;
+}
+
 /* The values of axis ax for bench b under the user's options. */
 static int axis_values(const struct bench *b, enum bench_axis ax, const struct bench_opts *o,
 		       struct value_list *l, bool *given, char *why, size_t len)
@@ -127,7 +148,7 @@ static int axis_values(const struct bench *b, enum bench_axis ax, const struct b
 	/* Every bench has these; the others only when it declares them. */
 	bool universal = ax == AXIS_HOOK || ax == AXIS_SIZE || ax == AXIS_CPU_IDLE;
 
-	*given = o->axis[ax] && (bv->full || universal);
+	*given = o->axis[ax] && (bv->full || universal || (ax == AXIS_OP && b->ops));
 	if (*given)
 		list = o->axis[ax];
 	else if (o->quick && bv->quick)
@@ -136,6 +157,8 @@ static int axis_values(const struct bench *b, enum bench_axis ax, const struct b
 		list = b->latency ? "poll" : "default";
 	if (!list)
 		list = axes[ax].fallback;
+	if (ax == AXIS_OP)
+		return op_values(b, list, l, why, len);
 	l->n = 0;
 	if (!list) { /* every hook; the hook's own protocol */
 		size_t n = ax == AXIS_HOOK ? hook_count() : 1;
@@ -193,6 +216,9 @@ static void cell_set(struct bench_cell *c, enum bench_axis ax, uint64_t v)
 		break;
 	case AXIS_COST:
 		c->cost = (unsigned)v;
+		break;
+	case AXIS_OP:
+		c->op = (unsigned)v;
 		break;
 	default:
 		break;

@@ -47,6 +47,7 @@ enum bench_axis {
 	AXIS_BATCH,     /* requests per batch */
 	AXIS_CHANNEL,   /* kernel -> user channel */
 	AXIS_COST,      /* per-request work of an offload, bpf_loop iterations */
+	AXIS_OP,        /* the bench's own operations (struct bench ops) */
 	AXIS__COUNT
 };
 
@@ -92,6 +93,7 @@ struct bench_cell {
 	enum cpuidle_mode cpu_idle;
 	enum app_runtime runtime;
 	unsigned pct, batch, cost;  /* the pattern axes (bench_axis_values) */
+	unsigned op;                /* index into bench->ops */
 	enum bench_channel channel;
 	bool given[AXIS__COUNT];    /* the user chose this axis's values */
 	/* Method: the run's, adjusted by the bench's plan(). */
@@ -145,6 +147,7 @@ struct bench {
 	bool latency;               /* cpu-idle poll by default (lib/cpuidle.h) */
 	struct bench_axis_values axes[AXIS__COUNT];
 	uint64_t size_max;          /* --size's upper bound; 0: 1500 (one frame) */
+	const char *const *ops;     /* the op axis's names, NULL-terminated; default: all */
 	const char *arm_names[ARM__COUNT]; /* progress and pair records: "program", "no program" */
 	size_t priv_size;
 	/* Does the cell make sense?  NULL: every cell. */

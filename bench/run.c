@@ -95,6 +95,8 @@ static void pattern_axes_json(const struct bench_cell *c, json_t *o)
 		json_object_set_new(o, "channel", json_string(bench_channel_names[c->channel]));
 	if (a[AXIS_COST].full)
 		json_object_set_new(o, "cost", json_integer(c->cost));
+	if (c->bench->ops)
+		json_object_set_new(o, "op", json_string(c->bench->ops[c->op]));
 }
 
 json_t *bench_figure(struct bench_cell *c, const char *variant, const char *metric,
@@ -146,7 +148,7 @@ static bool bare_twin(const struct bench_cell *bare, const struct bench_cell *ct
 	return bare && bare->bench == ctr->bench && bare->hook == ctr->hook &&
 	       bare->layout == ctr->layout && bare->tcp == ctr->tcp && bare->size == ctr->size &&
 	       bare->pct == ctr->pct && bare->batch == ctr->batch && bare->channel == ctr->channel &&
-	       bare->cost == ctr->cost && bare->cpu_idle == ctr->cpu_idle && bare->runtime == APP_RT_NETNS;
+	       bare->cost == ctr->cost && bare->op == ctr->op && bare->cpu_idle == ctr->cpu_idle && bare->runtime == APP_RT_NETNS;
 }
 
 /* runc over netns, trial by trial, for each rate and latency of the cell. */

@@ -21,7 +21,7 @@ static const struct bench_opts defaults = {
 static struct opt_desc bench_opts[] = {
 	AXIS_OPT(AXIS_HOOK), AXIS_OPT(AXIS_LAYOUT), AXIS_OPT(AXIS_PROTO), AXIS_OPT(AXIS_SIZE),
 	AXIS_OPT(AXIS_CPU_IDLE), AXIS_OPT(AXIS_RUNTIME), AXIS_OPT(AXIS_PCT), AXIS_OPT(AXIS_BATCH),
-	AXIS_OPT(AXIS_CHANNEL), AXIS_OPT(AXIS_COST),
+	AXIS_OPT(AXIS_CHANNEL), AXIS_OPT(AXIS_COST), AXIS_OPT(AXIS_OP),
 	{ "duration", 'd', OPT_MS, offsetof(struct bench_opts, duration_ms), "SEC",
 	  "length of one trial (1.5, 300ms; default: the bench's, most 1 s)", 50, 600000 },
 	{ "trials", 't', OPT_UINT, offsetof(struct bench_opts, trials), "N",
@@ -62,6 +62,15 @@ static int bench_cmd_run(void *cfg, int argc, char **argv)
 	return err;
 }
 
+static json_t *ops_json(const char *const *ops)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; ops[i]; i++)
+		json_array_append_new(a, json_string(ops[i]));
+	return a;
+}
+
 /* `bench list`: the benches and their axes. */
 static int bench_list_run(void *cfg, int argc, char **argv)
 {
@@ -75,6 +84,8 @@ static int bench_list_run(void *cfg, int argc, char **argv)
 			if (b->axes[k].full)
 				json_object_set_new(axes, bench_axis_desc(k)->name,
 						    json_string(b->axes[k].full));
+		if (b->ops)
+			json_object_set_new(axes, "op", ops_json(b->ops));
 		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:o}", "name", b->name,
 						   "summary", b->summary, "latency", b->latency,
 						   "axes", axes));

@@ -411,8 +411,10 @@ json_t *results_reference_json(const struct results *r)
 		json_t *num = json_object_get(rt, "num"), *den = json_object_get(rt, "den");
 		json_t *figs = json_object_get(ref, "figures");
 		json_t *mn = find(r->list, num), *md = find(r->list, den);
-		double seed = fig_value(find(figs, num), "value") / fig_value(find(figs, den), "value");
-		double here = fig_value(mn, "median") / fig_value(md, "median");
+		/* No den: the published figure itself, beside ours (absolute). */
+		double seed = fig_value(find(figs, num), "value") /
+			      (den ? fig_value(find(figs, den), "value") : 1.0);
+		double here = fig_value(mn, "median") / (den ? fig_value(md, "median") : 1.0);
 		json_t *o = json_pack("{s:s}", "name", jstr(rt, "name"));
 
 		double sn = state_cost(mn), sd = state_cost(md);
@@ -429,7 +431,7 @@ json_t *results_reference_json(const struct results *r)
 		}
 		json_object_set_new(o, "seed", isfinite(seed) ? json_real(seed) : json_null());
 		json_object_set_new(o, "here", isfinite(here) ? json_real(here) : json_null());
-		if (mn && md && isfinite(here)) {
+		if (mn && md && den && isfinite(here)) {
 			json_t *cn = json_object_get(mn, "ci95"), *cd = json_object_get(md, "ci95");
 			double lo = json_real_value(json_array_get(cn, 0)) /
 				    json_real_value(json_array_get(cd, 1));
