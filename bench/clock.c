@@ -120,24 +120,6 @@ static void clock_teardown(struct bench_cell *c)
 	json_decref(cc->facts);
 }
 
-/* The counters the program keeps, before and after a window. */
-struct prog_snap {
-	uint64_t in_prog_ns, runs, run_time_ns, run_cnt;
-};
-
-static void prog_snap(struct clock_obj *o, struct prog_snap *s)
-{
-	struct bpf_prog_info info = { 0 };
-	uint32_t len = sizeof(info);
-
-	s->in_prog_ns = o->skel->bss->in_prog_ns;
-	s->runs = o->skel->bss->runs;
-	if (!bpf_obj_get_info_by_fd(bpf_program__fd(o->hp.prog), &info, &len)) {
-		s->run_time_ns = info.run_time_ns;
-		s->run_cnt = info.run_cnt;
-	}
-}
-
 /* Deltas of the sample taken in the window: percentiles into detail. */
 static json_t *deltas_json(struct clock_obj *o, double *p50, double *p99)
 {
@@ -169,81 +151,28 @@ static json_t *deltas_json(struct clock_obj *o, double *p50, double *p99)
 	return j;
 }
 
-/* xdp, tc: one test_run of REPEAT runs. */
-static int trial_test_run(struct bench_cell *c, struct clock_obj *o, struct prog_snap *a,
-			  struct prog_snap *b, double *run_ns, char *why, size_t len)
-{
-	struct micro_run r;
-	int err;
-
-	prog_snap(o, a);
-	err = micro_test_run(bpf_program__fd(o->hp.prog), ((struct clock_cell *)c->priv)->frame,
-			     64, REPEAT, &r, why, len);
-	prog_snap(o, b);
-	*run_ns = r.ns_per_run;
-	return err;
-}
-
-struct live_snaps {
-	struct clock_obj *o;
-	struct prog_snap *a, *b;
-};
-
-static void live_snap(void *arg, int when)
-{
-	struct live_snaps *ls = arg;
-
-	if (when < 2)
-		prog_snap(ls->o, when == 0 ? ls->a : ls->b);
-}
-
-/* sk_skb: the program on the verdict, TCP to a sink app for the window. */
-static int trial_live(struct bench_cell *c, struct clock_obj *o, struct bench_trial *t,
-		      struct prog_snap *a, struct prog_snap *b, double *run_ns)
-{
-	struct clock_cell *cc = c->priv;
-	struct hook_inst *hi = NULL;
-	struct rt_app *app = NULL;
-	struct gen_result r;
-	struct live_snaps ls = { o, a, b };
-	uint64_t win_ns = 0;
-	int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	int err = stats_fd < 0 ? -errno : 0;
-
-	if (!err)
-		err = hook_attach_prog(c->hook, &o->hp, &cc->t.dut, cc->t.if_dut, &hi);
-	if (!err)
-		err = bench_cell_app(c, &cc->t, APP_TCP_SINK, 1, hi, &app);
-	if (!err)
-		err = bench_measure(&cc->t, GEN_MODE_TCP, 64, t->ms, live_snap, &ls, &r, &win_ns);
-	rt_app_free(app);
-	hook_detach(hi);
-	if (stats_fd >= 0)
-		close(stats_fd);
-	*run_ns = b->run_cnt > a->run_cnt ? (double)(b->run_time_ns - a->run_time_ns) /
-					    (double)(b->run_cnt - a->run_cnt) : 0;
-	if (!err && b->runs == a->runs)
-		err = -ENODATA;
-	return err;
-}
-
 static int clock_trial(struct bench_cell *c, struct bench_trial *t)
 {
 	struct clock_cell *cc = c->priv;
 	struct clock_obj *o = &cc->arm[t->arm == ARM_MAIN ? 0 : 1];
-	struct prog_snap a = { 0 }, b = { 0 };
+	struct micro_snap a = { 0 }, b = { 0 };
 	double run_ns = 0, calls = live(c) ? CALLS_LIVE : CALLS_TEST_RUN, p50 = 0, p99 = 0;
 	int err;
 
 	if (cc->refused[0])
 		return -EOPNOTSUPP;
 	o->skel->bss->ndeltas = 0;
-	err = live(c) ? trial_live(c, o, t, &a, &b, &run_ns)
-		      : trial_test_run(c, o, &a, &b, &run_ns, t->why, sizeof(t->why));
+	if (live(c))
+		err = micro_window_live(c, &cc->t, &o->hp, &o->skel->bss->loop_stats, t->ms, &a, &b,
+					&run_ns);
+	else
+		err = micro_window_test_run(bpf_program__fd(o->hp.prog), &o->skel->bss->loop_stats,
+					    cc->frame, 64, REPEAT, &a, &b, &run_ns, t->why,
+					    sizeof(t->why));
 	if (err)
 		return err;
 	t->v[0] = run_ns / calls;
-	t->v[1] = (double)(b.in_prog_ns - a.in_prog_ns) / (double)(b.runs - a.runs) / calls;
+	t->v[1] = micro_in_prog_ns(&a, &b) / calls;
 	if (t->arm == ARM_MAIN)
 		t->detail = json_pack("{s:o, s:I, s:I}", "deltas", deltas_json(o, &p50, &p99), "runs",
 				      (json_int_t)(b.runs - a.runs), live(c) ? "run_cnt" : "repeat",
@@ -251,16 +180,6 @@ static int clock_trial(struct bench_cell *c, struct bench_trial *t)
 	t->v[2] = p50;
 	t->v[3] = p99;
 	return 0;
-}
-
-/* The two methods agree when their per-call costs' CIs overlap. */
-static const char *agreement(const double *a, const double *b, size_t n)
-{
-	struct summary sa, sb;
-
-	if (summarize(a, n, &sa) || summarize(b, n, &sb))
-		return "no data";
-	return sa.ci_lo <= sb.ci_hi && sb.ci_lo <= sa.ci_hi ? "agree (CIs overlap)" : "differ";
 }
 
 static int clock_report(struct bench_cell *c, const struct bench_series *s)
@@ -279,7 +198,7 @@ static int clock_report(struct bench_cell *c, const struct bench_series *s)
 		return 0;
 	}
 	extra = json_pack("{s:O, s:s, s:i, s:O}", "program", cc->facts, "methods_agree",
-			  agreement(s->cmp[0], s->cmp[1], s->n[ARM_MAIN]), "reads_per_run",
+			  micro_agreement(s->cmp[0], s->cmp[1], s->n[ARM_MAIN]), "reads_per_run",
 			  live(c) ? CALLS_LIVE : CALLS_TEST_RUN, "per_trial", s->detail[ARM_MAIN]);
 	snprintf(in_prog, sizeof(in_prog), "%s in-program", op);
 	snprintf(deltas, sizeof(deltas), "%s deltas", op);

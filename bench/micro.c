@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include "bench/micro.h"
 #include "lib/gen.h"
+#include "lib/stats.h"
 #include "lib/util.h"
 #include "version.h"
 
@@ -64,4 +66,89 @@ json_t *micro_prog_facts(int prog_fd)
 		json_object_set_new(o, "verified_insns", json_integer(info.verified_insns));
 	}
 	return o;
+}
+
+void micro_snap(const volatile struct micro_loop *l, int prog_fd, struct micro_snap *s)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	s->in_prog_ns = l->in_prog_ns;
+	s->runs = l->runs;
+	if (!bpf_obj_get_info_by_fd(prog_fd, &info, &len)) {
+		s->run_time_ns = info.run_time_ns;
+		s->run_cnt = info.run_cnt;
+	}
+}
+
+double micro_in_prog_ns(const struct micro_snap *a, const struct micro_snap *b)
+{
+	return b->runs > a->runs ? (double)(b->in_prog_ns - a->in_prog_ns) /
+				   (double)(b->runs - a->runs) : 0;
+}
+
+int micro_window_test_run(int prog_fd, const volatile struct micro_loop *l, const void *frame,
+			  size_t len, uint32_t repeat, struct micro_snap *a, struct micro_snap *b,
+			  double *run_ns, char *why, size_t why_len)
+{
+	struct micro_run r = { 0 };
+	int err;
+
+	micro_snap(l, prog_fd, a);
+	err = micro_test_run(prog_fd, frame, len, repeat, &r, why, why_len);
+	micro_snap(l, prog_fd, b);
+	*run_ns = r.ns_per_run;
+	return err;
+}
+
+struct live_snaps {
+	const volatile struct micro_loop *l;
+	int prog_fd;
+	struct micro_snap *a, *b;
+};
+
+static void live_snap(void *arg, int when)
+{
+	struct live_snaps *ls = arg;
+
+	if (when < 2)
+		micro_snap(ls->l, ls->prog_fd, when == 0 ? ls->a : ls->b);
+}
+
+int micro_window_live(const struct bench_cell *c, const struct topo *t,
+		      const struct hook_prog *hp, const volatile struct micro_loop *l, uint64_t ms,
+		      struct micro_snap *a, struct micro_snap *b, double *run_ns)
+{
+	struct live_snaps ls = { l, bpf_program__fd(hp->prog), a, b };
+	struct hook_inst *hi = NULL;
+	struct rt_app *app = NULL;
+	struct gen_result r;
+	uint64_t win_ns = 0;
+	int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	int err = stats_fd < 0 ? -errno : 0;
+
+	if (!err)
+		err = hook_attach_prog(c->hook, hp, &t->dut, t->if_dut, &hi);
+	if (!err)
+		err = bench_cell_app(c, t, APP_TCP_SINK, 1, hi, &app);
+	if (!err)
+		err = bench_measure(t, GEN_MODE_TCP, 64, ms, live_snap, &ls, &r, &win_ns);
+	rt_app_free(app);
+	hook_detach(hi);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	*run_ns = b->run_cnt > a->run_cnt ? (double)(b->run_time_ns - a->run_time_ns) /
+					    (double)(b->run_cnt - a->run_cnt) : 0;
+	if (!err && b->runs == a->runs)
+		err = -ENODATA;
+	return err;
+}
+
+const char *micro_agreement(const double *a, const double *b, size_t n)
+{
+	struct summary sa, sb;
+
+	if (summarize(a, n, &sa) || summarize(b, n, &sb))
+		return "no data";
+	return sa.ci_lo <= sb.ci_hi && sb.ci_lo <= sa.ci_hi ? "agree (CIs overlap)" : "differ";
 }

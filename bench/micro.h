@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include <linux/types.h>
+#include "bench/bench.h"
+#include "bpf/micro.h"
 
 #define MICRO_FRAME_MAX 1514
 
@@ -26,5 +29,30 @@ int micro_test_run(int prog_fd, const void *frame, size_t len, uint32_t repeat,
 /* {xlated_bytes, jited_bytes, verified_insns, jit: {enable, harden, kallsyms},
  * compiler, bpf_cflags} of a loaded program. */
 json_t *micro_prog_facts(int prog_fd);
+
+/* A program's counters at one moment: its own (bpf/micro.h) and bpf_stats. */
+struct micro_snap {
+	uint64_t in_prog_ns, runs, run_time_ns, run_cnt;
+};
+void micro_snap(const volatile struct micro_loop *l, int prog_fd, struct micro_snap *s);
+
+/*
+ * One window of a timed program: *run_ns gets ns per run by the run-level
+ * method, a and b the counters around it.
+ *  - test_run (xdp, tc): repeat runs on frame; the kernel's duration;
+ *  - live (stream hooks, no test_run): the program hp at c's hook on t's
+ *    DUT, TCP to a sink app for ms; bpf_stats run_time_ns / run_cnt.
+ */
+int micro_window_test_run(int prog_fd, const volatile struct micro_loop *l, const void *frame,
+			  size_t len, uint32_t repeat, struct micro_snap *a, struct micro_snap *b,
+			  double *run_ns, char *why, size_t why_len);
+int micro_window_live(const struct bench_cell *c, const struct topo *t,
+		      const struct hook_prog *hp, const volatile struct micro_loop *l, uint64_t ms,
+		      struct micro_snap *a, struct micro_snap *b, double *run_ns);
+/* In-program ns per run between two snaps (0 without runs). */
+double micro_in_prog_ns(const struct micro_snap *a, const struct micro_snap *b);
+
+/* "agree (CIs overlap)" or "differ": two methods' per-trial figures. */
+const char *micro_agreement(const double *a, const double *b, size_t n);
 
 #endif

@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bench clock: each run reads one clock `calls` times in a bpf_loop, keeps
- * the back-to-back deltas of the first run after a reset, and adds the
- * loop's own elapsed time (bpf_ktime_get_ns around it) to in_prog_ns.
+ * the back-to-back deltas of the first run after a reset, and times the
+ * loop (bpf/micro.h).
  * clock_kind NONE runs the same loop without the clock: the cost to
  * subtract.  The program passes the packet.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "clock.h"
+#include "micro.h"
 
 const volatile __u32 clock_kind = CLOCK_KIND_KTIME;
 const volatile __u32 calls = 1000;
 
 __u64 deltas[CLOCK_MAX_DELTAS];
 __u32 ndeltas;     /* user space zeroes it to take a new sample */
-__u64 in_prog_ns;  /* sum over runs of the loop's elapsed time */
-__u64 runs;
+struct micro_loop loop_stats;
 __u64 sink;        /* keeps the clock reads alive */
 
 struct loop_ctx {
@@ -58,11 +58,8 @@ static int one_read(__u32 i, void *arg)
 static __always_inline void timed_loop(void)
 {
 	struct loop_ctx lc = { .keep = ndeltas == 0 };
-	__u64 t0 = bpf_ktime_get_ns();
 
-	bpf_loop(calls, one_read, &lc, 0);
-	__sync_fetch_and_add(&in_prog_ns, bpf_ktime_get_ns() - t0);
-	__sync_fetch_and_add(&runs, 1);
+	MICRO_TIMED(loop_stats, bpf_loop(calls, one_read, &lc, 0));
 	if (lc.keep)
 		ndeltas = calls - 1 < CLOCK_MAX_DELTAS ? calls - 1 : CLOCK_MAX_DELTAS;
 }
