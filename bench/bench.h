@@ -105,6 +105,9 @@ struct bench_cell {
 	double ci_target;           /* > 0: extend the trials until cmp[0] has this CI half-width */
 	bool regime_split;          /* split cmp[0] by the ref's level (stats.h regime_split) */
 	const char *variant;        /* the figures' variant; NULL */
+	/* Set by setup when the kernel refuses the cell (a helper, a map type):
+	 * no trials; the run records this reason as the cell's figure. */
+	char refused[256];
 	void *priv;                 /* the bench's state, priv_size bytes, zeroed */
 	struct bench_run *run;      /* the framework's; NULL when measured alone (tests) */
 	int index, count;           /* progress */

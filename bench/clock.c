@@ -39,7 +39,6 @@ struct clock_cell {
 	bool topo_up;
 	uint8_t frame[MICRO_FRAME_MAX];
 	json_t *facts;
-	char refused[256];         /* the kernel refused to load the clock */
 };
 
 static bool live(const struct bench_cell *c)
@@ -56,6 +55,7 @@ static bool clock_applies(const struct bench_cell *c)
 
 static void clock_plan(struct bench_cell *c)
 {
+	c->variant = clock_ops[c->op];
 	c->arms = ARM_BIT(ARM_MAIN) | ARM_BIT(ARM_REF);
 	c->pairing = PAIR_ALTERNATE;
 	c->compare = CMP_DELTA;
@@ -70,6 +70,7 @@ static void clock_plan(struct bench_cell *c)
 static int obj_load(struct bench_cell *c, struct clock_obj *o, enum clock_kind kind, char *why,
 		    size_t len)
 {
+	char *log;
 	int err;
 
 	o->skel = clock__open();
@@ -78,15 +79,14 @@ static int obj_load(struct bench_cell *c, struct clock_obj *o, enum clock_kind k
 	o->skel->rodata->clock_kind = kind;
 	o->skel->rodata->calls = live(c) ? CALLS_LIVE : CALLS_TEST_RUN;
 	err = hook_pick_progs(c->hook, o->skel->obj, "clock", &o->hp);
-	if (!err)
-		err = clock__load(o->skel);
-	if (err) {
-		snprintf(why, len, "loading %s at %s: %s", kind == CLOCK_KIND_NONE ? "the empty loop"
-			 : clock_ops[kind], c->hook->name, strerror(-err));
+	if (err)
 		return err;
-	}
-	o->hp.sockmap_fd = bpf_map__fd(o->skel->maps.clock_sockmap);
-	return 0;
+	log = micro_log_attach(o->hp.prog);
+	err = clock__load(o->skel);
+	micro_log_done(log, err, why, len);
+	if (!err)
+		o->hp.sockmap_fd = bpf_map__fd(o->skel->maps.clock_sockmap);
+	return err;
 }
 
 static int clock_setup(struct bench_cell *c)
@@ -94,13 +94,11 @@ static int clock_setup(struct bench_cell *c)
 	struct clock_cell *cc = c->priv;
 	int err;
 
-	err = obj_load(c, &cc->arm[1], CLOCK_KIND_NONE, cc->refused, sizeof(cc->refused));
-	if (err)
-		return err;
-	/* A clock this kernel lacks: the cell reports the refusal. */
-	if (obj_load(c, &cc->arm[0], c->op, cc->refused, sizeof(cc->refused)))
+	/* What this kernel refuses: the cell records the verifier's reason. */
+	if (obj_load(c, &cc->arm[1], CLOCK_KIND_NONE, c->refused, sizeof(c->refused)) ||
+	    obj_load(c, &cc->arm[0], c->op, c->refused, sizeof(c->refused)))
 		return 0;
-	cc->refused[0] = 0;
+	c->refused[0] = 0;
 	cc->facts = micro_prog_facts(bpf_program__fd(cc->arm[0].hp.prog));
 	if (!live(c))
 		return micro_frame(cc->frame, 64);
@@ -159,8 +157,6 @@ static int clock_trial(struct bench_cell *c, struct bench_trial *t)
 	double run_ns = 0, calls = live(c) ? CALLS_LIVE : CALLS_TEST_RUN, p50 = 0, p99 = 0;
 	int err;
 
-	if (cc->refused[0])
-		return -EOPNOTSUPP;
 	o->skel->bss->ndeltas = 0;
 	if (live(c))
 		err = micro_window_live(c, &cc->t, &o->hp, &o->skel->bss->loop_stats, t->ms, &a, &b,
@@ -192,11 +188,6 @@ static int clock_report(struct bench_cell *c, const struct bench_series *s)
 		: "BPF_PROG_TEST_RUN duration / reads per run, minus the empty loop (paired trials)";
 	json_t *extra;
 
-	if (cc->refused[0]) {
-		bench_figure(c, clock_ops[c->op], "ns_per_call", "ns", cc->refused, NULL, 0,
-			     json_pack("{s:s}", "refused", cc->refused));
-		return 0;
-	}
 	extra = json_pack("{s:O, s:s, s:i, s:O}", "program", cc->facts, "methods_agree",
 			  micro_agreement(s->cmp[0], s->cmp[1], s->n[ARM_MAIN]), "reads_per_run",
 			  live(c) ? CALLS_LIVE : CALLS_TEST_RUN, "per_trial", s->detail[ARM_MAIN]);

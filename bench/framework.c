@@ -260,6 +260,8 @@ int bench_cell_measure(struct bench_cell *c, struct bench_series *s)
 		err = -ENOMEM;
 	if (!err && b->setup)
 		err = b->setup(c);
+	if (!err && c->refused[0])
+		return 0;
 	if (!err)
 		err = warm_up(c);
 	if (!err)

@@ -1,5 +1,6 @@
 /* BPF_PROG_TEST_RUN microbenchmarks: the frame, the run, the facts. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,4 +152,41 @@ const char *micro_agreement(const double *a, const double *b, size_t n)
 	if (summarize(a, n, &sa) || summarize(b, n, &sb))
 		return "no data";
 	return sa.ci_lo <= sb.ci_hi && sb.ci_lo <= sa.ci_hi ? "agree (CIs overlap)" : "differ";
+}
+
+#define MICRO_LOG_SIZE (64 * 1024)
+
+char *micro_log_attach(struct bpf_program *prog)
+{
+	char *log = calloc(1, MICRO_LOG_SIZE);
+
+	if (log && prog)
+		bpf_program__set_log_buf(prog, log, MICRO_LOG_SIZE);
+	return log;
+}
+
+void micro_log_done(char *log, int err, char *why, size_t len)
+{
+	const char *end, *start;
+
+	if (!err || !log) {
+		if (err)
+			snprintf(why, len, "%s", strerror(-err));
+		free(log);
+		return;
+	}
+	for (end = log + strlen(log);; end = start) {
+		while (end > log && end[-1] == '\n')
+			end--;
+		start = end;
+		while (start > log && start[-1] != '\n')
+			start--;
+		if (start == end || strncmp(start, "processed ", 10))
+			break;
+	}
+	if (start == end)
+		snprintf(why, len, "%s", strerror(-err));
+	else
+		snprintf(why, len, "verifier: %.*s", (int)(end - start), start);
+	free(log);
 }

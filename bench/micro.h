@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include "bench/bench.h"
 #include "bpf/micro.h"
+#include <bpf/libbpf.h>
 
 #define MICRO_FRAME_MAX 1514
 
@@ -51,6 +52,15 @@ int micro_window_live(const struct bench_cell *c, const struct topo *t,
 		      struct micro_snap *a, struct micro_snap *b, double *run_ns);
 /* In-program ns per run between two snaps (0 without runs). */
 double micro_in_prog_ns(const struct micro_snap *a, const struct micro_snap *b);
+
+/*
+ * The verifier's reason when a load fails: micro_log_attach() gives prog a
+ * log buffer (NULL on ENOMEM: no log); after the load, micro_log_done()
+ * puts in why the log's last line that is not the statistics line
+ * ("verifier: ..."), or strerror(-err), when err; frees the buffer.
+ */
+char *micro_log_attach(struct bpf_program *prog);
+void micro_log_done(char *log, int err, char *why, size_t len);
 
 /* "agree (CIs overlap)" or "differ": two methods' per-trial figures. */
 const char *micro_agreement(const double *a, const double *b, size_t n);

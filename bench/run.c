@@ -207,8 +207,14 @@ static int run_cell(struct bench_run *run, struct bench_cell *c)
 	bench_progress(c, "starting");
 	cpuidle_set(c->cpu_idle);
 	err = bench_cell_measure(c, &s);
-	if (!err && c->bench->report)
+	if (!err && c->refused[0]) {
+		pr_info("%s %s%s%s: refused: %s\n", c->bench->name, c->hook->name,
+			c->variant ? " " : "", c->variant ? c->variant : "", c->refused);
+		bench_figure(c, c->variant, "refused", "", c->refused, NULL, 0,
+			     json_pack("{s:s}", "refused", c->refused));
+	} else if (!err && c->bench->report) {
 		err = c->bench->report(c, &s);
+	}
 	bench_cell_finish(c, &s);
 	cpuidle_set(CPUIDLE_DEFAULT);
 	if (!err)
