@@ -127,8 +127,8 @@ static int share_setup(struct bench_cell *c)
 	struct share_cell *sc = c->priv;
 	int err;
 
-	if (c->channel == CHAN_PACKET && c->size < SHARE_MIN_PACKET) {
-		snprintf(sc->why, sizeof(sc->why), "the packet channel shrinks a frame to %d B: "
+	if ((c->channel == CHAN_PACKET || c->channel == CHAN_AF_XDP) && c->size < SHARE_MIN_PACKET) {
+		snprintf(sc->why, sizeof(sc->why), "the channel puts the record in a frame of %d B: "
 			 "requests of %llu B are smaller", SHARE_MIN_PACKET,
 			 (unsigned long long)c->size);
 		return 0;

@@ -208,10 +208,11 @@ static size_t read_xsk(struct share_consumer *k)
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&io->rx, idx + i);
 
 		addrs[i] = xsk_umem__extract_addr(d->addr);
-		if (d->len != sizeof(struct share_rec))
+		if (d->len != SHARE_REC_OFF + sizeof(struct share_rec))
 			k->st.bad++;
 		else
-			memcpy(&k->batch[n++], xsk_umem__get_data(io->umem_buf, d->addr),
+			memcpy(&k->batch[n++],
+			       (char *)xsk_umem__get_data(io->umem_buf, d->addr) + SHARE_REC_OFF,
 			       sizeof(struct share_rec));
 	}
 	if (!got)
@@ -249,7 +250,12 @@ static void check_records(struct share_consumer *k, size_t n, uint64_t t_read)
 		uint32_t c = r->cpu;
 
 		if (c >= (uint32_t)io->ncpu || r->magic != (SHARE_MAGIC ^ (uint32_t)r->seq) ||
-		    !r->len || (io->check_data && memcmp(r->data, io->expect, SHARE_DATA_LEN))) {
+		    !r->len || (io->check_data && memcmp(r->data + SHARE_CHECK_OFF, io->expect + SHARE_CHECK_OFF,
+						    SHARE_CHECK_LEN))) {
+			if (!k->st.bad)
+				pr_debug("share: bad record: cpu %u seq %llu magic %#x len %u data %02x%02x%02x%02x\n",
+					 c, (unsigned long long)r->seq, r->magic, r->len, r->data[0],
+					 r->data[1], r->data[2], r->data[3]);
 			k->st.bad++;
 			continue;
 		}
@@ -358,8 +364,13 @@ static uint64_t ext_lost(const struct share_io *io)
 		struct xdp_statistics s = { 0 };
 		socklen_t len = sizeof(s);
 
-		if (!getsockopt(xsk_socket__fd(io->xsk), SOL_XDP, XDP_STATISTICS, &s, &len))
+		if (!getsockopt(xsk_socket__fd(io->xsk), SOL_XDP, XDP_STATISTICS, &s, &len)) {
+			pr_debug("share: xsk: rx_dropped %llu rx_ring_full %llu fill_empty %llu invalid %llu rx prod %u\n",
+				 (unsigned long long)s.rx_dropped, (unsigned long long)s.rx_ring_full,
+				 (unsigned long long)s.rx_fill_ring_empty_descs,
+				 (unsigned long long)s.rx_invalid_descs, *io->rx.producer);
 			return s.rx_dropped + s.rx_ring_full;
+		}
 	}
 	return 0;
 }
@@ -490,15 +501,14 @@ static int open_xsk(struct share_io *io, const struct netns *ns, const char *ifn
 		io->umem_buf = NULL;
 		return -ENOMEM;
 	}
-	err = xsk_umem__create(&io->umem, io->umem_buf, io->umem_len, &io->fq, &io->cq, NULL);
-	if (err) {
-		snprintf(why, len, "xsk_umem__create: %s", strerror(-err));
-		return err;
-	}
+	/* The umem's socket becomes the XSK: both made in the DUT namespace,
+	 * where bind() looks the device up. */
 	tok = netns_enter(ns);
 	if (!tok)
 		return -errno;
-	err = xsk_socket__create(&io->xsk, ifname, 0, io->umem, &io->rx, NULL, &cfg);
+	err = xsk_umem__create(&io->umem, io->umem_buf, io->umem_len, &io->fq, &io->cq, NULL);
+	if (!err)
+		err = xsk_socket__create(&io->xsk, ifname, 0, io->umem, &io->rx, NULL, &cfg);
 	netns_leave(tok);
 	if (err) {
 		snprintf(why, len, "xsk_socket__create (%s queue 0, XDP_COPY): %s", ifname,

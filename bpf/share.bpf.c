@@ -263,26 +263,28 @@ static __always_inline void shrink_headers(struct iphdr *ip, struct udphdr *udp)
 	udp->check = 0;
 }
 
-/* XDP: cut the frame to HDRS + record (packet) or to the record (af-xdp). */
-static __always_inline int xdp_shrink(struct xdp_md *ctx, const struct share_rec *r, __u32 keep)
+/*
+ * XDP: cut the frame to its headers + the record, which replaces the UDP
+ * payload; the packet channel also fixes the headers for the stack.  The
+ * live generator recycles its frames without copying them again, so what
+ * is written here shows in later frames: only payload and the lengths
+ * change (records check addresses and ports, not lengths).
+ */
+static __always_inline int xdp_shrink(struct xdp_md *ctx, const struct share_rec *r, bool fix)
 {
+	const int keep = HDRS + sizeof(*r);
 	void *data, *data_end;
 	int len = ctx->data_end - ctx->data;
 
-	if (len < (int)keep || bpf_xdp_adjust_tail(ctx, (int)keep - len))
+	if (len < keep || bpf_xdp_adjust_tail(ctx, keep - len))
 		return -1;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	if (data + keep > data_end)
 		return -1;
-	if (keep == sizeof(*r)) {
-		__builtin_memcpy(data, r, sizeof(*r));
-		return 0;
-	}
-	if (data + HDRS + sizeof(*r) > data_end)
-		return -1;
-	shrink_headers(data + sizeof(struct ethhdr),
-		       data + sizeof(struct ethhdr) + sizeof(struct iphdr));
+	if (fix)
+		shrink_headers(data + sizeof(struct ethhdr),
+			       data + sizeof(struct ethhdr) + sizeof(struct iphdr));
 	__builtin_memcpy(data + HDRS, r, sizeof(*r));
 	return 0;
 }
@@ -303,7 +305,7 @@ int share_xdp(struct xdp_md *ctx)
 	if (channel == SHARE_CHAN_PACKET || channel == SHARE_CHAN_AF_XDP) {
 		bool xsk = channel == SHARE_CHAN_AF_XDP;
 
-		if (xdp_shrink(ctx, &r, xsk ? sizeof(r) : HDRS + sizeof(r))) {
+		if (xdp_shrink(ctx, &r, !xsk)) {
 			c->errors++;
 			c->lost++;
 			c->done++;

@@ -25,7 +25,11 @@
 #define SHARE_URB_BYTES     (1u << 18) /* user ringbuf: ~10k commands */
 #define SHARE_XSK_MAX       8          /* XSKMAP entries (rx queues) */
 #define SHARE_DATA_LEN      32         /* request bytes in a record */
-#define SHARE_DATA_OFF      14         /* packet hooks: copied from the IP header on */
+#define SHARE_DATA_OFF      10         /* packet hooks: copied from frame byte 10 (mac, */
+					/* EtherType, IPv4 and UDP headers) */
+#define SHARE_CHECK_OFF     16         /* ... of which IPv4 addresses and UDP ports */
+#define SHARE_CHECK_LEN     12         /* are checked (lengths change: share.bpf.c) */
+#define SHARE_REC_OFF       42         /* af-xdp, packet: the record in the frame */
 #define SHARE_MAGIC         0x5eb1c0deu
 #define SHARE_FLOWS         16         /* per-flow actions set by commands */
 #define SHARE_HIST          512        /* latency histogram buckets (share_bucket) */
