@@ -28,7 +28,6 @@ struct share_cell {
 	struct hook_inst *hi;
 	struct rt_app *app;
 	struct share_io *io;
-	char why[192];           /* not measured: why */
 };
 
 const struct share_result *bench_share_result(const struct bench_cell *c)
@@ -99,7 +98,7 @@ static int load_and_attach(struct bench_cell *c, struct share_cell *sc)
 		return err;
 	err = share__load(sc->skel);
 	if (err) {
-		snprintf(sc->why, sizeof(sc->why), "the kernel refused the program: %s",
+		snprintf(sc->r.why, sizeof(sc->r.why), "the kernel refused the program: %s",
 			 strerror(-err));
 		return 0;
 	}
@@ -110,7 +109,7 @@ static int load_and_attach(struct bench_cell *c, struct share_cell *sc)
 		err = share_io_open(sc->skel, (int)c->channel, &sc->t.dut, sc->t.if_dut, expect,
 				    !c->tcp, &sc->io, why, sizeof(why));
 	if (err == -EOPNOTSUPP || err == -EINVAL || err == -EPERM) {
-		snprintf(sc->why, sizeof(sc->why), "%s", why);
+		snprintf(sc->r.why, sizeof(sc->r.why), "%s", why);
 		return 0;
 	}
 	if (!err)
@@ -128,7 +127,7 @@ static int share_setup(struct bench_cell *c)
 	int err;
 
 	if ((c->channel == CHAN_PACKET || c->channel == CHAN_AF_XDP) && c->size < SHARE_MIN_PACKET) {
-		snprintf(sc->why, sizeof(sc->why), "the channel puts the record in a frame of %d B: "
+		snprintf(sc->r.why, sizeof(sc->r.why), "the channel puts the record in a frame of %d B: "
 			 "requests of %llu B are smaller", SHARE_MIN_PACKET,
 			 (unsigned long long)c->size);
 		return 0;
@@ -156,6 +155,8 @@ struct share_snaps {
 	bool urb;
 	struct share_stats st[3];
 	struct share_cpu prog[3], before; /* window snaps; before the trial */
+	const struct gen_result *gen;     /* each measurement attempt's */
+	uint64_t sent, xmit_errors, sent_bytes; /* summed over the attempts */
 };
 
 static void prog_sum(const struct share *skel, struct share_cpu *out)
@@ -182,6 +183,11 @@ static void share_snap(void *arg, int when)
 	share_consumer_read(s->k, &s->st[when]);
 	if (when == 1 && s->urb) /* the traffic's tail drains what is left */
 		share_consumer_quiesce(s->k);
+	if (when == 2) { /* bench_measure may measure again: the program counts on */
+		s->sent += s->gen->sent;
+		s->xmit_errors += s->gen->xmit_errors;
+		s->sent_bytes += s->gen->bytes;
+	}
 }
 
 /* The program's command latency histogram (user ringbuf), summed over CPUs. */
@@ -202,8 +208,7 @@ static double per(double num, double den)
 
 /* Metrics of a trial: v[] and its detail. */
 static void trial_figures(struct bench_cell *c, struct share_snaps *s, const struct share_stats *fin,
-			  const uint64_t *hist, uint64_t win_ns, const struct gen_result *r,
-			  struct bench_trial *t)
+			  const uint64_t *hist, uint64_t win_ns, struct bench_trial *t)
 {
 	struct share_cpu d = { .seen = s->prog[2].seen - s->before.seen };
 	uint64_t got = s->urb ? s->prog[1].cmds - s->prog[0].cmds
@@ -221,7 +226,7 @@ static void trial_figures(struct bench_cell *c, struct share_snaps *s, const str
 		"lost_pct", per(lost * 100.0, total),
 		"consumer_cpu_ns", per((double)(s->st[1].cpu_ns - s->st[0].cpu_ns), (double)used),
 		"reads_per_record", per((double)(s->st[1].reads - s->st[0].reads), (double)used),
-		"sent", (json_int_t)r->sent, "seen", (json_int_t)d.seen,
+		"sent", (json_int_t)s->sent, "seen", (json_int_t)d.seen,
 		"delivered", (json_int_t)fin->delivered, "gaps", (json_int_t)fin->gaps,
 		"tail_missing", (json_int_t)fin->tail_missing,
 		"prog_lost", (json_int_t)(s->prog[2].lost - s->before.lost),
@@ -237,6 +242,10 @@ static void keep_totals(struct share_cell *sc, const struct share_snaps *s,
 {
 	struct share_result *r = &sc->r;
 
+	r->sent += s->sent;
+	r->xmit_errors += s->xmit_errors;
+	r->sent_bytes += s->sent_bytes;
+	r->st.bytes += fin->bytes;
 	r->seen += s->prog[2].seen - s->before.seen;
 	r->prog_lost += s->prog[2].lost - s->before.lost;
 	r->prog_errors += s->prog[2].errors - s->before.errors;
@@ -263,7 +272,7 @@ static int share_trial(struct bench_cell *c, struct bench_trial *t)
 	uint64_t *h0 = calloc(2 * SHARE_HIST, sizeof(*h0)), win_ns = 0;
 	int err = -ENOMEM;
 
-	if (sc->why[0]) {  /* not measurable here: the report says why */
+	if (sc->r.why[0]) {  /* not measurable here: the report says why */
 		for (int m = 0; m < BENCH_MAX_METRICS; m++)
 			t->v[m] = NAN;
 		err = 0;
@@ -273,6 +282,7 @@ static int share_trial(struct bench_cell *c, struct bench_trial *t)
 		goto out;
 	s->sc = sc;
 	s->urb = c->channel == CHAN_USER_RINGBUF;
+	s->gen = r;
 	cmd_hist(sc->skel, h0);
 	prog_sum(sc->skel, &s->before);
 	err = share_consumer_start(sc->io, 1, &s->k);
@@ -289,7 +299,7 @@ static int share_trial(struct bench_cell *c, struct bench_trial *t)
 		for (int b = 0; b < SHARE_HIST; b++)
 			h0[b] = h0[SHARE_HIST + b] - h0[b];
 	}
-	trial_figures(c, s, fin, s->urb ? h0 : fin->hist, win_ns, r, t);
+	trial_figures(c, s, fin, s->urb ? h0 : fin->hist, win_ns, t);
 	if (!t->warmup)
 		keep_totals(sc, s, fin);
 out:
@@ -399,10 +409,10 @@ static int share_report(struct bench_cell *c, const struct bench_series *s)
 	size_t n = s->n[ARM_MAIN];
 	char u[64];
 
-	if (sc->why[0]) {
+	if (sc->r.why[0]) {
 		bench_figure(c, c->variant, "records_per_s", "records/s", "not measured", NULL, 0,
-			     json_pack("{s:s}", "not_measured", sc->why));
-		pr_warn("share %s %s: not measured: %s\n", c->hook->name, c->variant, sc->why);
+			     json_pack("{s:s}", "not_measured", sc->r.why));
+		pr_warn("share %s %s: not measured: %s\n", c->hook->name, c->variant, sc->r.why);
 		return 0;
 	}
 	detail_array(s, "lost_pct", lost);

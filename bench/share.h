@@ -27,6 +27,7 @@ struct share_stats {
 	uint64_t failed;       /* user ringbuf: reserve failed (full) */
 	uint64_t ext_lost;     /* lost outside the program: socket drops, xsk rx drops */
 	uint64_t cpu_ns;       /* the thread's CPU time */
+	uint64_t bytes;        /* request bytes of the records delivered (their len) */
 	uint64_t hist[SHARE_HIST]; /* delivery latency (share_bucket) */
 };
 
@@ -37,8 +38,10 @@ struct share_result {
 	uint64_t prog_errors;
 	uint64_t cmds;         /* user ringbuf: commands the program drained */
 	uint64_t cmd_bad;      /* ... out of sequence */
+	uint64_t sent, xmit_errors, sent_bytes; /* the generator's */
 	struct share_stats st; /* the consumer's */
 	unsigned trials;
+	char why[192];         /* not measured (the kernel's refusal), or "" */
 };
 
 const struct share_result *bench_share_result(const struct bench_cell *c);

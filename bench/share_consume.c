@@ -257,6 +257,10 @@ static void check_records(struct share_consumer *k, size_t n, uint64_t t_read)
 					 c, (unsigned long long)r->seq, r->magic, r->len, r->data[0],
 					 r->data[1], r->data[2], r->data[3]);
 			k->st.bad++;
+			if (c < (uint32_t)io->ncpu && r->seq > k->last[c]) { /* read: move on */
+				k->st.gaps += r->seq - k->last[c] - 1;
+				k->last[c] = r->seq;
+			}
 			continue;
 		}
 		if (r->seq <= k->last[c]) {
@@ -267,15 +271,26 @@ static void check_records(struct share_consumer *k, size_t n, uint64_t t_read)
 		k->last[c] = r->seq;
 		if (t_read > r->ktime)
 			k->st.hist[share_bucket(t_read - r->ktime)]++;
+		k->st.bytes += r->len;
 		delivered++;
 	}
 	ADD(k->st.delivered, delivered);
 }
 
-/* One timed read; the epoll consumer first sleeps until the ring wakes it. */
+static uint64_t position(const struct share_consumer *k)
+{
+	uint64_t sum = 0;
+
+	for (int c = 0; c < k->io->ncpu; c++)
+		sum += k->last[c];
+	return sum;
+}
+
+/* One timed read; the epoll consumer first sleeps until the ring wakes it.
+ * Records read, or 1 when only losses were found (progress all the same). */
 static size_t drain_once(struct share_consumer *k)
 {
-	uint64_t t0, t1;
+	uint64_t t0, t1, pos = position(k);
 	size_t n;
 
 	if (k->io->channel == SHARE_CHAN_RINGBUF_EPOLL) {
@@ -287,7 +302,7 @@ static size_t drain_once(struct share_consumer *k)
 	t0 = now_ns();
 	n = read_channel(k);
 	if (!n)
-		return 0;
+		return position(k) != pos;
 	t1 = now_ns();
 	ADD(k->st.access_ns, t1 - t0);
 	ADD(k->st.reads, 1);

@@ -373,6 +373,8 @@ int share_sk(struct __sk_buff *skb)
 
 	if (bench_port && skb->local_port != bench_port)
 		return SK_PASS;
+	if (!skb->len)  /* no request bytes (seen at connection end) */
+		return SK_DROP;
 	if (skb->len >= SHARE_DATA_LEN)
 		bpf_skb_load_bytes(skb, 0, r.data, SHARE_DATA_LEN);
 	c = start(&r, skb->len);
