@@ -20,6 +20,7 @@
 #include "share.skel.h"
 
 #define SHARE_MIN_PACKET (14 + 20 + 8 + 64) /* the packet channel's shrunk frame */
+#define SHARE_PACED_RATE 50000ull            /* requests/s of the paced arm */
 
 struct share_cell {
 	struct share_result r;   /* first: bench_share_result() */
@@ -58,6 +59,7 @@ static bool share_applies(const struct bench_cell *c)
 static void share_plan(struct bench_cell *c)
 {
 	c->variant = bench_channel_names[c->channel];
+	c->arms |= ARM_BIT(ARM_POST1);
 	if (c->quick && c->trials_default && !c->trials)
 		c->trials = 3;
 	if (c->quick && !c->duration_ms)
@@ -263,7 +265,7 @@ static void keep_totals(struct share_cell *sc, const struct share_snaps *s,
 	r->trials++;
 }
 
-static int share_trial(struct bench_cell *c, struct bench_trial *t)
+static int saturated_trial(struct bench_cell *c, struct bench_trial *t)
 {
 	struct share_cell *sc = c->priv;
 	struct share_snaps *s = calloc(1, sizeof(*s));
@@ -272,12 +274,6 @@ static int share_trial(struct bench_cell *c, struct bench_trial *t)
 	uint64_t *h0 = calloc(2 * SHARE_HIST, sizeof(*h0)), win_ns = 0;
 	int err = -ENOMEM;
 
-	if (sc->r.why[0]) {  /* not measurable here: the report says why */
-		for (int m = 0; m < BENCH_MAX_METRICS; m++)
-			t->v[m] = NAN;
-		err = 0;
-		goto out;
-	}
 	if (!s || !fin || !r || !h0)
 		goto out;
 	s->sc = sc;
@@ -285,7 +281,7 @@ static int share_trial(struct bench_cell *c, struct bench_trial *t)
 	s->gen = r;
 	cmd_hist(sc->skel, h0);
 	prog_sum(sc->skel, &s->before);
-	err = share_consumer_start(sc->io, 1, &s->k);
+	err = share_consumer_start(sc->io, 1, 0, 0, &s->k);
 	if (err)
 		goto out;
 	err = bench_measure(&sc->t, c->tcp ? GEN_MODE_TCP : GEN_MODE_LIVE, c->size, t->ms,
@@ -308,6 +304,93 @@ out:
 	free(r);
 	free(h0);
 	return err;
+}
+
+/* ---- the paced arm ------------------------------------------------------ */
+
+/* Latency of a channel that keeps up: requests (and commands) at
+ * SHARE_PACED_RATE a second from CPU 0, the consumer on CPU 1. */
+static int paced_run(struct bench_cell *c, uint64_t ms, struct share_stats *fin, uint64_t *h,
+		     struct share_cpu *d, struct gen_result *r)
+{
+	struct share_cell *sc = c->priv;
+	bool urb = c->channel == CHAN_USER_RINGBUF;
+	uint64_t n = SHARE_PACED_RATE * ms / 1000;
+	struct share_consumer *k;
+	struct share_cpu before;
+	struct gen_cfg g;
+	int err;
+
+	gen_cfg_init(&g);
+	g.size = (unsigned)c->size;
+	g.cpus = 1;
+	g.threads = 1;
+	g.count = n;
+	g.rate_pps = SHARE_PACED_RATE;
+	g.dport = GEN_DPORT;
+	cmd_hist(sc->skel, h);
+	prog_sum(sc->skel, &before);
+	/* Commands stop a tenth early: the last packets drain them. */
+	err = share_consumer_start(sc->io, 1, urb ? SHARE_PACED_RATE : 0, n * 9 / 10, &k);
+	if (err)
+		return err;
+	err = gen_run(&sc->t, c->tcp ? GEN_MODE_TCP : GEN_MODE_LIVE, &g, r);
+	bench_settle();
+	share_consumer_stop(k, fin);
+	prog_sum(sc->skel, d);
+	d->seen -= before.seen;
+	d->cmds -= before.cmds;
+	if (urb) {
+		cmd_hist(sc->skel, h + SHARE_HIST);
+		for (int b = 0; b < SHARE_HIST; b++)
+			h[b] = h[SHARE_HIST + b] - h[b];
+	} else {
+		memcpy(h, fin->hist, sizeof(fin->hist));
+	}
+	return err;
+}
+
+static int paced_trial(struct bench_cell *c, struct bench_trial *t)
+{
+	struct share_stats *fin = calloc(1, sizeof(*fin));
+	struct gen_result *r = calloc(1, sizeof(*r));
+	uint64_t *h = calloc(2 * SHARE_HIST, sizeof(*h));
+	uint64_t ms = c->quick && t->ms > 100 ? 100 : t->ms;
+	struct share_cpu d;
+	int err = -ENOMEM;
+
+	if (fin && r && h)
+		err = paced_run(c, ms, fin, h, &d, r);
+	if (!err) {
+		bool urb = c->channel == CHAN_USER_RINGBUF;
+		uint64_t missing = fin->gaps + fin->tail_missing;
+
+		t->v[0] = share_hist_pct(h, 0.50) / 1e3;
+		t->v[1] = share_hist_pct(h, 0.99) / 1e3;
+		t->v[2] = urb ? per(fin->failed * 100.0, (double)(fin->delivered + fin->failed))
+			      : per(missing * 100.0, (double)d.seen);
+		t->detail = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "sent", (json_int_t)r->sent,
+				      "seen", (json_int_t)d.seen, "delivered",
+				      (json_int_t)(urb ? d.cmds : fin->delivered),
+				      "missing", (json_int_t)(urb ? fin->failed : missing),
+				      "bad", (json_int_t)fin->bad, "ms", (json_int_t)ms);
+	}
+	free(fin);
+	free(r);
+	free(h);
+	return err;
+}
+
+static int share_trial(struct bench_cell *c, struct bench_trial *t)
+{
+	struct share_cell *sc = c->priv;
+
+	if (sc->r.why[0]) {  /* not measurable here: the report says why */
+		for (int m = 0; m < BENCH_MAX_METRICS; m++)
+			t->v[m] = NAN;
+		return 0;
+	}
+	return t->arm == ARM_POST1 ? paced_trial(c, t) : saturated_trial(c, t);
 }
 
 /* ---- report ------------------------------------------------------------ */
@@ -400,6 +483,26 @@ static json_t *with_published(json_t *extra, double ours, double published, cons
 	return extra;
 }
 
+/* Latency at SHARE_PACED_RATE, where the channel keeps up. */
+static int paced_report(struct bench_cell *c, const struct bench_series *s)
+{
+	size_t n = s->n[ARM_POST1];
+	char what[160];
+
+	if (!n)
+		return 0;
+	snprintf(what, sizeof(what), "as latency_p50_us, at %llu requests/s%s (open loop, paced "
+		 "in bursts every 200 us)", SHARE_PACED_RATE,
+		 c->channel == CHAN_USER_RINGBUF ? " and commands/s" : "");
+	bench_figure(c, c->variant, "paced_latency_p50_us", "us", what, s->v[ARM_POST1][0], n,
+		     json_pack("{s:I, s:f, s:O}", "offered_per_s", (json_int_t)SHARE_PACED_RATE,
+			       "lost_pct", median_arr(s->v[ARM_POST1][2], n),
+			       "per_trial", s->detail[ARM_POST1]));
+	bench_figure(c, c->variant, "paced_latency_p99_us", "us", what, s->v[ARM_POST1][1], n,
+		     NULL);
+	return 0;
+}
+
 static int share_report(struct bench_cell *c, const struct bench_series *s)
 {
 	struct share_cell *sc = c->priv;
@@ -443,7 +546,7 @@ static int share_report(struct bench_cell *c, const struct bench_series *s)
 		     s->v[ARM_MAIN][3], n,
 		     with_published(json_object(), median_arr(s->v[ARM_MAIN][3], n),
 				    published_access_ns(c->channel), "paper Table 4"));
-	return 0;
+	return paced_report(c, s);
 }
 
 static const struct bench bench_share = {
@@ -458,7 +561,7 @@ static const struct bench bench_share = {
 		[AXIS_CHANNEL] = { "packet,array,hash,mmap-ring,ringbuf-epoll,ringbuf-poll,af-xdp,"
 				   "user-ringbuf" },
 	},
-	.arm_names = { [ARM_MAIN] = "channel" },
+	.arm_names = { [ARM_MAIN] = "saturated", [ARM_POST1] = "paced" },
 	BENCH_METHODS(share, struct share_cell),
 };
 DEFINE_BENCH(bench_share);

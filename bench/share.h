@@ -53,8 +53,11 @@ int share_io_open(struct share *skel, int channel, const struct netns *ns, const
 		  char *why, size_t len);
 void share_io_close(struct share_io *io);
 
-/* Start draining (or producing commands) on cpu; stop drains what is left. */
-int share_consumer_start(struct share_io *io, int cpu, struct share_consumer **out);
+/* Start draining (or producing commands: at rate a second, 0: as fast as
+ * the ring takes them; at most limit batches, 0: no limit) on cpu; stop
+ * drains what is left. */
+int share_consumer_start(struct share_io *io, int cpu, uint64_t rate, uint64_t limit,
+			 struct share_consumer **out);
 /* Live counters (cpu_ns included). */
 void share_consumer_read(struct share_consumer *k, struct share_stats *out);
 /* User ringbuf: stop producing (the program drains the rest). */

@@ -64,7 +64,7 @@ struct share_consumer {
 	int cpu;
 	volatile int stop, quiesce;
 	uint64_t last[SHARE_MAX_CPUS];
-	uint64_t ext_base, cmd_seq;
+	uint64_t ext_base, cmd_seq, rate, limit;
 	struct share_stats st;
 	struct share_rec *batch;
 	size_t n, cap;
@@ -310,13 +310,34 @@ static size_t drain_once(struct share_consumer *k)
 	return n;
 }
 
-/* User ringbuf: commands in batches as fast as the ring takes them. */
+static uint64_t seen_sum(const struct share_io *io)
+{
+	uint64_t sum = 0;
+
+	for (int c = 0; c < io->ncpu; c++)
+		sum += LOAD(io->skel->bss->cpus[c].seen);
+	return sum;
+}
+
+/* User ringbuf: commands in batches as fast as the ring takes them, or
+ * one at a time at k->rate a second. */
 static void produce(struct share_consumer *k, uint64_t deadline)
 {
-	while (!k->quiesce && !k->stop && now_ns() < deadline) {
+	uint64_t start = now_ns(), made = 0, seen0 = seen_sum(k->io);
+	int batch = k->rate ? 1 : BATCH;
+
+	/* Paced: from the first packet on (it drains the commands). */
+	while (k->rate && seen_sum(k->io) == seen0 && !k->stop && now_ns() < start + DRAIN_MAX_NS)
+		;
+	start = now_ns();
+
+	while (!k->quiesce && !k->stop && now_ns() < deadline && (!k->limit || made < k->limit)) {
 		uint64_t t0 = now_ns(), sent = 0;
 
-		for (int i = 0; i < BATCH; i++) {
+		if (k->rate && made * 1000000000ull / k->rate > t0 - start)
+			continue;  /* not due yet */
+		made++;
+		for (int i = 0; i < batch; i++) {
 			struct share_cmd *cmd = user_ring_buffer__reserve(k->io->urb, sizeof(*cmd));
 
 			if (!cmd) {
@@ -390,7 +411,8 @@ static uint64_t ext_lost(const struct share_io *io)
 	return 0;
 }
 
-int share_consumer_start(struct share_io *io, int cpu, struct share_consumer **out)
+int share_consumer_start(struct share_io *io, int cpu, uint64_t rate, uint64_t limit,
+			 struct share_consumer **out)
 {
 	struct share_consumer *k = calloc(1, sizeof(*k));
 	int err;
@@ -400,6 +422,8 @@ int share_consumer_start(struct share_io *io, int cpu, struct share_consumer **o
 		return -ENOMEM;
 	k->io = io;
 	k->cpu = cpu;
+	k->rate = rate;
+	k->limit = limit;
 	k->cap = io->channel == SHARE_CHAN_RINGBUF_EPOLL || io->channel == SHARE_CHAN_RINGBUF_POLL
 			 ? RB_CAP : BATCH;
 	k->batch = calloc(k->cap, sizeof(*k->batch));
