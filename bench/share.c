@@ -455,13 +455,27 @@ static double median_arr(const double *x, size_t n)
 	return m;
 }
 
+/* The channels this hook has no cell for, and why. */
+static json_t *absent_json(const struct hook_desc *h)
+{
+	json_t *o = json_object();
+
+	for (int ch = 0; ch < CHAN__COUNT; ch++)
+		if (absent_why(h, (enum bench_channel)ch))
+			json_object_set_new(o, bench_channel_names[ch],
+					    json_string(absent_why(h, (enum bench_channel)ch)));
+	return o;
+}
+
 static json_t *totals_json(const struct bench_cell *c, const struct share_cell *sc)
 {
 	const struct share_result *r = &sc->r;
 
-	return json_pack("{s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			 " s:b}",
-		"layout", bench_layout_json(c->layout, &sc->t), "attach_mode", c->hook->attach_mode,
+	return json_pack("{s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			 " s:I, s:b}",
+		"layout", bench_layout_json(c->layout, &sc->t),
+		"channels_absent_at_this_hook", absent_json(c->hook),
+		"attach_mode", c->hook->attach_mode,
 		"traffic", c->tcp ? "TCP, 4 connections, fixed-size requests; one record per verdict"
 				  : "live-frames UDP, one record per frame",
 		"seen", (json_int_t)r->seen, "delivered", (json_int_t)r->st.delivered,
