@@ -209,8 +209,9 @@ static double per(double num, double den)
 }
 
 /* Metrics of a trial: v[] and its detail. */
-static void trial_figures(struct bench_cell *c, struct share_snaps *s, const struct share_stats *fin,
-			  const uint64_t *hist, uint64_t win_ns, struct bench_trial *t)
+static void trial_figures(struct bench_cell *c, struct share_snaps *s,
+			  const struct share_stats *fin, const uint64_t *hist, uint64_t win_ns,
+			  struct bench_trial *t)
 {
 	struct share_cpu d = { .seen = s->prog[2].seen - s->before.seen };
 	uint64_t got = s->urb ? s->prog[1].cmds - s->prog[0].cmds
@@ -355,7 +356,7 @@ static int paced_trial(struct bench_cell *c, struct bench_trial *t)
 	struct share_stats *fin = calloc(1, sizeof(*fin));
 	struct gen_result *r = calloc(1, sizeof(*r));
 	uint64_t *h = calloc(2 * SHARE_HIST, sizeof(*h));
-	uint64_t ms = c->quick && t->ms > 100 ? 100 : t->ms;
+	uint64_t cap = c->quick ? 100 : 500, ms = t->ms > cap ? cap : t->ms; /* 5k, 25k requests */
 	struct share_cpu d;
 	int err = -ENOMEM;
 

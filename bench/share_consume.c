@@ -401,10 +401,10 @@ static uint64_t ext_lost(const struct share_io *io)
 		socklen_t len = sizeof(s);
 
 		if (!getsockopt(xsk_socket__fd(io->xsk), SOL_XDP, XDP_STATISTICS, &s, &len)) {
-			pr_debug("share: xsk: rx_dropped %llu rx_ring_full %llu fill_empty %llu invalid %llu rx prod %u\n",
-				 (unsigned long long)s.rx_dropped, (unsigned long long)s.rx_ring_full,
+			pr_debug("share: xsk: rx_dropped %llu (fill ring empty %llu) rx_ring_full %llu\n",
+				 (unsigned long long)s.rx_dropped,
 				 (unsigned long long)s.rx_fill_ring_empty_descs,
-				 (unsigned long long)s.rx_invalid_descs, *io->rx.producer);
+				 (unsigned long long)s.rx_ring_full);
 			return s.rx_dropped + s.rx_ring_full;
 		}
 	}
