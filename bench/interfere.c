@@ -38,6 +38,7 @@ struct ifr_trial {
 	struct ifr_flow flow[2];
 	double rx_cpu_ns_req;     /* busy ns per request on the CPU the program runs on */
 	double dut_ns_req;        /* run ns per request of the DUT's threads: NAPI, apps */
+	double foreign_pct;       /* CPU 0+1 busy with neither the DUT nor the client, % */
 	double cpu_ns_req[2];     /* busy ns per request, CPU 0 and CPU 1 */
 	double prog_ns_req;       /* program run time per request (offload, stats on) */
 	double prog_ns_run;       /* program run time per run */
@@ -99,6 +100,8 @@ static void interfere_plan(struct bench_cell *c)
 	c->arms |= ARM_BIT(ARM_REF);
 	c->pairing = PAIR_ALTERNATE;
 	c->compare = CMP_NONE;
+	if (c->quick && c->trials_default && !c->trials)
+		c->trials = 5; /* noisy shared machine: 5 pairs even when quick */
 	if (c->trials > IFR_MAX_TRIALS)
 		c->trials = IFR_MAX_TRIALS;
 	if (!c->warmup_ms)
@@ -211,6 +214,7 @@ static pid_t napi_pid(const char *ifname)
 }
 
 struct ifr_snap {
+	uint64_t t_ns, self_ns;   /* when; this process's run time (the client) */
 	uint64_t dut_ns;          /* run time of the DUT's NAPI thread and apps */
 	struct counters_snap prog;
 	struct app_stats app, fast;
@@ -218,16 +222,23 @@ struct ifr_snap {
 	uint64_t run_ns, run_cnt;
 };
 
-static void take_snap(struct ifr_cell *e, struct ifr_snap *s)
+/* The DUT's threads: the echo apps, and the receive processing: the NAPI
+ * kthread (threaded NAPI), else softirq time on CPU 0 (/proc/stat). */
+static void take_snap(const struct bench_cell *c, struct ifr_cell *e, struct ifr_snap *s)
 {
 	pid_t napi = napi_pid(e->t.if_dut);
 
-	s->dut_ns = (napi ? task_run_ns(napi) : 0) + task_run_ns(rt_app_pid(e->app)) +
-		    task_run_ns(rt_app_pid(e->fast_app));
 	counters_snap(e->skel->bss->counters, &s->prog);
 	rt_app_read(e->app, &s->app);
 	rt_app_read(e->fast_app, &s->fast);
 	cpu_times_read(0, &s->cpu);
+	s->t_ns = now_ns();
+	s->self_ns = task_run_ns(getpid());
+	s->dut_ns = task_run_ns(rt_app_pid(e->app)) + task_run_ns(rt_app_pid(e->fast_app));
+	if (c->layout == LAYOUT_RX_CPU1)
+		s->dut_ns += napi ? task_run_ns(napi) : 0;
+	else
+		s->dut_ns += s->cpu.softirq_ns[0];
 	prog_stats(e, &s->run_ns, &s->run_cnt);
 }
 
@@ -255,6 +266,11 @@ static void trial_record(struct bench_cell *c, struct ifr_cell *e, const struct 
 	tr->rx_cpu_ns_req = tr->cpu_ns_req[rx_cpu(c)];
 	tr->dut_ns_req = req && s[1].dut_ns > s[0].dut_ns ?
 		(double)(s[1].dut_ns - s[0].dut_ns) / (double)req : NAN;
+	tr->foreign_pct = (busy_ns(&s[0].cpu, &s[1].cpu, 0) + busy_ns(&s[0].cpu, &s[1].cpu, 1) -
+			   (double)(s[1].dut_ns - s[0].dut_ns) - (double)(s[1].self_ns - s[0].self_ns))
+			  * 100.0 / (2.0 * (double)(s[1].t_ns - s[0].t_ns));
+	if (tr->foreign_pct < 0)
+		tr->foreign_pct = 0;
 	tr->prog_ns_req = stats && req ? (double)(s[1].run_ns - s[0].run_ns) / (double)req : NAN;
 	tr->prog_ns_run = stats && s[1].run_cnt > s[0].run_cnt ?
 		(double)(s[1].run_ns - s[0].run_ns) / (double)(s[1].run_cnt - s[0].run_cnt) : NAN;
@@ -300,10 +316,10 @@ static int interfere_trial(struct bench_cell *c, struct bench_trial *t)
 	if (offload)
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	bench_settle();
-	take_snap(e, &s[0]);
+	take_snap(c, e, &s[0]);
 	err = ifr_client_trial(e->client, t->ms, fixed_requests);
 	bench_settle();
-	take_snap(e, &s[1]);
+	take_snap(c, e, &s[1]);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	if (err)
@@ -408,9 +424,10 @@ static void rule_eval(struct ifr_cell *e, const struct bench_cell *c, double *sp
 	r->speedup = n ? s.median : NAN;
 	r->lo = s.ci_lo;
 	r->hi = s.ci_hi;
-	r->known = n && !isnan(r->rho);
+	r->known = n && !isnan(r->rho) && !isnan(r->speedup);
 	r->predicts_help = r->rho < r->omega;
-	r->measured_help = r->speedup > 1;
+	/* Helps: the 95 % CI of the paired speedups is above 1. */
+	r->measured_help = n && s.ci_lo > 1;
 	r->significant = n && (s.ci_lo > 1 || s.ci_hi < 1);
 	r->holds = r->known && r->predicts_help == r->measured_help;
 	r->cpu_help = r->offload_ns_req < r->user_ns_req;
@@ -419,17 +436,19 @@ static void rule_eval(struct ifr_cell *e, const struct bench_cell *c, double *sp
 
 static json_t *rule_json(const struct ifr_rule *r)
 {
-	return json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b,"
-			 " s:[f,f]}",
+	return json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:s, s:b, s:b, s:b, s:b, s:s, s:b, s:b,"
+			 " s:b, s:[f,f]}",
 		"published_rule", "partial offload helps only if rho < omega (paper sec. 5)",
 		"rho", r->rho, "omega", r->omega, "prog_ns_per_request", r->prog_ns_req,
 		"dut_ns_per_request_user", r->user_ns_req,
 		"dut_ns_per_request_offload", r->offload_ns_req,
 		"rho_definition", "program run time per request over all requests (bpf_stats "
 		"run_time_ns, +~20 ns accounting a run) / run time per request of the DUT's "
-		"threads (NAPI kthread + echo apps, schedstat) without offload",
+		"threads (echo apps + NAPI kthread, schedstat; app-own-cpu: + CPU 0 softirq "
+		"from /proc/stat) without offload",
 		"rule_known", r->known, "rule_predicts_help", r->predicts_help,
 		"measured_help", r->measured_help, "measured_significant", r->significant,
+		"measured_help_definition", "95 % CI of the paired second-flow speedups above 1",
 		"rule_holds", r->holds, "dut_cpu_help", r->cpu_help,
 		"rule_holds_dut_cpu", r->cpu_holds, "speedup_ci95", r->lo, r->hi);
 }
@@ -457,34 +476,42 @@ static json_t *arm_total_json(const struct ifr_arm_total *a)
 		(json_int_t)a->fast_app_packets, "fast_app_sent", (json_int_t)a->fast_app_sent);
 }
 
-/* Median busy ns per request of each CPU, by arm. */
+/* Median over an arm's trials of one field. */
+static double arm_median(const struct ifr_cell *e, int arm, size_t off)
+{
+	double v[IFR_MAX_TRIALS];
+
+	return median_of(v, arm_values(e, arm, off, v));
+}
+
+/* Median busy ns per request of each CPU by arm, and the foreign load. */
 static json_t *cpu_json(const struct ifr_cell *e)
 {
 	json_t *o = json_object();
-	double v[IFR_MAX_TRIALS];
 
-	for (int arm = ARM_MAIN; arm <= ARM_REF; arm++) {
-		json_t *a = json_array();
-
-		for (int k = 0; k < 2; k++)
-			json_array_append_new(a, json_real(median_of(v, arm_values(e, arm,
-						TR_OFF(cpu_ns_req[k]), v))));
-		json_object_set_new(o, arm == ARM_MAIN ? "offload" : "user_space", a);
-	}
-	return o;
+	for (int arm = ARM_MAIN; arm <= ARM_REF; arm++)
+		json_object_set_new(o, arm == ARM_MAIN ? "offload" : "user_space", json_pack(
+			"[f,f]", arm_median(e, arm, TR_OFF(cpu_ns_req[0])),
+			arm_median(e, arm, TR_OFF(cpu_ns_req[1]))));
+	return json_pack("{s:o, s:f, s:s}", "busy_ns_per_request_cpu0_cpu1", o,
+			 "foreign_busy_pct", arm_median(e, ARM_MAIN, TR_OFF(foreign_pct)),
+			 "foreign_busy_what", "% of CPUs 0+1 busy with neither the DUT's threads "
+			 "nor the client (other work on the machine), median of the offload trials");
 }
 
 static json_t *cell_json(struct bench_cell *c, struct ifr_cell *e)
 {
-	return json_pack("{s:o, s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:o, s:o}",
+	json_t *o = json_pack("{s:o, s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:o}",
 		"layout", bench_layout_json(c->layout, &e->t), "attach_mode", c->hook->attach_mode,
 		"client", "1 thread, gen netns, CPU 0; window of requests in flight, a fraction "
 			  "omega to the fast-path port; replies matched by slot and bytes",
 		"window", IFR_WINDOW, "fast_port", IFR_FAST_PORT, "payload_bytes",
 		(json_int_t)e->r.len, "app_port", GEN_DPORT,
 		"offload", arm_total_json(&e->r.arm[ARM_MAIN]),
-		"user_space", arm_total_json(&e->r.arm[ARM_REF]),
-		"busy_ns_per_request_cpu0_cpu1", cpu_json(e));
+		"user_space", arm_total_json(&e->r.arm[ARM_REF]));
+
+	json_object_update_new(o, cpu_json(e));
+	return o;
 }
 
 static json_t *pub_json(double ours)
@@ -503,6 +530,8 @@ static int interfere_report(struct bench_cell *c, const struct bench_series *s)
 	struct ifr_rule rule;
 	json_t *extra;
 
+	if (c->pct >= 100)
+		n = 0; /* no second flow */
 	for (size_t i = 0; i < n; i++) {
 		speedup[i] = s->v[ARM_REF][0][i] > 0 ? s->v[ARM_MAIN][0][i] / s->v[ARM_REF][0][i]
 						     : NAN;
@@ -528,14 +557,18 @@ static int interfere_report(struct bench_cell *c, const struct bench_series *s)
 				 TR_OFF(flow[IFR_FLOW_FAST].rate), NULL);
 	}
 	arm_pair_figures(c, e, "dut_ns_req", "ns", "run ns per request (both flows) of the "
-			 "DUT's threads: NAPI kthread + echo apps (schedstat)", TR_OFF(dut_ns_req),
-			 NULL);
+			 "DUT's threads: echo apps + NAPI kthread (schedstat; own-cpu: + CPU 0 "
+			 "softirq)", TR_OFF(dut_ns_req), NULL);
 	if (rule.known)
-		pr_info("interfere %s %s: rho %.3f omega %.2f -> predicts %s; second flow x%.3f: "
-			"rule %s; DUT ns/req %.0f -> %.0f: rule %s\n", c->hook->name, c->variant,
-			rule.rho, rule.omega, rule.predicts_help ? "gain" : "no gain", rule.speedup,
-			rule.holds ? "holds" : "fails", rule.user_ns_req, rule.offload_ns_req,
-			rule.cpu_holds ? "holds" : "fails");
+		pr_info("interfere %s %s: rho %.3f omega %.2f -> predicts %s; second flow x%.3f "
+			"[%.3f, %.3f]: rule %s; DUT ns/req %.0f -> %.0f: rule %s\n", c->hook->name,
+			c->variant, rule.rho, rule.omega, rule.predicts_help ? "gain" : "no gain",
+			rule.speedup, rule.lo, rule.hi, rule.holds ? "holds" : "fails",
+			rule.user_ns_req, rule.offload_ns_req, rule.cpu_holds ? "holds" : "fails");
+	if (arm_median(e, ARM_MAIN, TR_OFF(foreign_pct)) > 25)
+		pr_warn("interfere %s %s: %.0f %% of the CPUs was busy with other work during the "
+			"trials: the figures are disturbed\n", c->hook->name, c->variant,
+			arm_median(e, ARM_MAIN, TR_OFF(foreign_pct)));
 	return 0;
 }
 

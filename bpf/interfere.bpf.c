@@ -125,11 +125,12 @@ int interfere_tc(struct __sk_buff *skb)
 {
 	const __u32 need = sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr) +
 			   sizeof(struct ifr_msg);
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	struct cpu_counters *c = seen();
 	struct fast_req r;
 	long ret;
 
-	if (skb->data + need > skb->data_end && skb->len >= need)
+	if (data + need > data_end && skb->len >= need)
 		bpf_skb_pull_data(skb, need);
 	if (!fast_request((void *)(long)skb->data, (void *)(long)skb->data_end, &r)) {
 		if (c)
