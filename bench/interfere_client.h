@@ -55,6 +55,7 @@ struct ifr_result {
 	struct ifr_arm_total arm[2];      /* ARM_MAIN (offload), ARM_REF (no offload) */
 	size_t len;                       /* UDP payload bytes a request */
 	bool stats_on;                    /* bpf_stats gave the program's run time */
+	uint64_t retried;                 /* trials measured again: the machine was busy */
 };
 
 const struct ifr_result *bench_interfere_result(const struct bench_cell *c);
