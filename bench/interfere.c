@@ -571,6 +571,8 @@ static int interfere_report(struct bench_cell *c, const struct bench_series *s)
 	rule_eval(e, c, speedup, n, &rule);
 	extra = rule_json(&rule);
 	json_object_update_new(extra, cell_json(c, e));
+	json_object_set_new(extra, "prog_ns_per_run", json_real(arm_median(e, ARM_MAIN,
+			    TR_OFF(prog_ns_run))));
 	bench_figure(c, c->variant, "app_speedup", "x",
 		     "second flow's req/s with offload / without, per pair of trials", speedup, n,
 		     extra);
