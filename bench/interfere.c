@@ -40,7 +40,8 @@ struct ifr_trial {
 	struct ifr_flow flow[2];
 	double rx_cpu_ns_req;     /* busy ns per request on the CPU the program runs on */
 	double dut_ns_req;        /* run ns per request of the DUT's threads: NAPI, apps */
-	double foreign_pct;       /* CPU 0+1 busy with neither the DUT nor the client, % */
+	double foreign_pct;       /* CPU 0+1 user+system time of tasks neither the DUT's nor
+				   * the client's, % (softirq left out: the run's own too) */
 	double cpu_ns_req[2];     /* busy ns per request, CPU 0 and CPU 1 */
 	double prog_ns_req;       /* program run time per request (offload, stats on) */
 	double prog_ns_run;       /* program run time per run */
@@ -218,6 +219,7 @@ static pid_t napi_pid(const char *ifname)
 struct ifr_snap {
 	uint64_t t_ns, self_ns;   /* when; this process's run time (the client) */
 	uint64_t dut_ns;          /* run time of the DUT's NAPI thread and apps */
+	uint64_t dut_task_ns;     /* of its tasks only (not CPU 0's softirq) */
 	struct counters_snap prog;
 	struct app_stats app, fast;
 	struct cpu_times cpu;
@@ -239,7 +241,8 @@ static void take_snap(const struct bench_cell *c, struct ifr_cell *e, struct ifr
 	s->dut_ns = task_run_ns(rt_app_pid(e->app)) + task_run_ns(rt_app_pid(e->fast_app));
 	if (c->layout == LAYOUT_RX_CPU1)
 		s->dut_ns += napi ? task_run_ns(napi) : 0;
-	else
+	s->dut_task_ns = s->dut_ns;
+	if (c->layout != LAYOUT_RX_CPU1)
 		s->dut_ns += s->cpu.softirq_ns[0];
 	prog_stats(e, &s->run_ns, &s->run_cnt);
 }
@@ -248,6 +251,14 @@ static double busy_ns(const struct cpu_times *a, const struct cpu_times *b, int 
 {
 	uint64_t x = a->user_ns[cpu] + a->system_ns[cpu] + a->softirq_ns[cpu];
 	uint64_t y = b->user_ns[cpu] + b->system_ns[cpu] + b->softirq_ns[cpu];
+
+	return y > x ? (double)(y - x) : 0;
+}
+
+/* User and system time of a CPU: tasks' time (softirq is nobody's). */
+static double task_ns(const struct cpu_times *a, const struct cpu_times *b, int cpu)
+{
+	uint64_t x = a->user_ns[cpu] + a->system_ns[cpu], y = b->user_ns[cpu] + b->system_ns[cpu];
 
 	return y > x ? (double)(y - x) : 0;
 }
@@ -267,8 +278,9 @@ static void trial_figures(struct bench_cell *c, struct ifr_cell *e, const struct
 	tr->rx_cpu_ns_req = tr->cpu_ns_req[rx_cpu(c)];
 	tr->dut_ns_req = req && s[1].dut_ns > s[0].dut_ns ?
 		(double)(s[1].dut_ns - s[0].dut_ns) / (double)req : NAN;
-	tr->foreign_pct = (busy_ns(&s[0].cpu, &s[1].cpu, 0) + busy_ns(&s[0].cpu, &s[1].cpu, 1) -
-			   (double)(s[1].dut_ns - s[0].dut_ns) - (double)(s[1].self_ns - s[0].self_ns))
+	tr->foreign_pct = (task_ns(&s[0].cpu, &s[1].cpu, 0) + task_ns(&s[0].cpu, &s[1].cpu, 1) -
+			   (double)(s[1].dut_task_ns - s[0].dut_task_ns) -
+			   (double)(s[1].self_ns - s[0].self_ns))
 			  * 100.0 / (2.0 * (double)(s[1].t_ns - s[0].t_ns));
 	if (tr->foreign_pct < 0)
 		tr->foreign_pct = 0;
@@ -526,8 +538,9 @@ static json_t *cpu_json(const struct ifr_cell *e)
 	return json_pack("{s:o, s:I, s:f, s:s}", "busy_ns_per_request_cpu0_cpu1", o,
 			 "trials_measured_again", (json_int_t)e->r.retried,
 			 "foreign_busy_pct", arm_median(e, ARM_MAIN, TR_OFF(foreign_pct)),
-			 "foreign_busy_what", "% of CPUs 0+1 busy with neither the DUT's threads "
-			 "nor the client (other work on the machine), median of the offload trials");
+			 "foreign_busy_what", "% of CPUs 0+1 in user+system time of tasks other "
+			 "than the DUT's threads and the client (other work on the machine; softirq "
+			 "left out), median of the offload trials");
 }
 
 static json_t *cell_json(struct bench_cell *c, struct ifr_cell *e)
