@@ -342,8 +342,8 @@ static int measure_once(struct bench_cell *c, struct ifr_cell *e, bool offload, 
 }
 
 /* A trial the machine's other work disturbed (IFR_FOREIGN_MAX) is measured
- * again, up to IFR_ATTEMPTS times and `trials` times a cell; the last one
- * is kept. */
+ * again, up to IFR_ATTEMPTS times and half the trials a cell (the run's
+ * time); the last one is kept. */
 static int interfere_trial(struct bench_cell *c, struct bench_trial *t)
 {
 	struct ifr_cell *e = c->priv;
@@ -361,7 +361,7 @@ static int interfere_trial(struct bench_cell *c, struct bench_trial *t)
 		if (!err)
 			trial_figures(c, e, s, stats, &tr);
 		if (err || t->warmup || tr.foreign_pct <= IFR_FOREIGN_MAX ||
-		    e->r.retried >= c->trials || k + 1 == IFR_ATTEMPTS)
+		    e->r.retried >= (c->trials + 1) / 2 || k + 1 == IFR_ATTEMPTS)
 			break;
 		e->r.retried++;
 	}
