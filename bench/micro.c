@@ -190,3 +190,96 @@ void micro_log_done(char *log, int err, char *why, size_t len)
 		snprintf(why, len, "verifier: %.*s", (int)(end - start), start);
 	free(log);
 }
+
+static int micro_load(struct bench_cell *c, struct micro_cell *m, int i)
+{
+	const struct micro_skel_ops *ops = m->ops;
+	char *log;
+	int err;
+
+	m->arm[i].skel = ops->open();
+	if (!m->arm[i].skel)
+		return -errno;
+	ops->configure(m->arm[i].skel, c, i == 1);
+	err = hook_pick_progs(c->hook, ops->obj(m->arm[i].skel), ops->prefix, &m->arm[i].hp);
+	if (err)
+		return err;
+	log = micro_log_attach(m->arm[i].hp.prog);
+	err = ops->load(m->arm[i].skel);
+	micro_log_done(log, err, c->refused, sizeof(c->refused));
+	if (!err && ops->sockmap_fd)
+		m->arm[i].hp.sockmap_fd = ops->sockmap_fd(m->arm[i].skel);
+	return err;
+}
+
+int micro_setup(struct bench_cell *c, struct micro_cell *m, const struct micro_skel_ops *ops,
+		size_t frame_len)
+{
+	int err;
+
+	m->ops = ops;
+	m->frame_len = frame_len;
+	/* What this kernel refuses: the cell records the verifier's reason. */
+	if (micro_load(c, m, 1) || micro_load(c, m, 0))
+		return 0;
+	c->refused[0] = 0;
+	m->facts = micro_prog_facts(bpf_program__fd(m->arm[0].hp.prog));
+	if (!micro_live(c))
+		return micro_frame(m->frame, frame_len);
+	err = bench_topo_up(c->layout, &m->t);
+	m->topo_up = !err;
+	return err;
+}
+
+void micro_teardown(struct micro_cell *m)
+{
+	if (m->topo_up)
+		topo_down(&m->t);
+	for (int i = 0; i < 2 && m->ops; i++)
+		if (m->arm[i].skel)
+			m->ops->destroy(m->arm[i].skel);
+	json_decref(m->facts);
+}
+
+void *micro_skel(const struct micro_cell *m, const struct bench_trial *t)
+{
+	return m->arm[t->arm == ARM_MAIN ? 0 : 1].skel;
+}
+
+int micro_trial(struct bench_cell *c, struct micro_cell *m, struct bench_trial *t,
+		uint32_t repeat, double per_run)
+{
+	int i = t->arm == ARM_MAIN ? 0 : 1, err;
+	volatile struct micro_loop *l = m->ops->loop(m->arm[i].skel);
+	struct micro_snap a = { 0 }, b = { 0 };
+	double run_ns = 0;
+
+	if (micro_live(c))
+		err = micro_window_live(c, &m->t, &m->arm[i].hp, l, t->ms, &a, &b, &run_ns);
+	else
+		err = micro_window_test_run(bpf_program__fd(m->arm[i].hp.prog), l, m->frame,
+					    m->frame_len, repeat, &a, &b, &run_ns, t->why,
+					    sizeof(t->why));
+	if (err)
+		return err;
+	t->v[0] = run_ns / per_run;
+	t->v[1] = micro_in_prog_ns(&a, &b) / per_run;
+	t->detail = json_pack("{s:I, s:I}", "runs", (json_int_t)(b.runs - a.runs),
+			      micro_live(c) ? "run_cnt" : "repeat",
+			      (json_int_t)(micro_live(c) ? b.run_cnt - a.run_cnt : repeat));
+	return 0;
+}
+
+void micro_plan(struct bench_cell *c, const char *variant)
+{
+	c->variant = variant;
+	c->arms = ARM_BIT(ARM_MAIN) | ARM_BIT(ARM_REF);
+	c->pairing = PAIR_ALTERNATE;
+	c->compare = CMP_DELTA;
+	if (!c->trials)
+		c->trials = c->quick ? 5 : 11;
+	if (!micro_live(c) && !c->duration_ms)
+		c->duration_ms = 1; /* a test_run call: the repeat sets the length */
+	if (micro_live(c) && c->quick && !c->duration_ms)
+		c->duration_ms = 150;
+}

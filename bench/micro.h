@@ -62,6 +62,66 @@ double micro_in_prog_ns(const struct micro_snap *a, const struct micro_snap *b);
 char *micro_log_attach(struct bpf_program *prog);
 void micro_log_done(char *log, int err, char *why, size_t len);
 
+/*
+ * A runtime bench's cell: the program doing the operation (arm[0]) and the
+ * same program without it (arm[1], subtracted), both loaded from the bench's
+ * skeleton through ops.  micro_setup() records the verifier's refusal in
+ * c->refused; micro_trial() runs MAIN on arm[0] and REF on arm[1], t->v[0]
+ * the run-level ns per run (test_run; bpf_stats at stream hooks, live TCP)
+ * and t->v[1] the in-program ns per run, each divided by `per_run`.
+ */
+struct micro_skel_ops {
+	const char *prefix;                     /* programs "<prefix>_xdp", ... */
+	void *(*open)(void);
+	int (*load)(void *skel);
+	void (*destroy)(void *skel);
+	struct bpf_object *(*obj)(void *skel);
+	volatile struct micro_loop *(*loop)(void *skel);
+	int (*sockmap_fd)(void *skel);          /* stream hooks */
+	/* Rodata for the cell (empty: the arm without the operation). */
+	void (*configure)(void *skel, const struct bench_cell *c, bool empty);
+};
+
+struct micro_cell {
+	const struct micro_skel_ops *ops;
+	struct { void *skel; struct hook_prog hp; } arm[2];
+	struct topo t;
+	bool topo_up;
+	uint8_t frame[MICRO_FRAME_MAX];
+	size_t frame_len;
+	json_t *facts;
+};
+
+/* ops for skeleton `name` (its struct micro_loop loop_stats in .bss, its
+ * micro_sockmap) with configure(skel, cell, empty). */
+#define MICRO_SKEL_OPS(name, configure_fn)					\
+static void *name##_open_v(void) { return name##__open(); }			\
+static int name##_load_v(void *s) { return name##__load(s); }			\
+static void name##_destroy_v(void *s) { name##__destroy(s); }			\
+static struct bpf_object *name##_obj_v(void *s) { return ((struct name *)s)->obj; } \
+static volatile struct micro_loop *name##_loop_v(void *s)			\
+{ return &((struct name *)s)->bss->loop_stats; }				\
+static int name##_sockmap_v(void *s)						\
+{ return bpf_map__fd(((struct name *)s)->maps.micro_sockmap); }		\
+static const struct micro_skel_ops name##_micro_ops = {				\
+	#name, name##_open_v, name##_load_v, name##_destroy_v, name##_obj_v,	\
+	name##_loop_v, name##_sockmap_v, configure_fn,				\
+}
+
+static inline bool micro_live(const struct bench_cell *c)
+{
+	return c->hook->kind == HOOK_STREAM;
+}
+
+int micro_setup(struct bench_cell *c, struct micro_cell *m, const struct micro_skel_ops *ops,
+		size_t frame_len);
+void micro_teardown(struct micro_cell *m);
+void *micro_skel(const struct micro_cell *m, const struct bench_trial *t);
+int micro_trial(struct bench_cell *c, struct micro_cell *m, struct bench_trial *t,
+		uint32_t repeat, double per_run);
+/* Paired MAIN/REF with the op as variant; short live trials with --quick. */
+void micro_plan(struct bench_cell *c, const char *variant);
+
 /* "agree (CIs overlap)" or "differ": two methods' per-trial figures. */
 const char *micro_agreement(const double *a, const double *b, size_t n);
 

@@ -85,11 +85,6 @@ int clock_sk(struct __sk_buff *skb)
 	return SK_PASS;
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKHASH);
-	__uint(max_entries, 64);
-	__type(key, __u64);
-	__type(value, __u64);
-} clock_sockmap SEC(".maps");
+MICRO_SOCKMAP;
 
 char LICENSE[] SEC("license") = "GPL";

@@ -36,12 +36,7 @@ struct {
 	__type(value, __u64);
 } array SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKHASH);
-	__uint(max_entries, 64);
-	__type(key, __u64);
-	__type(value, __u64);
-} helper_cost_sockmap SEC(".maps");
+MICRO_SOCKMAP;
 
 static __always_inline void note(long ret)
 {

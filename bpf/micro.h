@@ -12,6 +12,15 @@ struct micro_loop {
 };
 
 #ifdef __BPF__
+/* The sockhash every runtime bench's object has (its stream-hook app's sockets). */
+#define MICRO_SOCKMAP							\
+struct {								\
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);				\
+	__uint(max_entries, 64);					\
+	__type(key, __u64);						\
+	__type(value, __u64);						\
+} micro_sockmap SEC(".maps")
+
 /* Time body into the struct micro_loop stats. */
 #define MICRO_TIMED(stats, body) do {						\
 	__u64 __t0 = bpf_ktime_get_ns();					\
