@@ -1,0 +1,53 @@
+/*
+ * bench copy against the real kernel: every way loads at xdp and tc, and
+ * each run copied exactly N bytes (no copy failed), for the smallest and
+ * the largest N.
+ */
+#include <jansson.h>
+#include "bench/bench.h"
+#include "tests/test.h"
+
+static double num(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+static void measure(const struct bench *b, const char *hook, unsigned op, uint64_t size)
+{
+	struct bench_cell c;
+	struct bench_series s;
+	json_t *d;
+	size_t i;
+
+	bench_cell_init(&c, b, hook_by_name(hook));
+	c.op = op;
+	c.size = size;
+	c.trials = 2;
+	if (ASSERT_OK(bench_cell_measure(&c, &s), "measure") &&
+	    ASSERT_STREQ(c.refused, "", "the verifier accepts it")) {
+		ASSERT_EQ(s.n[ARM_MAIN], 2, "trials");
+		json_array_foreach(s.detail[ARM_MAIN], i, d) {
+			ASSERT_EQ(num(d, "runs"), num(d, "repeat"), "one copy per run");
+			ASSERT_EQ(num(d, "bytes_copied"), num(d, "runs") * (double)size,
+				  "N bytes each run");
+			ASSERT_EQ(num(d, "failed_copies"), 0, "no copy failed");
+		}
+	}
+	bench_cell_finish(&c, &s);
+}
+
+OLAB_TEST(bench_copy)
+{
+	const struct bench *b = bench_by_name("copy");
+	static const char *const hooks[] = { "xdp", "tc" };
+	static const uint64_t sizes[] = { 16, 1472 };
+
+	if (!ASSERT_OK_PTR(b, "bench copy registered"))
+		return;
+	for (size_t h = 0; h < 2; h++)
+		for (unsigned op = 0; b->ops[op]; op++)
+			for (size_t k = 0; k < 2; k++)
+				if (test_subtest("%s/%s/%llu", hooks[h], b->ops[op],
+						 (unsigned long long)sizes[k]))
+					measure(b, hooks[h], op, sizes[k]);
+}
