@@ -62,7 +62,7 @@ static __always_inline void common_op(void *ctx)
 		sink += bpf_csum_diff(0, 0, words, sizeof(words), 0);
 		break;
 	case HOP_MAP_LOOKUP:
-		sink += (__u64)bpf_map_lookup_elem(&array, &key);
+		sink += bpf_map_lookup_elem(&array, &key) != NULL;
 		break;
 	case HOP_SMP_PROCESSOR_ID:
 		sink += bpf_get_smp_processor_id();

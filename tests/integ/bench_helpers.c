@@ -69,6 +69,7 @@ OLAB_TEST(bench_helpers)
 	static const struct { const char *hook, *op, *refusal; } cases[] = {
 		{ "xdp", "xdp_adjust_tail", NULL },
 		{ "xdp", "fib_lookup", NULL },
+		{ "xdp", "map_lookup_elem", NULL },
 		{ "tc", "skb_adjust_room", NULL },
 		{ "tc", "l4_csum_replace", NULL },
 		{ "sk-skb-verdict", "skb_change_tail", NULL },
