@@ -33,7 +33,7 @@ static const struct axis axes[AXIS__COUNT] = {
 	[AXIS_PROTO] = { { "proto", "LIST", "traffic (default: the bench's, else the hook's)",
 			   proto_names }, 0, 0, NULL },
 	[AXIS_SIZE] = { { "size", "LIST", "frame sizes (UDP) or request sizes (TCP) in bytes, "
-			  "64..1500, or the bench's maximum (default 64)" }, 64, 65536, "64" },
+			  "64..1500, or the bench's own bounds (default 64)" }, 1, 65536, "64" },
 	[AXIS_CPU_IDLE] = { { "cpu-idle", "LIST", "poll: hold /dev/cpu_dma_latency at 0 so no CPU "
 			      "sleeps deeper than POLL; default: leave idle states alone (default: "
 			      "poll for latency benches, whose full run also measures default)",
@@ -252,12 +252,13 @@ static void cell_method(struct bench_cell *c, const struct bench_opts *o)
 
 static int check_sizes(const struct bench *b, const struct value_list *l, char *why, size_t len)
 {
-	uint64_t max = b->size_max ? b->size_max : 1500;
+	uint64_t max = b->size_max ? b->size_max : 1500, min = b->size_min ? b->size_min : 64;
 
 	for (size_t i = 0; i < l->n; i++) {
-		if (l->v[i] > max) {
-			snprintf(why, len, "--size: %llu is over %s's maximum of %llu",
-				 (unsigned long long)l->v[i], b->name, (unsigned long long)max);
+		if (l->v[i] > max || l->v[i] < min) {
+			snprintf(why, len, "--size: %llu is outside %s's %llu..%llu",
+				 (unsigned long long)l->v[i], b->name, (unsigned long long)min,
+				 (unsigned long long)max);
 			return -EINVAL;
 		}
 	}

@@ -149,7 +149,7 @@ struct bench {
 	int order;
 	bool latency;               /* cpu-idle poll by default (lib/cpuidle.h) */
 	struct bench_axis_values axes[AXIS__COUNT];
-	uint64_t size_max;          /* --size's upper bound; 0: 1500 (one frame) */
+	uint64_t size_min, size_max; /* --size's bounds; 0: 64 and 1500 (one frame) */
 	const char *const *ops;     /* the op axis's names, NULL-terminated; default: all */
 	const char *arm_names[ARM__COUNT]; /* progress and pair records: "program", "no program" */
 	size_t priv_size;

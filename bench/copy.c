@@ -97,6 +97,7 @@ static const struct bench bench_copy = {
 		   "stack, helpers, dynptrs",
 	.order = 100,
 	.ops = copy_ops,
+	.size_min = 16,
 	.size_max = COPY_MAX,
 	.axes = {
 		[AXIS_HOOK] = { "xdp,tc", "xdp,tc" },
