@@ -147,7 +147,8 @@ static int tput_phase(struct bench_cell *c, struct batch_app *app, uint64_t ms,
 		      struct batch_phase *ph)
 {
 	struct batch_cell *bc = c->priv;
-	struct batch_send_opts o = { .tcp = c->tcp, .duration_ms = LEAD_MS + ms + TAIL_MS };
+	struct batch_send_opts o = { .tcp = c->tcp, .duration_ms = LEAD_MS + ms + TAIL_MS,
+				     .gate = &app->st->conns, .gate_at = app->st->conns + 1 };
 	struct batch_sender *s;
 	uint64_t r0, t0;
 	int err = batch_send_start(&bc->t, &o, &s);
@@ -182,7 +183,8 @@ static int lat_phase(struct bench_cell *c, struct batch_app *app, uint64_t ms, u
 	struct batch_cell *bc = c->priv;
 	struct batch_send_opts o = { .tcp = c->tcp, .rate = BATCH_LAT_RATE,
 				     .duration_ms = ms / 2 > 100 ? ms / 2 : 100,
-				     .first_id = first_id };
+				     .first_id = first_id, .gate = &app->st->conns,
+				     .gate_at = app->st->conns + 1, .linger_ms = 50 };
 	uint64_t n0 = app->st->lat_n, r0 = app->st->requests, n, sent = 0;
 	struct batch_sender *s;
 	uint32_t *lat;
@@ -356,6 +358,61 @@ static void batch_teardown(struct bench_cell *c)
 
 	prog_down(&bc->skel, &bc->hi);
 	topo_down(&bc->t);
+}
+
+/* ---- the exactly-once check ------------------------------------------ */
+
+static int exact_traffic(const struct hook_desc *h, const struct topo *t, struct batch_app *app,
+			 uint64_t n, uint64_t rate, struct batch_exact *out)
+{
+	struct batch_send_opts o = { .tcp = hook_is_tcp(h), .rate = rate, .count = n,
+				     .duration_ms = 20000, .gate = &app->st->conns,
+				     .gate_at = app->st->conns + 1, .linger_ms = 300 };
+	struct batch_sender *s;
+	int err = batch_send_start(t, &o, &s);
+
+	if (!err)
+		err = batch_send_finish(s, 25000, &out->sent);
+	return err;
+}
+
+int batch_exact_run(const struct hook_desc *h, unsigned batch, uint64_t n, uint64_t rate,
+		    uint64_t flush_us, struct batch_exact *out)
+{
+	bool dev = hook_on_device(h);
+	struct topo t = { 0 };
+	struct batch *skel = NULL;
+	struct hook_prog hp;
+	struct hook_inst *hi = NULL;
+	struct batch_app *app = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = bench_topo_up(LAYOUT_RX_CPU1, &t);
+	if (!err)
+		err = prog_up(h, &t, batch, flush_us, &skel, &hp, &hi);
+	if (!err)
+		err = batch_app_start(&t, hook_is_tcp(h), dev ? bpf_map__fd(skel->maps.flushed) : -1,
+				      dev ? -1 : hp.sockmap_fd, APP_CPU, &app);
+	if (!err)
+		err = exact_traffic(h, &t, app, n, rate, out);
+	if (!err) {
+		/* Stream hooks: a partial batch never leaves the parser. */
+		batch_app_wait(app, dev ? out->sent : out->sent - out->sent % batch,
+			       (int)(flush_us / 1000) + 3000);
+		sleep_ns(flush_us * 2000 + 100000000ull); /* anything more would be extra */
+		out->app_requests = app->st->requests;
+		out->dups = app->st->dups;
+		out->bad = app->st->bad;
+		out->datagrams = app->st->datagrams;
+		out->ring_records = app->st->ring_records;
+		out->ring_requests = app->st->ring_requests;
+		prog_sum(skel, &out->prog);
+	}
+	batch_app_free(app);
+	prog_down(&skel, &hi);
+	topo_down(&t);
+	return err;
 }
 
 /* ---- figures --------------------------------------------------------- */

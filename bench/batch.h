@@ -57,6 +57,13 @@ struct batch_send_opts {
 	uint64_t count;        /* stop after this many; 0: no limit */
 	uint64_t duration_ms;  /* stop after this long */
 	uint32_t first_id;
+	/* TCP: after connecting, wait until *gate >= gate_at (the app has put
+	 * the socket in the sockhash); NULL: don't. */
+	const volatile uint64_t *gate;
+	uint64_t gate_at;
+	/* TCP: keep the connection this long after the last request (a
+	 * redirected message can reach the socket after the FIN did). */
+	uint64_t linger_ms;
 };
 
 struct batch_send_stats {

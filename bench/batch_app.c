@@ -456,8 +456,12 @@ static int sender_main(void *arg)
 		s->st->error = -errno;
 		return 1;
 	}
+	for (int i = 0; s->o.gate && *s->o.gate < s->o.gate_at && i < 1000; i++)
+		usleep(1000);
 	err = s->o.tcp ? send_tcp(s, fd, end, parent) : send_udp(s, fd, end, parent);
 	s->st->error = err;
+	if (s->o.tcp && s->o.linger_ms)
+		usleep((useconds_t)(s->o.linger_ms * 1000));
 	close(fd);
 	s->st->done = 1;
 	return err ? 1 : 0;

@@ -1,0 +1,87 @@
+/*
+ * bench batch against the real kernel: a fixed number of requests that is
+ * not a multiple of B goes through the batching program at xdp, tc and
+ * sk-skb-parser, and every request must be counted exactly once: by the
+ * app (ids in a bitmap, no duplicates), and by the program as B-request
+ * batches plus the timer's flush of the rest.  The timer is long (0.5 s)
+ * against the sender's pace (20k requests/s), so only the last partial
+ * batch is flushed and the batch counts are exact.
+ */
+#include <stdlib.h>
+#include "bench/batch.h"
+#include "lib/util.h"
+#include "tests/test.h"
+
+#define N_REQ     1003          /* 125 x 8 + 3: a multiple of neither 4 nor 8 */
+#define RATE      20000
+#define FLUSH_US  500000
+
+static void check_packet_hook(unsigned b, const struct batch_exact *r)
+{
+	const struct batch_cpu_stats *p = &r->prog;
+	uint64_t full = N_REQ / b, rest = N_REQ % b;
+
+	ASSERT_EQ(r->app_requests, N_REQ, "the app got every request");
+	ASSERT_EQ(p->batched_reqs + p->flushed_reqs, N_REQ, "batched + flushed by the timer = sent");
+	ASSERT_EQ(p->batches + p->ring_batches, full, "floor(sent / B) full batches");
+	ASSERT_EQ(p->batched_reqs, full * b, "full batches hold B requests each");
+	ASSERT_EQ(p->flushed_reqs, rest, "the timer flushed the last sent % B");
+	ASSERT_EQ(p->flushes, rest ? 1 : 0, "one flush");
+	ASSERT_EQ(p->held, N_REQ - full, "every request but each batch's last was held");
+	ASSERT_EQ(p->errors, 0, "errors");
+	ASSERT_EQ(r->datagrams, p->batches, "one datagram per batch packet");
+	ASSERT_EQ(r->ring_records, p->ring_batches + p->flushes, "ringbuf records");
+	ASSERT_EQ(r->ring_requests, p->ring_batches * b + p->flushed_reqs, "ringbuf requests");
+}
+
+static void check_parser_hook(unsigned b, const struct batch_exact *r)
+{
+	const struct batch_cpu_stats *p = &r->prog;
+	uint64_t full = N_REQ / b;
+
+	/* A parser has no timer: the last partial batch never leaves it. */
+	ASSERT_EQ(r->app_requests, full * b, "the app got the full batches");
+	ASSERT_EQ(p->batches, full, "one verdict per B requests");
+	ASSERT_EQ(p->batched_reqs, full * b, "requests in verdicts");
+	ASSERT_EQ(p->flushed_reqs, 0, "no timer at a parser");
+	ASSERT_EQ(p->errors, 0, "redirect errors");
+	ASSERT_EQ(r->ring_records, 0, "no ringbuf");
+}
+
+static void batch_hook(const char *name, unsigned b)
+{
+	const struct hook_desc *h = hook_by_name(name);
+	struct batch_exact r;
+	char why[256];
+
+	if (!ASSERT_OK_PTR(h, "hook"))
+		return;
+	if (hook_supported(h, why, sizeof(why))) {
+		test_skip("%s: %s", name, why);
+		return;
+	}
+	if (!ASSERT_OK(batch_exact_run(h, b, N_REQ, RATE, FLUSH_US, &r), "batch_exact_run"))
+		return;
+	fprintf(stderr, "  %s B=%u: sent %llu, app %llu, packets %llu, ring %llu+%llu, flushed %llu\n",
+		name, b, (unsigned long long)r.sent, (unsigned long long)r.app_requests,
+		(unsigned long long)r.prog.batches, (unsigned long long)r.prog.ring_batches,
+		(unsigned long long)r.prog.flushes, (unsigned long long)r.prog.flushed_reqs);
+	ASSERT_EQ(r.sent, N_REQ, "sender sent them all");
+	ASSERT_EQ(r.dups, 0, "no request id twice");
+	ASSERT_EQ(r.bad, 0, "no malformed request");
+	if (hook_on_device(h))
+		check_packet_hook(b, &r);
+	else
+		check_parser_hook(b, &r);
+}
+
+OLAB_TEST(bench_batch)
+{
+	static const char *const hooks[] = { "xdp", "tc", "sk-skb-parser" };
+	static const unsigned batches[] = { 1, 4, 8 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(hooks); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(batches); k++)
+			if (test_subtest("%s/b%u", hooks[i], batches[k]))
+				batch_hook(hooks[i], batches[k]);
+}
