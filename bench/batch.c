@@ -324,12 +324,14 @@ static const char *not_measured(const struct bench_cell *c)
 
 static void batch_plan(struct bench_cell *c)
 {
-	static char variants[65][LAYOUT__COUNT][48];
+	static char variants[65][LAYOUT__COUNT][2][48];
 	unsigned b = c->batch < 65 ? c->batch : 64;
+	char *v = variants[b][c->layout][c->tcp];
 
-	snprintf(variants[b][c->layout], sizeof(variants[b][c->layout]), "b%u %s", c->batch,
-		 bench_layout_name(c->layout));
-	c->variant = variants[b][c->layout];
+	/* The proto only where the hook does not say it. */
+	snprintf(v, sizeof(variants[0][0][0]), "b%u %s%s", c->batch, bench_layout_name(c->layout),
+		 strcmp(c->hook->name, "sk-skb-verdict") ? "" : c->tcp ? " tcp" : " udp");
+	c->variant = v;
 	c->arms |= ARM_BIT(ARM_REF);
 	c->pairing = PAIR_ALTERNATE;
 	c->compare = CMP_NONE;

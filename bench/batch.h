@@ -57,7 +57,7 @@ struct batch_send_opts {
 	uint64_t count;        /* stop after this many; 0: no limit */
 	uint64_t duration_ms;  /* stop after this long */
 	uint32_t first_id;
-	/* TCP: after connecting, wait until *gate >= gate_at (the app has put
+	/* TCP only: after connecting, wait until *gate >= gate_at (the app has put
 	 * the socket in the sockhash); NULL: don't. */
 	const volatile uint64_t *gate;
 	uint64_t gate_at;

@@ -456,7 +456,7 @@ static int sender_main(void *arg)
 		s->st->error = -errno;
 		return 1;
 	}
-	for (int i = 0; s->o.gate && *s->o.gate < s->o.gate_at && i < 1000; i++)
+	for (int i = 0; s->o.tcp && s->o.gate && *s->o.gate < s->o.gate_at && i < 1000; i++)
 		usleep(1000);
 	err = s->o.tcp ? send_tcp(s, fd, end, parent) : send_udp(s, fd, end, parent);
 	s->st->error = err;
