@@ -337,6 +337,9 @@ static void batch_plan(struct bench_cell *c)
 	c->compare = CMP_NONE;
 	if (!c->warmup_ms)
 		c->warmup_ms = 100;
+	/* Each trial is two phases of each arm: the full run stays in minutes. */
+	if (!c->duration_ms)
+		c->duration_ms = 300;
 }
 
 static int batch_setup(struct bench_cell *c)

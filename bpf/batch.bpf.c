@@ -12,9 +12,12 @@
  * a callback cannot emit a packet, so a batch still partial when it fires
  * goes to the ringbuf `flushed`, which the app reads beside its socket.  A
  * request is thus delivered once: in a batch packet, or in a flush record.
- * On a veth, a native-XDP frame has only a few bytes of tailroom, so at xdp
- * a batch the packet cannot carry goes whole to the same ringbuf as one
- * record instead (ring_batches), and the packet is dropped.
+ * On a veth, a native-XDP frame has only its alignment slack as tailroom
+ * (growing by 96 B fails with -EINVAL on 6.18), so xdp puts the held
+ * requests in front of this one from the headroom (bpf_xdp_adjust_head,
+ * about 200 B: B <= 7) when the tail cannot grow; a batch neither can
+ * carry goes whole to the same ringbuf as one record (ring_batches), and
+ * the packet is dropped.
  * The slot is touched only on its CPU, by the program (NAPI/softirq context)
  * and the pinned timer's softirq, which do not interleave.  If growing or
  * writing the packet fails, the packet passes with its own request alone and
@@ -236,6 +239,26 @@ static __always_inline int ring_batch(struct batch_slot *s, struct batch_cpu_sta
 	return XDP_DROP;
 }
 
+/*
+ * Make room for grow bytes of held requests between the headers and this
+ * request from the headroom: move the headers grow bytes forward and write
+ * the held requests after them.  0, or -1 with the packet as it was.
+ */
+static __always_inline int grow_head(struct xdp_md *ctx, __u32 grow, const __u8 *held)
+{
+	__u8 hdr[REQ_OFF];
+
+	if (bpf_xdp_adjust_head(ctx, -(int)grow))
+		return -1;
+	if (bpf_xdp_load_bytes(ctx, grow, hdr, sizeof(hdr)) ||
+	    bpf_xdp_store_bytes(ctx, 0, hdr, sizeof(hdr)) ||
+	    bpf_xdp_store_bytes(ctx, REQ_OFF, (void *)held, grow)) {
+		bpf_xdp_adjust_head(ctx, (int)grow);
+		return -1;
+	}
+	return 0;
+}
+
 SEC("xdp")
 int batch_xdp(struct xdp_md *ctx)
 {
@@ -266,9 +289,11 @@ int batch_xdp(struct xdp_md *ctx)
 	own[1] = req[1];
 	own[2] = req[2];
 	own[3] = req[3];
-	if (bpf_xdp_adjust_tail(ctx, grow))
-		return ring_batch(s, st, own, n);
-	if (bpf_xdp_store_bytes(ctx, REQ_OFF + BATCH_REQ_SIZE, s->buf, grow)) {
+	if (bpf_xdp_adjust_tail(ctx, grow)) {
+		/* No tailroom: in front of this request, if the headroom has it. */
+		if (grow_head(ctx, grow, s->buf))
+			return ring_batch(s, st, own, n);
+	} else if (bpf_xdp_store_bytes(ctx, REQ_OFF + BATCH_REQ_SIZE, s->buf, grow)) {
 		bpf_xdp_adjust_tail(ctx, -(int)grow);
 		goto alone;
 	}

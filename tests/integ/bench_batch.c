@@ -4,7 +4,7 @@
  * sk-skb-parser, and every request must be counted exactly once: by the
  * app (ids in a bitmap, no duplicates), and by the program as B-request
  * batches plus the timer's flush of the rest.  The timer is long (0.5 s)
- * against the sender's pace (20k requests/s), so only the last partial
+ * against the sender's pace (5k requests/s), so only the last partial
  * batch is flushed and the batch counts are exact.
  */
 #include <stdlib.h>
@@ -13,7 +13,9 @@
 #include "tests/test.h"
 
 #define N_REQ     1003          /* 125 x 8 + 3: a multiple of neither 4 nor 8 */
-#define RATE      20000
+/* Slow: a NAPI thread starved by other load for 50 ms still drops nothing
+ * from its veth's 256-frame ring. */
+#define RATE      5000
 #define FLUSH_US  500000
 
 static void check_packet_hook(unsigned b, const struct batch_exact *r)
