@@ -2,8 +2,9 @@
  * bench batch: is batching requests at the hook worth it?  The program
  * (bpf/batch.bpf.c) holds requests and passes B of them as one packet, a
  * bpf_timer flushing a partial batch after T to a ringbuf the app also
- * reads (UDP at xdp and tc); at sk-skb-parser the parser frames B TCP
- * requests as one message.  Each trial, paired with no program (ref):
+ * reads (UDP at xdp, tc and sk-skb-verdict, whose UDP socket is in the
+ * sockhash); at sk-skb-parser the parser frames B TCP requests as one
+ * message.  Each trial, paired with no program (ref):
  *  - throughput: the sender (CPU 0) as fast as it can; requests the app
  *    unpacked per second, and the DUT's CPU ns per request;
  *  - latency: the sender paced at BATCH_LAT_RATE; p50/p99 of each request's
@@ -80,7 +81,7 @@ static void prog_delta(const struct batch_cpu_stats *a, const struct batch_cpu_s
 }
 
 /* Load batch.bpf.c for h with B and T, attach it on the DUT. */
-static int prog_up(const struct hook_desc *h, const struct topo *t, unsigned batch,
+static int prog_up(const struct hook_desc *h, bool tcp, const struct topo *t, unsigned batch,
 		   uint64_t flush_us, struct batch **skel_out, struct hook_prog *hp,
 		   struct hook_inst **hi)
 {
@@ -93,7 +94,8 @@ static int prog_up(const struct hook_desc *h, const struct topo *t, unsigned bat
 	skel->rodata->batch_size = batch;
 	skel->rodata->flush_ns = flush_us * 1000;
 	skel->rodata->bench_port = GEN_DPORT;
-	err = hook_pick_progs(h, skel->obj, "batch", hp);
+	/* UDP at a verdict holds like the packet hooks: its own program. */
+	err = hook_pick_progs(h, skel->obj, hook_on_sockmap(h) && !tcp ? "batchv" : "batch", hp);
 	if (!err && (err = batch__load(skel)))
 		pr_warn("bench batch %s: loading the program failed: %s\n", h->name,
 			strerror(-err));
@@ -287,7 +289,7 @@ static int batch_trial(struct bench_cell *c, struct bench_trial *t)
 		err = hook_set_attached(bc->hi, main);
 	if (!err)
 		err = batch_app_start(&bc->t, c->tcp,
-				      main && dev ? bpf_map__fd(bc->skel->maps.flushed) : -1,
+				      main && !c->tcp ? bpf_map__fd(bc->skel->maps.flushed) : -1,
 				      main && !dev ? bc->hp.sockmap_fd : -1, APP_CPU, &app);
 	if (!err)
 		err = run_arm(c, t, app);
@@ -313,12 +315,9 @@ static const char *not_measured(const struct bench_cell *c)
 {
 	if (c->batch > BATCH_MAX)
 		return "B over 32: 32 requests of 32 B fill what one 1500 B frame carries";
-	if (!strcmp(c->hook->name, "sk-skb-verdict"))
-		return c->tcp ? "not built: a verdict without a parser sees skbs of any length "
-				"(segments split requests), so it cannot hold whole requests; "
-				"sk-skb-parser frames them"
-			      : "sk_skb programs run on TCP sockets in a sockmap only; UDP has no "
-				"stream verdict";
+	if (!strcmp(c->hook->name, "sk-skb-verdict") && c->tcp)
+		return "not built: a verdict without a parser sees TCP skbs of any length (segments "
+		       "split requests), so it cannot hold whole requests; sk-skb-parser frames them";
 	return NULL;
 }
 
@@ -352,8 +351,8 @@ static int batch_setup(struct bench_cell *c)
 		return 0;
 	err = bench_topo_up(c->layout, &bc->t);
 	if (!err)
-		err = prog_up(c->hook, &bc->t, c->batch, BATCH_FLUSH_US, &bc->skel, &bc->hp,
-			      &bc->hi);
+		err = prog_up(c->hook, c->tcp, &bc->t, c->batch, BATCH_FLUSH_US, &bc->skel,
+			      &bc->hp, &bc->hi);
 	return err;
 }
 
@@ -367,10 +366,10 @@ static void batch_teardown(struct bench_cell *c)
 
 /* ---- the exactly-once check ------------------------------------------ */
 
-static int exact_traffic(const struct hook_desc *h, const struct topo *t, struct batch_app *app,
-			 uint64_t n, uint64_t rate, struct batch_exact *out)
+static int exact_traffic(bool tcp, const struct topo *t, struct batch_app *app, uint64_t n,
+			 uint64_t rate, struct batch_exact *out)
 {
-	struct batch_send_opts o = { .tcp = hook_is_tcp(h), .rate = rate, .count = n,
+	struct batch_send_opts o = { .tcp = tcp, .rate = rate, .count = n,
 				     .duration_ms = 20000, .gate = &app->st->conns,
 				     .gate_at = app->st->conns + 1, .linger_ms = 300 };
 	struct batch_sender *s;
@@ -381,8 +380,8 @@ static int exact_traffic(const struct hook_desc *h, const struct topo *t, struct
 	return err;
 }
 
-int batch_exact_run(const struct hook_desc *h, unsigned batch, uint64_t n, uint64_t rate,
-		    uint64_t flush_us, struct batch_exact *out)
+int batch_exact_run(const struct hook_desc *h, bool tcp, unsigned batch, uint64_t n,
+		    uint64_t rate, uint64_t flush_us, struct batch_exact *out)
 {
 	bool dev = hook_on_device(h);
 	struct topo t = { 0 };
@@ -395,15 +394,15 @@ int batch_exact_run(const struct hook_desc *h, unsigned batch, uint64_t n, uint6
 	memset(out, 0, sizeof(*out));
 	err = bench_topo_up(LAYOUT_RX_CPU1, &t);
 	if (!err)
-		err = prog_up(h, &t, batch, flush_us, &skel, &hp, &hi);
+		err = prog_up(h, tcp, &t, batch, flush_us, &skel, &hp, &hi);
 	if (!err)
-		err = batch_app_start(&t, hook_is_tcp(h), dev ? bpf_map__fd(skel->maps.flushed) : -1,
+		err = batch_app_start(&t, tcp, tcp ? -1 : bpf_map__fd(skel->maps.flushed),
 				      dev ? -1 : hp.sockmap_fd, APP_CPU, &app);
 	if (!err)
-		err = exact_traffic(h, &t, app, n, rate, out);
+		err = exact_traffic(tcp, &t, app, n, rate, out);
 	if (!err) {
 		/* Stream hooks: a partial batch never leaves the parser. */
-		batch_app_wait(app, dev ? out->sent : out->sent - out->sent % batch,
+		batch_app_wait(app, !tcp ? out->sent : out->sent - out->sent % batch,
 			       (int)(flush_us / 1000) + 3000);
 		sleep_ns(flush_us * 2000 + 100000000ull); /* anything more would be extra */
 		out->app_requests = app->st->requests;
@@ -448,6 +447,9 @@ static json_t *cell_extra(struct bench_cell *c, const struct bench_series *s)
 		"latency_rate", BATCH_LAT_RATE, "app_cpu", APP_CPU,
 		"flush", c->tcp ? "none: the parser waits for B requests' bytes"
 				: "bpf_timer -> ringbuf record the app reads",
+		"program_name", c->tcp ? "batch_parser + batch_sk" : hook_on_sockmap(c->hook)
+				? "batchv_sk" : hook_on_device(c->hook) && !strcmp(c->hook->name, "xdp")
+				? "batch_xdp" : "batch_tc",
 		"program", prog_json(p),
 		"sent_main", (json_int_t)bc->sent[ARM_MAIN], "sent_ref", (json_int_t)bc->sent[ARM_REF],
 		"received_main", (json_int_t)bc->received[ARM_MAIN],
@@ -511,7 +513,7 @@ static const struct bench bench_batch = {
 	.order = 130,
 	.latency = true,
 	.axes = {
-		[AXIS_HOOK] = { "xdp,tc,sk-skb-parser,sk-skb-verdict", "xdp,tc,sk-skb-parser" },
+		[AXIS_HOOK] = { "xdp,tc,sk-skb-verdict,sk-skb-parser" },
 		[AXIS_LAYOUT] = { "app-shares-rx-cpu,app-own-cpu", "app-shares-rx-cpu" },
 		[AXIS_PROTO] = { "udp,tcp" },
 		[AXIS_BATCH] = { "1,2,4,8,16,32", "1,8,32" },

@@ -92,9 +92,9 @@ struct batch_exact {
 	struct batch_cpu_stats prog;   /* summed over CPUs */
 };
 
-/* n requests paced at rate through hook h with batch B and timer flush_us,
- * then wait for the app to have them all (or a timeout); figures in *out. */
-int batch_exact_run(const struct hook_desc *h, unsigned batch, uint64_t n, uint64_t rate,
-		    uint64_t flush_us, struct batch_exact *out);
+/* n requests (TCP or UDP) paced at rate through hook h with batch B and
+ * timer flush_us, then wait for the app to have them all (or a timeout). */
+int batch_exact_run(const struct hook_desc *h, bool tcp, unsigned batch, uint64_t n,
+		    uint64_t rate, uint64_t flush_us, struct batch_exact *out);
 
 #endif

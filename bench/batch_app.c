@@ -211,6 +211,9 @@ static int app_socket(struct app_ctx *x)
 	setsockopt(x->lfd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
 	if (bind(x->lfd, (struct sockaddr *)&sa, sizeof(sa)) || (tcp && listen(x->lfd, 16)))
 		return -errno;
+	/* UDP at a verdict: the bound socket itself goes in the sockhash. */
+	if (!tcp && x->a->sockmap_fd >= 0)
+		return app_sockhash_add(x->a->sockmap_fd, x->lfd);
 	return 0;
 }
 

@@ -23,6 +23,8 @@
  * writing the packet fails, the packet passes with its own request alone and
  * the held ones stay for the timer (errors counts it).
  *
+ * UDP at sk-skb-verdict: see batchv_sk at the end.
+ *
  * TCP at sk-skb-parser: the parser frames B requests as one message, so the
  * verdict runs (and the app wakes) once per B requests; the verdict
  * redirects the message to the same socket's ingress (an SK_PASS behind a
@@ -391,4 +393,50 @@ int batch_sk(struct __sk_buff *skb)
 		}
 	}
 	return ret;
+}
+
+/*
+ * UDP at sk-skb-verdict (prefix batchv): a UDP socket in the sockhash runs
+ * the verdict (no parser) on each datagram's payload.  It holds requests
+ * like the packet hooks (SK_DROP), grows the B-th datagram with
+ * bpf_skb_change_tail and passes it to the socket (SK_PASS: no parser, so
+ * no stall); the timer flushes to the same ringbuf.
+ */
+SEC("sk_skb/stream_verdict")
+int batchv_sk(struct __sk_buff *skb)
+{
+	struct batch_cpu_stats *st = this_cpu_stats();
+	struct batch_slot *s = this_slot();
+	__u64 req[4];
+	__u32 n, grow;
+
+	if (!st || !s || skb->local_port != bench_port)
+		return SK_PASS;
+	if (skb->len != BATCH_REQ_SIZE || bpf_skb_load_bytes(skb, 0, req, sizeof(req))) {
+		st->other++;
+		return SK_PASS;
+	}
+	if (should_hold(s)) {
+		hold(s, req, st);
+		return SK_DROP;
+	}
+	n = s->count;
+	if (n == 0 || n >= BATCH_MAX) {
+		emitted(s, st, 0);
+		return SK_PASS;
+	}
+	grow = n * BATCH_REQ_SIZE;
+	if (bpf_skb_change_tail(skb, BATCH_REQ_SIZE + grow, 0))
+		goto alone;
+	if (bpf_skb_store_bytes(skb, BATCH_REQ_SIZE, s->buf, grow, 0)) {
+		bpf_skb_change_tail(skb, BATCH_REQ_SIZE, 0);
+		goto alone;
+	}
+	emitted(s, st, n);
+	return SK_PASS;
+alone:
+	st->errors++;
+	st->batches++;
+	st->batched_reqs++;
+	return SK_PASS;
 }
