@@ -184,7 +184,7 @@ static int lat_phase(struct bench_cell *c, struct batch_app *app, uint64_t ms, u
 {
 	struct batch_cell *bc = c->priv;
 	struct batch_send_opts o = { .tcp = c->tcp, .rate = BATCH_LAT_RATE,
-				     .duration_ms = ms / 2 > 100 ? ms / 2 : 100,
+				     .duration_ms = ms / 3 > 100 ? ms / 3 : 100,
 				     .first_id = first_id, .gate = &app->st->conns,
 				     .gate_at = app->st->conns + 1, .linger_ms = 50 };
 	uint64_t n0 = app->st->lat_n, r0 = app->st->requests, n, sent = 0;

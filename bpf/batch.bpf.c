@@ -7,8 +7,9 @@
  * (an ARRAY slot per CPU) and drops the packet; the B-th request's packet
  * passes, grown by (B-1) requests (bpf_xdp_adjust_tail / bpf_skb_change_tail)
  * that are written after its own, with IP and UDP lengths fixed, the IP
- * checksum recomputed and the UDP checksum 0.  The first request of a batch
- * arms the slot's bpf_timer (CLOCK_MONOTONIC, pinned to the CPU, flush_ns):
+ * checksum recomputed and the UDP checksum 0.  A held request arms the
+ * slot's bpf_timer if it is not pending (CLOCK_MONOTONIC, pinned to the CPU);
+ * a batch is flushed when it is flush_ns old (flush_cb):
  * a callback cannot emit a packet, so a batch still partial when it fires
  * goes to the ringbuf `flushed`, which the app reads beside its socket.  A
  * request is thus delivered once: in a batch packet, or in a flush record.
@@ -57,8 +58,11 @@ struct batch_cpu_stats stats[OLAB_MAX_CPUS];
 
 struct batch_slot {
 	struct bpf_timer timer;
+	__u64 first_ns;   /* when the batch's first request was held */
 	__u32 count;      /* requests held */
 	__u32 inited;
+	__u32 armed;      /* the timer is pending */
+	__u32 pad;
 	__u8 buf[BATCH_MAX * BATCH_REQ_SIZE];
 };
 
@@ -91,15 +95,28 @@ static __always_inline struct batch_cpu_stats *this_cpu_stats(void)
 	return &stats[cpu];
 }
 
-/* The timer: a partial batch to the ringbuf (again later if it is full). */
+/*
+ * The timer: a partial batch T old to the ringbuf (again later if it is
+ * full).  It is armed once, not per batch (starting an hrtimer reprograms
+ * the clock event device, a VM exit here): a batch younger than T when it
+ * fires re-arms it for the rest of its T.
+ */
 static int flush_cb(void *map, __u32 *key, struct batch_slot *s)
 {
 	struct batch_cpu_stats *st = this_cpu_stats();
 	struct batch_flush_rec *r;
 	__u32 n = s->count;
+	__u64 age;
 
-	if (!n || n > BATCH_MAX)
+	if (!n || n > BATCH_MAX) {
+		s->armed = 0;
 		return 0;
+	}
+	age = bpf_ktime_get_ns() - s->first_ns;
+	if (age < flush_ns) {
+		bpf_timer_start(&s->timer, flush_ns - age, BPF_F_TIMER_CPU_PIN);
+		return 0;
+	}
 	r = bpf_ringbuf_reserve(&flushed, sizeof(*r), 0);
 	if (!r) {
 		if (st)
@@ -113,6 +130,7 @@ static int flush_cb(void *map, __u32 *key, struct batch_slot *s)
 		((__u64 *)r->reqs)[i] = ((__u64 *)s->buf)[i];
 	bpf_ringbuf_submit(r, 0);
 	s->count = 0;
+	s->armed = 0;
 	if (st) {
 		st->flushed_reqs += n;
 		st->flushes++;
@@ -147,7 +165,11 @@ static __always_inline void hold(struct batch_slot *s, const __u64 *req, struct 
 		s->inited = 1;
 	}
 	if (n == 0)
+		s->first_ns = bpf_ktime_get_ns();
+	if (!s->armed) {
+		s->armed = 1;
 		bpf_timer_start(&s->timer, flush_ns, BPF_F_TIMER_CPU_PIN);
+	}
 	st->held++;
 }
 
