@@ -435,25 +435,32 @@ static double published_speedup(const struct bench_cell *c)
 	return own ? 100.0 / 105 : 78.0 / 101;
 }
 
+static const char *prog_name(const struct bench_cell *c)
+{
+	if (c->tcp)
+		return "batch_parser + batch_sk";
+	if (hook_on_sockmap(c->hook))
+		return "batchv_sk";
+	return strcmp(c->hook->name, "xdp") ? "batch_tc" : "batch_xdp";
+}
+
 static json_t *cell_extra(struct bench_cell *c, const struct bench_series *s)
 {
 	struct batch_cell *bc = c->priv;
-	const struct batch_cpu_stats *p = &bc->prog;
 
-	return json_pack("{s:o, s:s, s:i, s:i, s:i, s:i, s:s, s:o,"
+	return json_pack("{s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:s, s:o,"
 			 " s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O}",
 		"layout", bench_layout_json(c->layout, &bc->t), "proto", c->tcp ? "tcp" : "udp",
+		"program_name", prog_name(c),
 		"request_bytes", BATCH_REQ_SIZE, "flush_us", c->tcp ? 0 : BATCH_FLUSH_US,
 		"latency_rate", BATCH_LAT_RATE, "app_cpu", APP_CPU,
 		"flush", c->tcp ? "none: the parser waits for B requests' bytes"
 				: "bpf_timer -> ringbuf record the app reads",
-		"program_name", c->tcp ? "batch_parser + batch_sk" : hook_on_sockmap(c->hook)
-				? "batchv_sk" : hook_on_device(c->hook) && !strcmp(c->hook->name, "xdp")
-				? "batch_xdp" : "batch_tc",
-		"program", prog_json(p),
-		"sent_main", (json_int_t)bc->sent[ARM_MAIN], "sent_ref", (json_int_t)bc->sent[ARM_REF],
-		"received_main", (json_int_t)bc->received[ARM_MAIN],
-		"received_ref", (json_int_t)bc->received[ARM_REF],
+		"program", prog_json(&bc->prog),
+		"sent_saturating_main", (json_int_t)bc->sent[ARM_MAIN],
+		"sent_saturating_ref", (json_int_t)bc->sent[ARM_REF],
+		"app_requests_main", (json_int_t)bc->received[ARM_MAIN],
+		"app_requests_ref", (json_int_t)bc->received[ARM_REF],
 		"duplicates", (json_int_t)bc->dups, "bad", (json_int_t)bc->bad,
 		"per_trial_main", s->detail[ARM_MAIN], "per_trial_ref", s->detail[ARM_REF]);
 }

@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include "bench/batch.h"
+#include "bench/bench.h"
 #include "lib/util.h"
 #include "tests/test.h"
 
@@ -91,4 +92,31 @@ OLAB_TEST(bench_batch)
 		for (size_t k = 0; k < ARRAY_SIZE(batches); k++)
 			if (test_subtest("%s/b%u", hooks[i].hook, batches[k]))
 				batch_hook(hooks[i].hook, hooks[i].tcp, batches[k]);
+}
+
+/* One cell of the bench itself (tc, B 8): both arms measured, figures made,
+ * requests counted once, the program batching in the main arm only. */
+OLAB_TEST(bench_batch_cell)
+{
+	const struct bench *b = bench_by_name("batch");
+	const struct hook_desc *h = hook_by_name("tc");
+	struct bench_series s;
+	struct bench_cell c;
+
+	if (!ASSERT_OK_PTR(b, "batch bench") || !ASSERT_OK_PTR(h, "tc"))
+		return;
+	bench_cell_init(&c, b, h);
+	c.batch = 8;
+	c.trials = 1;
+	c.duration_ms = 150;
+	c.warmup_ms = 0;
+	if (ASSERT_OK(bench_cell_measure(&c, &s), "bench_cell_measure")) {
+		ASSERT_EQ(s.n[ARM_MAIN], 1, "main arm trial");
+		ASSERT_EQ(s.n[ARM_REF], 1, "reference arm trial");
+		ASSERT_GT(s.v[ARM_MAIN][0][0], 0, "batched requests/s");
+		ASSERT_GT(s.v[ARM_REF][0][0], 0, "unbatched requests/s");
+		ASSERT_TRUE(s.v[ARM_MAIN][1][0] <= s.v[ARM_MAIN][2][0], "p50 <= p99");
+		ASSERT_OK(b->report(&c, &s), "report: no duplicate or malformed request");
+	}
+	bench_cell_finish(&c, &s);
 }
