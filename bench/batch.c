@@ -327,9 +327,8 @@ static void batch_plan(struct bench_cell *c)
 	unsigned b = c->batch < 65 ? c->batch : 64;
 	char *v = variants[b][c->layout][c->tcp];
 
-	/* The proto only where the hook does not say it. */
-	snprintf(v, sizeof(variants[0][0][0]), "b%u %s%s", c->batch, bench_layout_name(c->layout),
-		 strcmp(c->hook->name, "sk-skb-verdict") ? "" : c->tcp ? " tcp" : " udp");
+	snprintf(v, sizeof(variants[0][0][0]), "b%u %s %s", c->batch, bench_layout_name(c->layout),
+		 c->tcp ? "tcp" : "udp");
 	c->variant = v;
 	c->arms |= ARM_BIT(ARM_REF);
 	c->pairing = PAIR_ALTERNATE;
