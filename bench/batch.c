@@ -527,7 +527,7 @@ static const struct bench bench_batch = {
 		[AXIS_HOOK] = { "xdp,tc,sk-skb-verdict,sk-skb-parser" },
 		[AXIS_LAYOUT] = { "app-shares-rx-cpu,app-own-cpu", "app-shares-rx-cpu" },
 		[AXIS_PROTO] = { "udp,tcp" },
-		[AXIS_BATCH] = { "1,2,4,8,16,32", "1,8,32" },
+		[AXIS_BATCH] = { "1,2,4,8,16,32", "32" },
 		[AXIS_RUNTIME] = { "netns" },
 	},
 	.arm_names = { [ARM_MAIN] = "batching", [ARM_REF] = "no program" },

@@ -140,7 +140,7 @@ static int clock_report(struct bench_cell *c, const struct bench_series *s)
 static const struct bench bench_clock = {
 	.name = "clock",
 	.summary = "cost per call and resolution of the clocks a program can read",
-	.order = 110,
+	.order = 150,
 	.ops = clock_ops,
 	.axes = {
 		[AXIS_OP] = { NULL, "ktime,coarse,jiffies" },

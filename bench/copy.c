@@ -95,7 +95,7 @@ static const struct bench bench_copy = {
 	.name = "copy",
 	.summary = "ns to copy N packet bytes into a map value: per-byte checks, one check, "
 		   "stack, helpers, dynptrs",
-	.order = 100,
+	.order = 140,
 	.ops = copy_ops,
 	.size_min = 16,
 	.size_max = COPY_MAX,

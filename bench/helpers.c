@@ -140,7 +140,7 @@ static int helpers_report(struct bench_cell *c, const struct bench_series *s)
 static const struct bench bench_helpers = {
 	.name = "helpers",
 	.summary = "ns per call of the helpers an offload uses, at each hook",
-	.order = 120,
+	.order = 160,
 	.ops = helper_ops,
 	.axes = {
 		[AXIS_HOOK] = { "xdp,tc,sk-skb-verdict", "xdp,tc,sk-skb-verdict" },

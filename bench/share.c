@@ -569,12 +569,12 @@ static const struct bench bench_share = {
 	.summary = "kernel->user channels: records/s, loss, latency, consumer CPU, access ns",
 	.order = 120,
 	.axes = {
-		[AXIS_HOOK] = { "xdp,tc,sk-skb-verdict" },
+		[AXIS_HOOK] = { "xdp,tc,sk-skb-verdict", "xdp,sk-skb-verdict" },
 		[AXIS_LAYOUT] = { "app-own-cpu" },
 		[AXIS_SIZE] = { "256" },
 		[AXIS_RUNTIME] = { "netns" },
 		[AXIS_CHANNEL] = { "packet,array,hash,mmap-ring,ringbuf-epoll,ringbuf-poll,af-xdp,"
-				   "user-ringbuf" },
+				   "user-ringbuf", "array,mmap-ring,ringbuf-epoll,af-xdp,user-ringbuf" },
 	},
 	.arm_names = { [ARM_MAIN] = "saturated", [ARM_POST1] = "paced" },
 	BENCH_METHODS(share, struct share_cell),
