@@ -17,8 +17,9 @@
  *       redirects the summary to the socket's own ingress (bpf_sk_redirect_hash
  *       BPF_F_INGRESS) and drops the rest.
  *   summarize_sk alone (no parser)  each skb shrunk to pct % of its bytes
- *       (bpf_skb_change_tail) and redirected to the socket's ingress: no
- *       request framing, a per-skb summary.
+ *       (bpf_skb_change_tail; for GRO-merged skbs, which it refuses with
+ *       -EINVAL, bpf_skb_adjust_room from the head) and redirected to the
+ *       socket's ingress: no request framing, a per-skb summary.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -35,6 +36,7 @@
 #define L3_OFF      14
 #define L4_OFF      (L3_OFF + 20)
 #define PAY_OFF     (L4_OFF + 8)
+#define E2BIG_      7
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -349,11 +351,32 @@ static __always_inline int verdict_framed(struct __sk_buff *skb, struct sum_coun
 	return to_own_ingress(skb, c);
 }
 
-/* No parser: each skb shrunk to pct % of its bytes. */
+/* Cut n bytes off the head, 4095 at a time (sk_skb_adjust_room's limit). */
+static __always_inline long cut_head(struct __sk_buff *skb, __u32 n)
+{
+	for (int i = 0; i < 17 && n; i++) {
+		__u32 k = n > 0xfff ? 0xfff : n;
+		long r = bpf_skb_adjust_room(skb, -(__s32)k, 0, 0);
+
+		if (r)
+			return r;
+		n -= k;
+	}
+	return n ? -E2BIG_ : 0;
+}
+
+/*
+ * No parser: each skb shrunk to pct % of its bytes.  bpf_skb_change_tail
+ * refuses (-EINVAL) GRO-merged skbs here; those are cut from the head
+ * with bpf_skb_adjust_room instead (counted in capped).
+ */
 static __always_inline int verdict_skb(struct __sk_buff *skb, struct sum_counters *c)
 {
 	__u32 len = skb->len, keep = sum_len_of(len, pct);
+	long r = 0;
 
+	if (!len)
+		return SK_PASS; /* nothing to summarize */
 	c->datagrams++;
 	c->bytes_in += len;
 	if (!keep) {
@@ -361,6 +384,10 @@ static __always_inline int verdict_skb(struct __sk_buff *skb, struct sum_counter
 		return SK_DROP;
 	}
 	if (keep < len && bpf_skb_change_tail(skb, keep, 0)) {
+		c->capped++;
+		r = cut_head(skb, len - keep);
+	}
+	if (r) {
 		c->errors++;
 		return SK_DROP;
 	}
