@@ -151,16 +151,46 @@ static int start_app(struct bench_cell *c, enum bench_arm arm, struct sum_app **
 }
 
 /* Requests finished between two readings: the app's, plus the program's
- * p = 0 drops (offload); unframed TCP: the program's bytes / size. */
+ * p = 0 drops (offload).  Unframed TCP (verdict, no parser): the summary
+ * bytes the app read / (pct % of a request), at p = 0 the program's bytes
+ * / size. */
 static uint64_t finished(const struct bench_cell *c, enum bench_arm arm,
 			 const struct sum_app_stats *a0, const struct sum_app_stats *a1,
 			 const struct sum_counters *p0, const struct sum_counters *p1)
 {
 	if (arm != ARM_MAIN)
 		return a1->requests - a0->requests;
-	if (stream_unframed(c))
+	if (stream_unframed(c) && !sum_len_of((uint32_t)c->size, c->pct))
 		return (p1->bytes_in - p0->bytes_in) / c->size;
+	if (stream_unframed(c))
+		return (a1->summary_bytes - a0->summary_bytes) / sum_len_of((uint32_t)c->size, c->pct);
 	return a1->requests - a0->requests + p1->requests_dropped - p0->requests_dropped;
+}
+
+struct count_ctx {
+	const struct bench_cell *c;
+	struct sum_app *app;
+	enum bench_arm arm;
+};
+
+/* Requests finished so far: the closed loop's measure. */
+static uint64_t count_done(void *arg)
+{
+	struct count_ctx *x = arg;
+	struct sum_counters p0 = { 0 }, p1 = prog_sum(x->c->priv);
+	struct sum_app_stats a0 = { 0 }, a1;
+
+	sum_app_read(x->app, &a1);
+	return finished(x->c, x->arm, &a0, &a1, &p0, &p1);
+}
+
+
+/* Requests in flight: UDP 256 datagrams (the veth ring's size), TCP 256 KiB. */
+static uint32_t window_of(const struct bench_cell *c)
+{
+	uint32_t w = c->tcp ? (256u << 10) / (uint32_t)c->size : 256 / sum_segments((uint32_t)c->size);
+
+	return w ? w : 1;
 }
 
 struct sum_win {
@@ -183,12 +213,15 @@ static void snap(struct sum_cell *sc, struct sum_app *app, struct sum_win *w, in
 static int run_window(struct bench_cell *c, enum bench_arm arm, uint64_t ms, struct sum_win *w)
 {
 	struct sum_cell *sc = c->priv;
+	struct count_ctx x = { .c = c, .arm = arm };
 	struct sum_send_cfg sc_cfg = { .t = &sc->t, .tcp = c->tcp, .req_size = (uint32_t)c->size,
-				       .max_ms = LEAD_MS + ms + 500 };
+				       .max_ms = LEAD_MS + ms + 500, .window = window_of(c),
+				       .done = count_done, .done_arg = &x };
 	struct sum_sender *snd = NULL;
 	struct sum_app *app = NULL;
 	int err = start_app(c, arm, &app);
 
+	x.app = app;
 	if (!err && c->tcp && arm == ARM_MAIN)
 		sc_cfg.wait_sockmap = app;
 	if (!err)
@@ -218,12 +251,14 @@ static double cpu_ns(const struct cpu_times *a, const struct cpu_times *b, int c
 
 static json_t *win_detail(const struct bench_cell *c, const struct sum_win *w, uint64_t req)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"requests_in_window", (json_int_t)req, "sent_requests", (json_int_t)w->sent.requests,
 		"sent_datagrams", (json_int_t)w->sent.datagrams,
+		"window_timeouts", (json_int_t)w->sent.window_timeouts,
 		"app_requests", (json_int_t)w->a[2].requests,
 		"app_summary_bytes", (json_int_t)w->a[2].summary_bytes,
 		"app_incomplete", (json_int_t)w->a[2].incomplete,
+		"app_missed_wakeups", (json_int_t)w->a[2].missed_wakeups,
 		"prog_requests_done", (json_int_t)w->p[2].requests_done,
 		"prog_requests_dropped", (json_int_t)w->p[2].requests_dropped,
 		"prog_capped", (json_int_t)w->p[2].capped, "prog_errors", (json_int_t)w->p[2].errors,
@@ -267,9 +302,12 @@ static json_t *sum_extra(const struct bench_cell *c)
 
 	return json_pack("{s:o, s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:s}",
 		"layout", bench_layout_json(c->layout, &sc->t), "attach_mode", c->hook->attach_mode,
-		"traffic", c->tcp ? "TCP, one connection from CPU 0, requests back to back"
-				  : "UDP from one socket on CPU 0 (sendmmsg), open loop; each "
-				    "datagram starts with an 8-byte header (id, segment, count)",
+		"traffic", c->tcp ? "TCP, one connection from CPU 0, requests back to back; closed "
+				    "loop: at most 256 KiB of requests not yet finished"
+				  : "UDP from one socket on CPU 0 (sendmmsg); closed loop: at most "
+				    "256 datagrams of requests not yet finished (a wait gives up "
+				    "after 2 ms); each datagram starts with an 8-byte header (id, "
+				    "segment, count)",
 		"summary", c->tcp ? (c->hook->parser ? "parser cuts summary and rest; verdict "
 						       "redirects the summary to the socket's ingress"
 						     : "each skb shrunk to pct % (bpf_skb_change_tail), "
@@ -306,21 +344,17 @@ DEFINE_BENCH(bench_summarize);
 
 /* ---- a fixed-count run (tests) ----------------------------------------- */
 
-struct count_ctx {
-	const struct bench_cell *c;
-	struct sum_app *app;
-	enum bench_arm arm;
-};
-
-/* Requests finished so far (also the closed loop's measure). */
-static uint64_t count_done(void *arg)
+/* A fixed-count run is over: every request finished (unframed TCP: the
+ * program saw every byte and the app read all it passed). */
+static bool all_arrived(struct count_ctx *x, uint64_t nreq)
 {
-	struct count_ctx *x = arg;
-	struct sum_counters p0 = { 0 }, p1 = prog_sum(x->c->priv);
-	struct sum_app_stats a0 = { 0 }, a1;
+	struct sum_counters p = prog_sum(x->c->priv);
+	struct sum_app_stats a;
 
-	sum_app_read(x->app, &a1);
-	return finished(x->c, x->arm, &a0, &a1, &p0, &p1);
+	if (x->arm != ARM_MAIN || !stream_unframed(x->c))
+		return count_done(x) >= nreq;
+	sum_app_read(x->app, &a);
+	return p.bytes_in >= nreq * x->c->size && a.summary_bytes == p.summary_bytes;
 }
 
 static int count_send(struct bench_cell *c, struct count_ctx *x, uint64_t nreq,
@@ -329,7 +363,8 @@ static int count_send(struct bench_cell *c, struct count_ctx *x, uint64_t nreq,
 	struct sum_cell *sc = c->priv;
 	struct sum_send_cfg cfg = {
 		.t = &sc->t, .tcp = c->tcp, .req_size = (uint32_t)c->size, .max_requests = nreq,
-		.max_ms = 10000, .window = c->tcp ? 0 : COUNT_WINDOW, .done = count_done,
+		.max_ms = 10000, .window = c->tcp ? 0 : COUNT_WINDOW, .window_wait_us = 1000000,
+		.done = count_done,
 		.done_arg = x, .wait_sockmap = c->tcp && x->arm == ARM_MAIN ? x->app : NULL,
 	};
 	struct sum_sender *snd;
@@ -339,7 +374,7 @@ static int count_send(struct bench_cell *c, struct count_ctx *x, uint64_t nreq,
 	if (!err)
 		err = sum_send_join(snd, &out->sent);
 	end = now_ns() + 3000000000ull;
-	while (!err && count_done(x) < nreq && now_ns() < end)
+	while (!err && !all_arrived(x, nreq) && now_ns() < end)
 		sleep_ns(1000000);
 	bench_settle();
 	return err;

@@ -33,6 +33,7 @@ struct sum_app_stats {
 	uint64_t bad;            /* datagrams without a header */
 	uint64_t checksum;       /* of the summary bytes: they were touched */
 	uint64_t conns, sockmap_added, sockmap_errors;
+	uint64_t missed_wakeups;   /* TCP: data found after a poll timeout */
 };
 
 struct sum_app_cfg {
@@ -68,6 +69,7 @@ struct sum_send_cfg {
 	uint64_t max_ms;
 	/* Closed loop: at most window requests not yet done(arg); 0: open loop. */
 	uint32_t window;
+	uint32_t window_wait_us;   /* give up waiting after this (loss); 0: 2000 */
 	uint64_t (*done)(void *arg);
 	void *done_arg;
 	const struct sum_app *wait_sockmap; /* TCP: wait until it put the socket in */
@@ -76,6 +78,7 @@ struct sum_send_cfg {
 struct sum_send_result {
 	uint64_t requests, datagrams, bytes;  /* sent (UDP bytes: payload incl. sum_hdr) */
 	uint64_t send_errors;
+	uint64_t window_timeouts;  /* waits for the window given up */
 	uint64_t start_ns, end_ns;
 	int err;
 };

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,11 +60,17 @@ static int connect_dut(struct sum_sender *s, int type)
 /* Closed loop: wait until fewer than window requests are outstanding. */
 static void wait_window(struct sum_sender *s)
 {
+	uint64_t give_up = now_ns() + (s->cfg.window_wait_us ? s->cfg.window_wait_us : 2000) * 1000ull;
+
 	if (!s->cfg.window || !s->cfg.done)
 		return;
-	while (!s->stop && now_ns() < s->deadline &&
-	       s->r.requests >= s->cfg.done(s->cfg.done_arg) + s->cfg.window)
-		sleep_ns(20000);
+	while (!s->stop && s->r.requests >= s->cfg.done(s->cfg.done_arg) + s->cfg.window) {
+		if (now_ns() >= give_up || now_ns() >= s->deadline) {
+			s->r.window_timeouts++;
+			return;
+		}
+		sched_yield();
+	}
 }
 
 /* Fill m/iov with whole requests from id on: how many datagrams. */
@@ -161,7 +168,11 @@ static int tcp_send(struct sum_sender *s)
 	while (!err && !s->stop && now_ns() < s->deadline && (!total || s->r.bytes < total)) {
 		size_t want = total && total - s->r.bytes < TCP_SEND_BUF ? total - s->r.bytes
 									  : TCP_SEND_BUF;
-		ssize_t n = send(fd, buf, want, MSG_NOSIGNAL);
+		ssize_t n;
+
+		s->r.requests = s->r.bytes / s->cfg.req_size;
+		wait_window(s);
+		n = send(fd, buf, want, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)

@@ -137,3 +137,12 @@ OLAB_TEST(bench_summarize_counts)
 	}
 }
 OLAB_TEST_TIMEOUT(bench_summarize_counts, 120);
+OLAB_TEST(bench_summarize_dbg)
+{
+	struct sum_count_result r;
+	uint64_t t0 = now_ns();
+	int err = summarize_count_run(hook_by_name(getenv("H") ? getenv("H") : "sk-skb-parser"), LAYOUT_RX_CPU1, getenv("S") ? atoi(getenv("S")) : 256, getenv("P") ? atoi(getenv("P")) : 50, ARM_MAIN, 200000, &r);
+	fprintf(stderr, "err %d %.2fs sent %llu msgs %llu bytes_in %llu done %llu sum %llu errors %llu app bytes %llu reqs %llu\n", err, (now_ns()-t0)/1e9,
+		(unsigned long long)r.sent.bytes, (unsigned long long)r.prog.datagrams, (unsigned long long)r.prog.bytes_in, (unsigned long long)r.prog.requests_done,
+		(unsigned long long)r.prog.summary_bytes, (unsigned long long)r.prog.errors, (unsigned long long)r.app.summary_bytes, (unsigned long long)r.app.requests);
+}
