@@ -25,7 +25,7 @@
 #include "lib/util.h"
 #include "summarize.skel.h"
 
-#define LEAD_MS      30
+#define LEAD_MS      20
 #define APP_CPU      1
 #define COUNT_WINDOW 32   /* requests in flight in a fixed-count UDP run */
 
@@ -52,9 +52,10 @@ static struct sum_counters prog_sum(const struct sum_cell *sc)
 	return out;
 }
 
+/* TCP at the verdict without a parser: summaries of skbs, not requests. */
 static bool stream_unframed(const struct bench_cell *c)
 {
-	return hook_on_sockmap(c->hook) && !c->hook->parser;
+	return hook_on_sockmap(c->hook) && !c->hook->parser && c->tcp;
 }
 
 static bool sum_applies(const struct bench_cell *c)
@@ -66,7 +67,8 @@ static bool sum_applies(const struct bench_cell *c)
 	/* A hook below TCP must not change sizes or drop (the plan's rule). */
 	if (hook_on_device(h))
 		return !c->tcp;
-	return c->tcp;
+	/* UDP sockets in a sockhash: a verdict per datagram, no parser. */
+	return c->tcp || !h->parser;
 }
 
 static void sum_plan(struct bench_cell *c)
@@ -101,6 +103,7 @@ static int sum_setup(struct bench_cell *c)
 	sc->skel->rodata->pct = c->pct;
 	sc->skel->rodata->req_size = (uint32_t)c->size;
 	sc->skel->rodata->parser_on = h->parser;
+	sc->skel->rodata->udp_sock = hook_on_sockmap(h) && !c->tcp;
 	err = hook_pick_progs(h, sc->skel->obj, "summarize", &sc->hp);
 	if (!err)
 		err = summarize__load(sc->skel);
@@ -235,7 +238,7 @@ static int run_window(struct bench_cell *c, enum bench_arm arm, uint64_t ms, str
 		snap(sc, app, w, 1);
 		w->t1 = now_ns();
 		err = sum_send_stop(snd, &w->sent);
-		bench_settle();
+		sleep_ns(5000000); /* what is in flight, for the totals */
 		snap(sc, app, w, 2);
 	}
 	sum_app_free(app);
@@ -313,6 +316,10 @@ static json_t *sum_extra(const struct bench_cell *c)
 						       "redirects the summary to the socket's ingress"
 						     : "each skb shrunk to pct % (bpf_skb_change_tail), "
 						       "no request framing")
+				  : hook_on_sockmap(c->hook)
+				  ? "verdict on the app's UDP socket: header + pct % of the request "
+				    "(bpf_skb_change_tail), SK_PASS; multi-datagram requests: one summary "
+				    "when the last segment arrives; a read may return several summaries"
 				  : "header + pct % of the request; multi-datagram requests: "
 				    "one summary when the last segment arrives",
 		"request_bytes", (int)size, "segments", c->tcp ? 0 : (int)sum_segments(size),
@@ -330,8 +337,8 @@ static const struct bench bench_summarize = {
 	.summary = "pass p % of each request as its summary: at the hook vs in user space",
 	.order = 60,
 	.axes = {
-		/* sk-skb-verdict (per-skb summaries, no request framing): --hook. */
-		[AXIS_HOOK] = { "xdp,tc,sk-skb-parser", "xdp,tc,sk-skb-parser" },
+		[AXIS_HOOK] = { "xdp,tc,sk-skb-verdict,sk-skb-parser",
+				"xdp,tc,sk-skb-verdict,sk-skb-parser" },
 		[AXIS_LAYOUT] = { "app-shares-rx-cpu,app-own-cpu", "app-shares-rx-cpu" },
 		[AXIS_PROTO] = { "udp,tcp" },
 		[AXIS_SIZE] = { "64,256,1024,2048,4096,8192", "256,4096" },
@@ -382,7 +389,7 @@ static int count_send(struct bench_cell *c, struct count_ctx *x, uint64_t nreq,
 	return err;
 }
 
-int summarize_count_run(const struct hook_desc *h, enum bench_layout l, uint32_t size,
+int summarize_count_run(const struct hook_desc *h, enum bench_layout l, bool tcp, uint32_t size,
 			unsigned pct, enum bench_arm arm, uint64_t nreq, struct sum_count_result *out)
 {
 	struct bench_cell c;
@@ -393,6 +400,7 @@ int summarize_count_run(const struct hook_desc *h, enum bench_layout l, uint32_t
 	memset(out, 0, sizeof(*out));
 	bench_cell_init(&c, bench_by_name("summarize"), h);
 	c.layout = l;
+	c.tcp = tcp;
 	c.size = size;
 	c.pct = pct;
 	c.priv = calloc(1, sizeof(struct sum_cell));

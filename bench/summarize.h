@@ -108,7 +108,7 @@ struct sum_count_result {
 
 /* nreq requests of size bytes at hook h (ARM_MAIN: with the program,
  * ARM_REF: the app extracts, ARM_POST1: none), then the totals. */
-int summarize_count_run(const struct hook_desc *h, enum bench_layout l, uint32_t size,
+int summarize_count_run(const struct hook_desc *h, enum bench_layout l, bool tcp, uint32_t size,
 			unsigned pct, enum bench_arm arm, uint64_t nreq, struct sum_count_result *out);
 
 #endif

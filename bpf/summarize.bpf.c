@@ -18,8 +18,9 @@
  *       BPF_F_INGRESS) and drops the rest.
  *   summarize_sk alone (no parser)  each skb shrunk to pct % of its bytes
  *       (bpf_skb_change_tail; for GRO-merged skbs, which it refuses with
- *       -EINVAL, bpf_skb_adjust_room from the head) and redirected to the
- *       socket's ingress: no request framing, a per-skb summary.
+ *       -EINVAL, bpf_skb_adjust_room from the head) and passed (SK_PASS):
+ *       no request framing, a per-skb summary.  UDP sockets: one verdict a
+ *       datagram, decided as at the packet hooks, SK_PASS.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -44,6 +45,7 @@ const volatile __u16 bench_port;   /* host order; 0: any */
 const volatile __u32 pct;          /* summary % of each request */
 const volatile __u32 req_size;     /* request bytes */
 const volatile __u32 parser_on;    /* the verdict runs behind summarize_parser */
+const volatile __u32 udp_sock;     /* the verdict runs on UDP sockets */
 
 struct sum_counters counters[OLAB_MAX_CPUS];
 
@@ -366,9 +368,10 @@ static __always_inline long cut_head(struct __sk_buff *skb, __u32 n)
 }
 
 /*
- * No parser: each skb shrunk to pct % of its bytes.  bpf_skb_change_tail
- * refuses (-EINVAL) GRO-merged skbs here; those are cut from the head
- * with bpf_skb_adjust_room instead (counted in capped).
+ * No parser: each skb shrunk to pct % of its bytes and passed (SK_PASS:
+ * the psock queues it for the socket without the backlog worker).
+ * bpf_skb_change_tail refuses (-EINVAL) GRO-merged skbs here; those are
+ * cut from the head with bpf_skb_adjust_room instead (counted in capped).
  */
 static __always_inline int verdict_skb(struct __sk_buff *skb, struct sum_counters *c)
 {
@@ -392,7 +395,30 @@ static __always_inline int verdict_skb(struct __sk_buff *skb, struct sum_counter
 		return SK_DROP;
 	}
 	c->summary_bytes += keep;
-	return to_own_ingress(skb, c);
+	return SK_PASS; /* no parser: passing does not stall */
+}
+
+/*
+ * UDP sockets (no parser): each skb is one datagram, struct sum_hdr at
+ * data + 0; per-flow state as at the packet hooks (source port unknown
+ * here: key 0, one sender).  Shrunk with bpf_skb_change_tail, SK_PASS.
+ */
+static __always_inline int verdict_udp(struct __sk_buff *skb)
+{
+	struct sum_hdr h;
+	__u32 keep = 0, len = skb->len;
+
+	if (len < SUM_HDR_LEN || bpf_skb_load_bytes(skb, 0, &h, sizeof(h))) {
+		count_error();
+		return SK_PASS;
+	}
+	if (!decide(0, &h, len - SUM_HDR_LEN, &keep))
+		return SK_DROP;
+	if (SUM_HDR_LEN + keep < len && bpf_skb_change_tail(skb, SUM_HDR_LEN + keep, 0)) {
+		count_error();
+		return SK_DROP;
+	}
+	return SK_PASS;
 }
 
 SEC("sk_skb/stream_verdict")
@@ -404,5 +430,7 @@ int summarize_sk(struct __sk_buff *skb)
 		return SK_PASS;
 	if (!c)
 		return SK_DROP;
+	if (udp_sock)
+		return verdict_udp(skb);
 	return parser_on ? verdict_framed(skb, c) : verdict_skb(skb, c);
 }
