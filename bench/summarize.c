@@ -304,8 +304,9 @@ static json_t *sum_extra(const struct bench_cell *c)
 	uint32_t size = (uint32_t)c->size, sum = sum_len_of(size, c->pct);
 	uint32_t cap = c->tcp ? size : sum_final_chunk(size);
 
-	return json_pack("{s:o, s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:s}",
+	return json_pack("{s:o, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:s}",
 		"layout", bench_layout_json(c->layout, &sc->t), "attach_mode", c->hook->attach_mode,
+		"proto", c->tcp ? "tcp" : "udp",
 		"traffic", c->tcp ? "TCP, one connection from CPU 0, requests back to back; closed "
 				    "loop: at most 256 KiB of requests not yet finished"
 				  : "UDP from one socket on CPU 0 (sendmmsg); closed loop: at most "

@@ -127,7 +127,8 @@ int summarize_report(struct bench_cell *c, const struct bench_series *s, json_t 
 		bench_figure(c, c->variant, "rps_none", "requests/s",
 			     "no program; the app receives whole requests and does nothing with them",
 			     s->v[ARM_POST1][0], s->n[ARM_POST1],
-			     json_pack("{s:O, s:b}", "per_trial", s->detail[ARM_POST1], "primary", 0));
+			     json_pack("{s:O, s:s, s:b}", "per_trial", s->detail[ARM_POST1], "proto",
+				       c->tcp ? "tcp" : "udp", "primary", 0));
 	speedup_figure(c, s, extra);
 	return 0;
 }
