@@ -21,10 +21,11 @@ static double published_ratio(const struct hook_desc *h)
 	return 140.0 / PUB_SOCKET_KPPS; /* SK_SKB */
 }
 
-/* The cells of one (hook, layout, size) follow each other, p innermost. */
+/* The cells of one (hook, layout, proto, size) follow each other, p innermost. */
 static struct {
 	const struct hook_desc *h;
 	enum bench_layout l;
+	bool tcp;
 	uint64_t size;
 	int best;             /* largest winning p so far, -1: none */
 	json_t *seen;         /* [{pct, wins}] */
@@ -32,10 +33,12 @@ static struct {
 
 static int break_even_add(const struct bench_cell *c, bool wins)
 {
-	if (group.h != c->hook || group.l != c->layout || group.size != c->size) {
+	if (group.h != c->hook || group.l != c->layout || group.tcp != c->tcp ||
+	    group.size != c->size) {
 		json_decref(group.seen);
 		group.h = c->hook;
 		group.l = c->layout;
+		group.tcp = c->tcp;
 		group.size = c->size;
 		group.best = -1;
 		group.seen = json_array();
