@@ -1,8 +1,10 @@
 /*
  * bench summarize's figures: throughput per arm, CPU ns per request per
  * CPU and of the app, the speedup offload / user space per pair of trials
- * (median and CI), and the break-even p of each (hook, layout, size): the
- * largest p at which the speedup's CI lower bound is above 1.
+ * (median and CI), and the break-even p of each (hook, layout, proto,
+ * size): the largest p such that the speedup's CI lower bound is above 1
+ * at it and at every smaller p measured (the offload wins below it); the
+ * largest winning p alone is in its extra.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@ static struct {
 	bool tcp;
 	uint64_t size;
 	int best;             /* largest winning p so far, -1: none */
+	int below;            /* largest p with a win at every p up to it, -1: none */
+	bool all_won;
 	json_t *seen;         /* [{pct, wins}] */
 } group;
 
@@ -40,13 +44,17 @@ static int break_even_add(const struct bench_cell *c, bool wins)
 		group.l = c->layout;
 		group.tcp = c->tcp;
 		group.size = c->size;
-		group.best = -1;
+		group.best = group.below = -1;
+		group.all_won = true;
 		group.seen = json_array();
 	}
+	group.all_won &= wins;
+	if (group.all_won)
+		group.below = (int)c->pct;
 	json_array_append_new(group.seen, json_pack("{s:i, s:b}", "pct", (int)c->pct, "wins", wins));
 	if (wins && (int)c->pct > group.best)
 		group.best = (int)c->pct;
-	return group.best;
+	return group.below;
 }
 
 static const char *const metric_names[2][4] = {
@@ -98,6 +106,7 @@ static void speedup_figure(struct bench_cell *c, const struct bench_series *s, j
 	json_object_set_new(extra, "offload_wins", json_boolean(wins));
 	json_object_set_new(extra, "ci_level", json_real(sm.ci_level));
 	json_object_set_new(extra, "break_even_pct_so_far", json_integer(best));
+	json_object_set_new(extra, "largest_winning_pct_so_far", json_integer(group.best));
 	json_object_set_new(extra, "pcts_so_far", json_deep_copy(group.seen));
 	if (c->size == 1024 && c->pct == 10) {
 		double pub = published_ratio(c->hook);
@@ -115,9 +124,12 @@ static void speedup_figure(struct bench_cell *c, const struct bench_series *s, j
 		double v = best;
 
 		bench_figure(c, c->variant, "break_even_pct", "%",
-			     "largest p of this hook/layout/size whose speedup CI lower bound > 1 "
-			     "(-1: none); the offload wins at or below it",
-			     &v, 1, json_pack("{s:O, s:b}", "pcts", group.seen, "primary", 0));
+			     "largest p of this hook/layout/proto/size such that the speedup's CI "
+			     "lower bound > 1 at it and every smaller p measured (-1: not even at "
+			     "the smallest)", &v, 1,
+			     json_pack("{s:O, s:i, s:s, s:b}", "pcts", group.seen,
+				       "largest_winning_pct", group.best, "proto",
+				       c->tcp ? "tcp" : "udp", "primary", 0));
 	}
 	free(r);
 }
