@@ -5,15 +5,15 @@
  *  - user space (ref): no program, the app receives whole requests and
  *    copies pct % of each into a buffer (and checksums it);
  *  - none (post1, at pct 100 only): whole requests, nothing done.
- * UDP at the packet hooks (requests over 1464 B span several datagrams:
- * the program keeps per-flow state and passes one summary per request);
- * TCP at the stream hooks.  A hook below TCP must not change sizes or drop
- * (the research plan), so xdp/tc have no TCP cells.
+ * UDP at the packet hooks and at sk-skb-verdict (requests over 1464 B span
+ * several datagrams: the program keeps per-flow state and passes one
+ * summary per request); TCP at the stream hooks.  A hook below TCP must
+ * not change sizes or drop (the research plan), so xdp/tc have no TCP
+ * cells; a stream parser needs TCP, so sk-skb-parser has no UDP cells.
  * Per trial: requests/s the app finished, CPU ns per request on each CPU
  * and the app's; per pair of trials the speedup offload / user space.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>

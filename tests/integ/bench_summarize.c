@@ -28,6 +28,8 @@ static const struct sum_case cases[] = {
 	{ "tc", 256, 50, ARM_MAIN },
 	{ "tc", 2048, 25, ARM_MAIN },
 	{ "tc", 1024, 0, ARM_MAIN },
+	{ "tcx", 256, 50, ARM_MAIN },
+	{ "xdp-generic", 4096, 10, ARM_MAIN },
 	{ "sk-skb-parser", 256, 50, ARM_MAIN },
 	{ "sk-skb-parser", 1024, 0, ARM_MAIN },
 	{ "sk-skb-parser", 1024, 100, ARM_MAIN },
