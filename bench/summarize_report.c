@@ -77,7 +77,9 @@ static void arm_figures(struct bench_cell *c, const struct bench_series *s, enum
 			json_t *extra)
 {
 	for (int m = 0; m < 4; m++) {
-		json_t *e = m == 0 ? json_deep_copy(extra) : json_pack("{s:b}", "primary", 0);
+		json_t *e = m == 0 ? json_deep_copy(extra)
+				   : json_pack("{s:s, s:b}", "proto", c->tcp ? "tcp" : "udp",
+					       "primary", 0);
 
 		if (m == 0)
 			json_object_set(e, "per_trial", s->detail[a]);

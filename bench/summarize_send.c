@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -43,12 +44,15 @@ static int connect_dut(struct sum_sender *s, int type)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(GEN_DPORT) };
 	struct timeval to = { .tv_usec = 100000 };
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), err;
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), err, one = 1;
 
 	if (fd < 0)
 		return -errno;
+	/* TCP_NODELAY: the closed loop stops writing, and Nagle would hold the
+	 * tail of the last write until a (delayed) ACK. */
 	if (inet_pton(AF_INET, s->cfg.t->ip4_dut, &sa.sin_addr) != 1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &to, sizeof(to)) ||
+	    (type == SOCK_STREAM && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))) ||
 	    connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		err = errno ? -errno : -EINVAL;
 		close(fd);
