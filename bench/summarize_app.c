@@ -91,6 +91,8 @@ static void udp_extract(struct app_ctx *c, const struct sum_hdr *h, const uint8_
 	uint32_t size = c->a->cfg.req_size;
 
 	if (h->seg == 0) {
+		if (c->in_req) /* the previous request lost its last segment */
+			ST_ADD(c->st, incomplete, 1);
 		c->in_req = true;
 		c->cur_id = h->id;
 		c->got = 0;
