@@ -58,7 +58,9 @@ j=$("$OLAB" bench drop --hook udp-socket --size 64,128 $smoke) || fail "bench dr
 echo "$j" | jq -e '[.results[] | select(.metric == "pps") | [.size, .variant]] | sort ==
 	[[64, "app-own-cpu"], [64, "app-shares-rx-cpu"], [128, "app-own-cpu"], [128, "app-shares-rx-cpu"]]' >/dev/null ||
 	fail "drop --size 64,128: cells $(echo "$j" | jq -c '[.results[] | [.size, .variant]]')"
-"$OLAB" -j bench list | jq -e '[.[].name] == ["overhead", "drop", "pass", "echo"] and
+"$OLAB" -j bench list | jq -e '[.[].name] == ["overhead", "drop", "pass", "echo", "summarize",
+	"interfere", "share", "batch", "copy", "clock", "helpers"] and
+	(.[] | select(.name == "clock") | .axes.op) == ["ktime", "boot", "coarse", "tai", "jiffies"] and
 	(.[] | select(.name == "pass") | .axes.proto) == "tcp,udp"' >/dev/null || fail "bench list"
 
 # -- pass: TCP bytes all delivered, with and without the program
