@@ -626,8 +626,8 @@ static const struct bench bench_interfere = {
 	.axes = {
 		[AXIS_HOOK] = { "xdp", "xdp" },
 		[AXIS_LAYOUT] = { "app-shares-rx-cpu" },
-		[AXIS_COST] = { "0,100,1000,10000", "1000" },
-		[AXIS_PCT] = { "0,25,50,75,90", "50,90" },
+		[AXIS_COST] = { "0,1000,10000", "1000" },
+		[AXIS_PCT] = { "0,50,90", "50,90" },
 		[AXIS_RUNTIME] = { "netns" },
 	},
 	.arm_names = { [ARM_MAIN] = "offload", [ARM_REF] = "user space" },

@@ -64,6 +64,8 @@ static void share_plan(struct bench_cell *c)
 		c->trials = 3;
 	if (c->quick && !c->duration_ms)
 		c->duration_ms = 200;
+	if (!c->quick && !c->duration_ms)
+		c->duration_ms = 500; /* bench all within 25 min */
 	if (!c->quick && !c->warmup_ms)
 		c->warmup_ms = 100;
 }
