@@ -510,12 +510,37 @@ static void print_agreements(const struct results *r, FILE *f)
 	}
 }
 
+/* Figures that carry their own published counterpart ("published", "ratio":
+ * ours over it, in the units the figure's JSON gives). */
+static void print_published(const struct results *r, FILE *f)
+{
+	bool header = false;
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(r->list, i, o) {
+		double pub = fig_value(o, "published"), ratio = fig_value(o, "ratio");
+		char name[96];
+
+		if (isnan(pub) || isnan(ratio))
+			continue;
+		if (!header)
+			fprintf(f, "\nBeside the published figure of the same cell (ratio: ours / "
+				"published, see each figure's published_* fields):\n");
+		header = true;
+		snprintf(name, sizeof(name), "%s %s %s %s", jstr(o, "bench"), jstr(o, "hook"),
+			 jstr(o, "variant") ? jstr(o, "variant") : "", jstr(o, "metric"));
+		fprintf(f, "  %-60s published %8.3g  ratio %6.2f\n", name, pub, ratio);
+	}
+}
+
 void results_print_reference(const struct results *r, FILE *f)
 {
 	json_t *refs = results_reference_json(r), *o;
 	size_t i;
 
 	print_agreements(r, f);
+	print_published(r, f);
 	fprintf(f, "\nBeside the published figures (seed: KVM VM, kernel 6.8.7); ratios travel across machines:\n");
 	fprintf(f, "%-58s %10s %10s\n", "RATIO", "SEED", "HERE");
 	json_array_foreach(refs, i, o) {

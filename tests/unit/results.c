@@ -72,6 +72,45 @@ cleanup:
 	json_decref(r.list);
 }
 
+/* An absolute reference (no den): the published figure beside ours; and a
+ * figure's own published/ratio printed beside it. */
+OLAB_TEST(results_reference_absolute_and_published)
+{
+	struct results r = { .list = json_array() };
+	double trials[] = { 33, 34, 35 };
+	struct result clock = {
+		.bench = "clock", .hook = "tc", .variant = "ktime deltas", .metric = "delta_p50",
+		.unit = "ns", .method = "test", .trials = trials, .n = 3,
+	};
+	struct result share = {
+		.bench = "share", .hook = "xdp", .variant = "array", .metric = "access_ns",
+		.unit = "ns", .method = "test", .trials = trials, .n = 3,
+		.extra = json_pack("{s:f, s:f}", "published", 485.0, "ratio", 0.07),
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	json_t *refs, *o;
+
+	results_add(&r, &clock);
+	results_add(&r, &share);
+	refs = results_reference_json(&r);
+	o = ratio(refs, "bpf_ktime_get_ns back-to-back delta p50 at TC, ns (absolute)");
+	if (ASSERT_OK_PTR(o, "the absolute row")) {
+		ASSERT_DBL_NEAR(json_number_value(json_object_get(o, "seed")), 34, 1e-9, "published 34");
+		ASSERT_DBL_NEAR(json_number_value(json_object_get(o, "here")), 34, 1e-9, "our median");
+	}
+	if (ASSERT_OK_PTR(f, "memstream")) {
+		results_print_reference(&r, f);
+		fclose(f);
+		ASSERT_STRCONTAINS(text, "share xdp array access_ns", "the figure's own published row");
+		ASSERT_STRCONTAINS(text, "ratio   0.07", "its ratio");
+	}
+	free(text);
+	json_decref(refs);
+	json_decref(r.list);
+}
+
 /* ---- where results may go, and how they are written ---- */
 
 static json_t *load(const char *dir, const char *run_id)
