@@ -107,7 +107,7 @@ static const struct olab_cmd cmd_bench_list = {
 
 static const struct olab_cmd cmd_bench = {
 	.name = "bench",
-	.summary = "measure the cost and benefit of each hook (overhead, drop, pass, echo, all)",
+	.summary = "measure hooks, offload patterns and the runtime's costs (bench list: every bench; all)",
 	.subcmds = bench_subcmds,
 	.order = 40,
 };
