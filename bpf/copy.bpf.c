@@ -68,6 +68,19 @@ static __always_inline __u32 from_stack(__u8 *dst, void *data, void *data_end)
 	return len;
 }
 
+/* The three ways without a helper. */
+static __always_inline __u32 direct(__u8 *dst, void *data, void *data_end)
+{
+	switch (method) {
+	case COPY_PER_BYTE:
+		return per_byte(dst, data, data_end);
+	case COPY_UPFRONT:
+		return upfront(dst, data, data_end);
+	default:
+		return from_stack(dst, data, data_end);
+	}
+}
+
 static __always_inline void count(__u32 n)
 {
 	if (n == len)
@@ -87,18 +100,13 @@ int copy_xdp(struct xdp_md *ctx)
 	if (!dst)
 		return XDP_PASS;
 	MICRO_TIMED(loop_stats, {
-		switch (method) {
-		case COPY_PER_BYTE: n = per_byte(dst->b, data, data_end); break;
-		case COPY_UPFRONT: n = upfront(dst->b, data, data_end); break;
-		case COPY_STACK: n = from_stack(dst->b, data, data_end); break;
-		case COPY_HELPER:
+		if (method < COPY_HELPER)
+			n = direct(dst->b, data, data_end);
+		else if (method == COPY_HELPER)
 			n = bpf_xdp_load_bytes(ctx, 0, dst->b, len) ? 0 : len;
-			break;
-		case COPY_DYNPTR:
+		else if (method == COPY_DYNPTR)
 			n = bpf_dynptr_from_xdp(ctx, 0, &ptr) ||
 			    bpf_dynptr_read(dst->b, len, &ptr, 0, 0) ? 0 : len;
-			break;
-		}
 	});
 	count(n);
 	return XDP_PASS;
@@ -115,18 +123,13 @@ int copy_tc(struct __sk_buff *skb)
 	if (!dst)
 		return 0;
 	MICRO_TIMED(loop_stats, {
-		switch (method) {
-		case COPY_PER_BYTE: n = per_byte(dst->b, data, data_end); break;
-		case COPY_UPFRONT: n = upfront(dst->b, data, data_end); break;
-		case COPY_STACK: n = from_stack(dst->b, data, data_end); break;
-		case COPY_HELPER:
+		if (method < COPY_HELPER)
+			n = direct(dst->b, data, data_end);
+		else if (method == COPY_HELPER)
 			n = bpf_skb_load_bytes(skb, 0, dst->b, len) ? 0 : len;
-			break;
-		case COPY_DYNPTR:
+		else if (method == COPY_DYNPTR)
 			n = bpf_dynptr_from_skb(skb, 0, &ptr) ||
 			    bpf_dynptr_read(dst->b, len, &ptr, 0, 0) ? 0 : len;
-			break;
-		}
 	});
 	count(n);
 	return 0; /* TC_ACT_OK */

@@ -7,12 +7,8 @@
 #include <string.h>
 #include <jansson.h>
 #include "bench/bench.h"
+#include "tests/integ/bench_kit.h"
 #include "tests/test.h"
-
-static double num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
 
 static void check_trials(const struct bench_cell *c, const struct bench_series *s)
 {
@@ -27,16 +23,16 @@ static void check_trials(const struct bench_cell *c, const struct bench_series *
 
 		/* Live: a run may end between the two counters' reads at each end. */
 		if (live)
-			ASSERT_LE(fabs(num(d, "runs") - num(d, "run_cnt")), 2, "one loop per verdict run");
+			ASSERT_LE(fabs(detail_num(d, "runs") - detail_num(d, "run_cnt")), 2, "one loop per verdict run");
 		else
-			ASSERT_EQ(num(d, "runs"), num(d, "repeat"), "one loop per test_run repeat");
-		ASSERT_GT(num(d, "runs"), 0, "runs");
-		ASSERT_EQ(num(deltas, "n"), live ? 63 : 999, "deltas of one run (reads - 1)");
-		ASSERT_EQ(num(deltas, "backwards"), 0, "the clock never went backwards");
+			ASSERT_EQ(detail_num(d, "runs"), detail_num(d, "repeat"), "one loop per test_run repeat");
+		ASSERT_GT(detail_num(d, "runs"), 0, "runs");
+		ASSERT_EQ(detail_num(deltas, "n"), live ? 63 : 999, "deltas of one run (reads - 1)");
+		ASSERT_EQ(detail_num(deltas, "backwards"), 0, "the clock never went backwards");
 		if (!strcmp(c->bench->ops[c->op], "ktime"))
-			ASSERT_LT(num(deltas, "zero_share"), 1, "ktime moved within a run");
+			ASSERT_LT(detail_num(deltas, "zero_share"), 1, "ktime moved within a run");
 		else
-			ASSERT_GT(num(deltas, "zero_share"), 0.9, "jiffies mostly still within a run");
+			ASSERT_GT(detail_num(deltas, "zero_share"), 0.9, "jiffies mostly still within a run");
 	}
 }
 

@@ -5,12 +5,8 @@
  */
 #include <jansson.h>
 #include "bench/bench.h"
+#include "tests/integ/bench_kit.h"
 #include "tests/test.h"
-
-static double num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
 
 static void measure(const struct bench *b, const char *hook, unsigned op, uint64_t size)
 {
@@ -27,10 +23,10 @@ static void measure(const struct bench *b, const char *hook, unsigned op, uint64
 	    ASSERT_STREQ(c.refused, "", "the verifier accepts it")) {
 		ASSERT_EQ(s.n[ARM_MAIN], 2, "trials");
 		json_array_foreach(s.detail[ARM_MAIN], i, d) {
-			ASSERT_EQ(num(d, "runs"), num(d, "repeat"), "one copy per run");
-			ASSERT_EQ(num(d, "bytes_copied"), num(d, "runs") * (double)size,
+			ASSERT_EQ(detail_num(d, "runs"), detail_num(d, "repeat"), "one copy per run");
+			ASSERT_EQ(detail_num(d, "bytes_copied"), detail_num(d, "runs") * (double)size,
 				  "N bytes each run");
-			ASSERT_EQ(num(d, "failed_copies"), 0, "no copy failed");
+			ASSERT_EQ(detail_num(d, "failed_copies"), 0, "no copy failed");
 		}
 	}
 	bench_cell_finish(&c, &s);

@@ -8,12 +8,8 @@
 #include <string.h>
 #include <jansson.h>
 #include "bench/bench.h"
+#include "tests/integ/bench_kit.h"
 #include "tests/test.h"
-
-static double num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
 
 static unsigned op_index(const struct bench *b, const char *name)
 {
@@ -47,17 +43,17 @@ static void measure(const struct bench *b, const char *hook, const char *op, con
 	json_array_foreach(s.detail[ARM_MAIN], i, d) {
 		bool live = c.hook->kind == HOOK_STREAM;
 
-		ASSERT_GT(num(d, "runs"), 0, "runs");
+		ASSERT_GT(detail_num(d, "runs"), 0, "runs");
 		/* Live: a run may end between the two counters' reads at each end. */
-		ASSERT_LE(fabs(num(d, "runs") - num(d, live ? "run_cnt" : "repeat")), live ? 2 : 0,
+		ASSERT_LE(fabs(detail_num(d, "runs") - detail_num(d, live ? "run_cnt" : "repeat")), live ? 2 : 0,
 			  "one loop per run");
 		/* Live skbs vary (sk_skb_change_tail refuses some): failures are
 		 * counted and named; test_run's frame is the same every run. */
 		if (live)
-			ASSERT_EQ(num(d, "failed_calls") > 0, json_object_get(d, "failed_with") != NULL,
+			ASSERT_EQ(detail_num(d, "failed_calls") > 0, json_object_get(d, "failed_with") != NULL,
 				  "failures name their error");
 		else
-			ASSERT_EQ(num(d, "failed_calls"), 0, "every helper call succeeded");
+			ASSERT_EQ(detail_num(d, "failed_calls"), 0, "every helper call succeeded");
 	}
 out:
 	bench_cell_finish(&c, &s);

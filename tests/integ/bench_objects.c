@@ -7,12 +7,8 @@
 #include <string.h>
 #include <jansson.h>
 #include "bench/bench.h"
+#include "tests/integ/bench_kit.h"
 #include "tests/test.h"
-
-static double num(json_t *o, const char *k)
-{
-	return json_number_value(json_object_get(o, k));
-}
 
 static void measure(const struct bench *b, const char *hook, unsigned op, uint64_t size)
 {
@@ -36,8 +32,8 @@ static void measure(const struct bench *b, const char *hook, unsigned op, uint64
 		goto out;
 	ASSERT_EQ(s.n[ARM_MAIN], 2, "trials");
 	json_array_foreach(s.detail[ARM_MAIN], i, d) {
-		ASSERT_EQ(num(d, "runs"), num(d, "repeat"), "one object per run");
-		ASSERT_EQ(num(d, "words_written"), num(d, "runs") * (double)(size / 8),
+		ASSERT_EQ(detail_num(d, "runs"), detail_num(d, "repeat"), "one object per run");
+		ASSERT_EQ(detail_num(d, "words_written"), detail_num(d, "runs") * (double)(size / 8),
 			  "every word written once a run");
 	}
 out:
