@@ -341,8 +341,10 @@ static void batch_plan(struct bench_cell *c)
 	if (!c->warmup_ms)
 		c->warmup_ms = 100;
 	/* Each trial is two phases of each arm: the full run stays in minutes. */
+	if (c->trials_default && !c->quick)
+		c->trials = 3;
 	if (!c->duration_ms)
-		c->duration_ms = 300;
+		c->duration_ms = 200;
 }
 
 static int batch_setup(struct bench_cell *c)

@@ -277,9 +277,10 @@ void micro_plan(struct bench_cell *c, const char *variant)
 	c->pairing = PAIR_ALTERNATE;
 	c->compare = CMP_DELTA;
 	if (!c->trials)
-		c->trials = c->quick ? 5 : 7;
+		c->trials = 5;
 	if (!micro_live(c) && !c->duration_ms)
 		c->duration_ms = 1; /* a test_run call: the repeat sets the length */
-	if (micro_live(c) && c->quick && !c->duration_ms)
-		c->duration_ms = 150;
+	/* Live windows: bpf_stats over thousands of runs even when short. */
+	if (micro_live(c) && !c->duration_ms)
+		c->duration_ms = c->quick ? 150 : 300;
 }

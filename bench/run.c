@@ -249,6 +249,23 @@ static json_t *run_config(const struct bench_opts *o, json_t *measurement)
 	return conf;
 }
 
+/* "time per bench: summarize 7.3 min, ..." when a run had several. */
+static void print_elapsed(json_t *elapsed)
+{
+	const char *name;
+	json_t *v;
+	const char *sep = "";
+
+	if (json_object_size(elapsed) < 2)
+		return;
+	printf("\ntime per bench:");
+	json_object_foreach(elapsed, name, v) {
+		printf("%s %s %.1f min", sep, name, json_number_value(v) / 60);
+		sep = ",";
+	}
+	printf("\n");
+}
+
 static void print_results(const struct bench_opts *o, struct results *res)
 {
 	if (o->progress)
@@ -259,7 +276,16 @@ static void print_results(const struct bench_opts *o, struct results *res)
 	}
 	results_print_table(res, stdout);
 	results_print_reference(res, stdout);
+	print_elapsed(json_object_get(json_object_get(res->root, "config"), "elapsed_s"));
 	printf("\nresults: %s/results.json\n", res->dir);
+}
+
+/* Wall time per bench, seconds: where a run's time goes. */
+static void add_elapsed(json_t *elapsed, const char *bench, uint64_t ns)
+{
+	double s = json_number_value(json_object_get(elapsed, bench));
+
+	json_object_set_new(elapsed, bench, json_real(s + ns / 1e9));
 }
 
 int bench_plan_run(struct bench_plan *p, json_t *measurement)
@@ -267,6 +293,7 @@ int bench_plan_run(struct bench_plan *p, json_t *measurement)
 	const struct bench_opts *o = bench_plan_opts(p);
 	struct bench_run *run = calloc(1, sizeof(*run));
 	size_t n = bench_plan_count(p);
+	json_t *elapsed = json_object();
 	int failed = 0, err;
 	char reason[64];
 
@@ -277,14 +304,17 @@ int bench_plan_run(struct bench_plan *p, json_t *measurement)
 	run->progress = o->progress;
 	for (size_t i = 0; i < n && !run_stopping(); i++) {
 		struct bench_cell *c = (struct bench_cell *)bench_plan_cell(p, i);
+		uint64_t t0 = now_ns();
 
 		err = run_cell(run, c);
+		add_elapsed(elapsed, c->bench->name, now_ns() - t0);
 		if (err && !run_stopping()) {
 			pr_warn("\r%s %s%s%s: failed: %s\n", c->bench->name, c->hook->name,
 				c->variant ? " " : "", c->variant ? c->variant : "", strerror(-err));
 			failed++;
 		}
 	}
+	json_object_set_new(json_object_get(run->res.root, "config"), "elapsed_s", elapsed);
 	snprintf(reason, sizeof(reason), "%d of %zu cells failed", failed, n);
 	err = results_write(&run->res, failed ? reason : NULL);
 	print_results(o, &run->res);

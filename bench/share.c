@@ -65,7 +65,7 @@ static void share_plan(struct bench_cell *c)
 	if (c->quick && !c->duration_ms)
 		c->duration_ms = 200;
 	if (!c->quick && !c->duration_ms)
-		c->duration_ms = 500; /* bench all within 25 min */
+		c->duration_ms = 300; /* bench all within 25 min */
 	if (!c->quick && !c->warmup_ms)
 		c->warmup_ms = 100;
 }

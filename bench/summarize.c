@@ -25,7 +25,7 @@
 #include "lib/util.h"
 #include "summarize.skel.h"
 
-#define LEAD_MS      20
+#define LEAD_MS      10
 #define APP_CPU      1
 #define COUNT_WINDOW 32   /* requests in flight in a fixed-count UDP run */
 
@@ -83,11 +83,11 @@ static void sum_plan(struct bench_cell *c)
 		c->arms |= ARM_BIT(ARM_POST1);
 	c->pairing = PAIR_ALTERNATE;
 	c->compare = CMP_NONE;
-	/* 336 cells in the full run: short windows keep it near 7 minutes. */
+	/* 336 cells in the full run: short windows keep it near 5 minutes. */
 	if (c->trials_default)
 		c->trials = c->quick ? 2 : 3;
 	if (!c->duration_ms)
-		c->duration_ms = c->quick ? 120 : 80;
+		c->duration_ms = c->quick ? 120 : 60;
 	if (!c->warmup_ms || c->warmup_ms > 100)
 		c->warmup_ms = 20;
 }
