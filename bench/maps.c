@@ -182,9 +182,9 @@ static bool refused(struct bench_cell *c)
 				 "BPF_MAP_CREATE: %s", strerror(-err));
 		else
 			snprintf(c->refused, sizeof(c->refused), "the kernel has ARENA (a one-page "
-				 "arena was created), but a program cannot use it here: clang 14 has "
-				 "no __arena address space (address_space(1) casts) and libbpf 1.1.2 "
-				 "does not know the map type");
+				 "arena was created), but no program here can use it: clang 14's BPF "
+				 "backend cannot select addrspacecast (__arena pointers need LLVM 18+) "
+				 "and libbpf 1.1.2 does not know the map type");
 		return true;
 	}
 	err = maps_probe_create(mt->type, mt->hash ? c->key : 4, 8, entries,
