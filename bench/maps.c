@@ -32,6 +32,7 @@
 #define CONTEND_SIZE   100
 #define SEQ_SEED       0x6d617073ull
 #define LRU_LOCAL_FREE 128       /* the kernel's LOCAL_FREE_TARGET */
+#define ENOTSUPP_KERNEL 524      /* the kernel's own ENOTSUPP: no strerror() for it */
 #define VARIANT_LEN    80
 #define VARIANT_MAX    1024
 
@@ -192,7 +193,8 @@ static bool refused(struct bench_cell *c)
 	if (!err)
 		return false;
 	snprintf(c->refused, sizeof(c->refused), "the kernel refuses BPF_MAP_CREATE of %s%s: %s%s",
-		 mt->name, c->no_prealloc ? " with BPF_F_NO_PREALLOC" : "", strerror(-err),
+		 mt->name, c->no_prealloc ? " with BPF_F_NO_PREALLOC" : "",
+		 err == -ENOTSUPP_KERNEL ? "ENOTSUPP (524)" : strerror(-err),
 		 !c->no_prealloc ? "" : mt->lru ? " (LRU maps are always preallocated)" :
 		 !mt->hash ? " (arrays are always preallocated)" : "");
 	return true;
