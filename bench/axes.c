@@ -23,6 +23,9 @@ const char *const bench_channel_names[] = {
 	"user-ringbuf", NULL
 };
 
+const char *const bench_access_names[] = { "uniform", "zipf-0.5", "zipf-1", "zipf-1.5", NULL };
+const char *const bench_prealloc_names[] = { "prealloc", "no-prealloc", NULL };
+
 static const char *hook_names[40];
 
 static const struct axis axes[AXIS__COUNT] = {
@@ -33,7 +36,8 @@ static const struct axis axes[AXIS__COUNT] = {
 	[AXIS_PROTO] = { { "proto", "LIST", "traffic (default: the bench's, else the hook's)",
 			   proto_names }, 0, 0, NULL },
 	[AXIS_SIZE] = { { "size", "LIST", "frame sizes (UDP) or request sizes (TCP) in bytes, "
-			  "64..1500, or the bench's own bounds (default 64)" }, 1, 65536, "64" },
+			  "64..1500, or the bench's own bounds (default 64; maps: entries)" },
+			1, 1000000, "64" },
 	[AXIS_CPU_IDLE] = { { "cpu-idle", "LIST", "poll: hold /dev/cpu_dma_latency at 0 so no CPU "
 			      "sleeps deeper than POLL; default: leave idle states alone (default: "
 			      "poll for latency benches, whose full run also measures default)",
@@ -49,6 +53,12 @@ static const struct axis axes[AXIS__COUNT] = {
 			  "(interfere)" }, 0, 1000000, "0" },
 	[AXIS_OP] = { { "op", "LIST", "the bench's operations (`bench list` shows them)" },
 		      0, 0, NULL },
+	[AXIS_KEY] = { { "key", "LIST", "map key bytes (maps)" }, 4, 64, "4" },
+	[AXIS_ACCESS] = { { "access", "LIST", "map access pattern: uniform or Zipf s = 0.5, 1, 1.5 "
+			    "(maps)", bench_access_names }, 0, 0, "uniform" },
+	[AXIS_PREALLOC] = { { "prealloc", "LIST", "map memory: preallocated, or allocated on "
+			      "update with BPF_F_NO_PREALLOC (maps)", bench_prealloc_names },
+			    0, 0, "prealloc" },
 };
 
 const struct bench_axis_desc *bench_axis_desc(enum bench_axis a)
@@ -219,6 +229,15 @@ static void cell_set(struct bench_cell *c, enum bench_axis ax, uint64_t v)
 		break;
 	case AXIS_OP:
 		c->op = (unsigned)v;
+		break;
+	case AXIS_KEY:
+		c->key = (unsigned)v;
+		break;
+	case AXIS_ACCESS:
+		c->access = (enum bench_access)v;
+		break;
+	case AXIS_PREALLOC:
+		c->no_prealloc = v == 1;
 		break;
 	default:
 		break;

@@ -36,6 +36,11 @@ enum bench_channel {
 };
 extern const char *const bench_channel_names[];
 
+/* Map access patterns (bench maps); names in bench_access_names. */
+enum bench_access { ACCESS_UNIFORM, ACCESS_ZIPF_05, ACCESS_ZIPF_1, ACCESS_ZIPF_15, ACCESS__COUNT };
+extern const char *const bench_access_names[];
+extern const char *const bench_prealloc_names[];
+
 enum bench_axis {
 	AXIS_HOOK,
 	AXIS_LAYOUT,
@@ -48,6 +53,9 @@ enum bench_axis {
 	AXIS_CHANNEL,   /* kernel -> user channel */
 	AXIS_COST,      /* per-request work of an offload, bpf_loop iterations */
 	AXIS_OP,        /* the bench's own operations (struct bench ops) */
+	AXIS_KEY,       /* map key bytes (maps) */
+	AXIS_ACCESS,    /* map access pattern: uniform, Zipf s (maps) */
+	AXIS_PREALLOC,  /* map memory: preallocated or BPF_F_NO_PREALLOC (maps) */
 	AXIS__COUNT
 };
 
@@ -95,6 +103,9 @@ struct bench_cell {
 	unsigned pct, batch, cost;  /* the pattern axes (bench_axis_values) */
 	unsigned op;                /* index into bench->ops */
 	enum bench_channel channel;
+	unsigned key;               /* map key bytes */
+	enum bench_access access;
+	bool no_prealloc;           /* BPF_F_NO_PREALLOC */
 	bool given[AXIS__COUNT];    /* the user chose this axis's values */
 	/* Method: the run's, adjusted by the bench's plan(). */
 	uint64_t trials, duration_ms, warmup_ms;

@@ -95,6 +95,12 @@ static void pattern_axes_json(const struct bench_cell *c, json_t *o)
 		json_object_set_new(o, "channel", json_string(bench_channel_names[c->channel]));
 	if (a[AXIS_COST].full)
 		json_object_set_new(o, "cost", json_integer(c->cost));
+	if (a[AXIS_KEY].full)
+		json_object_set_new(o, "key", json_integer(c->key));
+	if (a[AXIS_ACCESS].full)
+		json_object_set_new(o, "access", json_string(bench_access_names[c->access]));
+	if (a[AXIS_PREALLOC].full)
+		json_object_set_new(o, "prealloc", json_string(bench_prealloc_names[c->no_prealloc]));
 	if (c->bench->ops)
 		json_object_set_new(o, "op", json_string(c->bench->ops[c->op]));
 }
@@ -340,6 +346,7 @@ void bench_cell_init(struct bench_cell *c, const struct bench *b, const struct h
 	c->pct = 100;
 	c->batch = 1;
 	c->channel = CHAN_PACKET;
+	c->key = 4;
 	c->quick = true;
 	c->trials_default = true;
 	c->arms = ARM_BIT(ARM_MAIN);
