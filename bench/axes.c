@@ -49,6 +49,8 @@ static const struct axis axes[AXIS__COUNT] = {
 			  "(interfere)" }, 0, 1000000, "0" },
 	[AXIS_OP] = { { "op", "LIST", "the bench's operations (`bench list` shows them)" },
 		      0, 0, NULL },
+	[AXIS_STAGES] = { { "stages", "LIST", "stages a request goes through, each a call, tail "
+			    "call or callback (calls)" }, 1, 32, "1" },
 };
 
 const struct bench_axis_desc *bench_axis_desc(enum bench_axis a)
@@ -219,6 +221,9 @@ static void cell_set(struct bench_cell *c, enum bench_axis ax, uint64_t v)
 		break;
 	case AXIS_OP:
 		c->op = (unsigned)v;
+		break;
+	case AXIS_STAGES:
+		c->stages = (unsigned)v;
 		break;
 	default:
 		break;

@@ -48,6 +48,7 @@ enum bench_axis {
 	AXIS_CHANNEL,   /* kernel -> user channel */
 	AXIS_COST,      /* per-request work of an offload, bpf_loop iterations */
 	AXIS_OP,        /* the bench's own operations (struct bench ops) */
+	AXIS_STAGES,    /* stages a request goes through (calls) */
 	AXIS__COUNT
 };
 
@@ -93,6 +94,7 @@ struct bench_cell {
 	enum cpuidle_mode cpu_idle;
 	enum app_runtime runtime;
 	unsigned pct, batch, cost;  /* the pattern axes (bench_axis_values) */
+	unsigned stages;            /* the calls bench's K */
 	unsigned op;                /* index into bench->ops */
 	enum bench_channel channel;
 	bool given[AXIS__COUNT];    /* the user chose this axis's values */

@@ -95,6 +95,8 @@ static void pattern_axes_json(const struct bench_cell *c, json_t *o)
 		json_object_set_new(o, "channel", json_string(bench_channel_names[c->channel]));
 	if (a[AXIS_COST].full)
 		json_object_set_new(o, "cost", json_integer(c->cost));
+	if (a[AXIS_STAGES].full)
+		json_object_set_new(o, "stages", json_integer(c->stages));
 	if (c->bench->ops)
 		json_object_set_new(o, "op", json_string(c->bench->ops[c->op]));
 }
@@ -148,7 +150,7 @@ static bool bare_twin(const struct bench_cell *bare, const struct bench_cell *ct
 	return bare && bare->bench == ctr->bench && bare->hook == ctr->hook &&
 	       bare->layout == ctr->layout && bare->tcp == ctr->tcp && bare->size == ctr->size &&
 	       bare->pct == ctr->pct && bare->batch == ctr->batch && bare->channel == ctr->channel &&
-	       bare->cost == ctr->cost && bare->op == ctr->op && bare->cpu_idle == ctr->cpu_idle && bare->runtime == APP_RT_NETNS;
+	       bare->cost == ctr->cost && bare->stages == ctr->stages && bare->op == ctr->op && bare->cpu_idle == ctr->cpu_idle && bare->runtime == APP_RT_NETNS;
 }
 
 /* runc over netns, trial by trial, for each rate and latency of the cell. */
@@ -309,6 +311,7 @@ void bench_cell_init(struct bench_cell *c, const struct bench *b, const struct h
 	c->runtime = APP_RT_NETNS;
 	c->pct = 100;
 	c->batch = 1;
+	c->stages = 1;
 	c->channel = CHAN_PACKET;
 	c->quick = true;
 	c->trials_default = true;
