@@ -71,6 +71,25 @@ static __always_inline struct calls_state *state_of(void *ctx, struct calls_stat
 	return medium == CALLS_STACK ? stk : NULL;
 }
 
+/* skb->cb word i, through a ctx pointer made opaque first: clang cannot
+ * keep &skb->cb in a register (the verifier refuses a moved ctx pointer)
+ * nor merge the access with another medium's. */
+static __always_inline __u32 cb_get(struct __sk_buff *skb, int i)
+{
+	__u32 v;
+
+	barrier_var(skb);
+	v = *(__u32 *)((void *)skb + __builtin_offsetof(struct __sk_buff, cb) + 4 * i);
+	barrier_var(v);
+	return v;
+}
+
+static __always_inline void cb_set(struct __sk_buff *skb, int i, __u32 v)
+{
+	barrier_var(skb);
+	*(__u32 *)((void *)skb + __builtin_offsetof(struct __sk_buff, cb) + 4 * i) = v;
+}
+
 /* One stage: fold stage i (STAGE_FROM_STATE: the state's count) into the
  * state.  The new count, or -1 when the state is out of reach. */
 static __always_inline long stage(void *ctx, struct calls_state *stk, __u32 i, bool xdp)
@@ -79,13 +98,13 @@ static __always_inline long stage(void *ctx, struct calls_state *stk, __u32 i, b
 
 	if (medium == CALLS_CB && !xdp) {
 		struct __sk_buff *skb = ctx;
-		__u32 n = skb->cb[2];
-		__u64 acc = skb->cb[0] | (__u64)skb->cb[1] << 32;
+		__u32 n = cb_get(skb, 2);
+		__u64 acc = cb_get(skb, 0) | (__u64)cb_get(skb, 1) << 32;
 
 		acc = calls_mix(acc, i == STAGE_FROM_STATE ? n : i);
-		skb->cb[0] = (__u32)acc;
-		skb->cb[1] = acc >> 32;
-		skb->cb[2] = ++n;
+		cb_set(skb, 0, (__u32)acc);
+		cb_set(skb, 1, acc >> 32);
+		cb_set(skb, 2, ++n);
 		return n;
 	}
 	s = state_of(ctx, stk, xdp);
@@ -103,9 +122,9 @@ static __always_inline int begin(void *ctx, struct calls_state *stk, __u64 seed,
 	if (medium == CALLS_CB && !xdp) {
 		struct __sk_buff *skb = ctx;
 
-		skb->cb[0] = (__u32)seed;
-		skb->cb[1] = seed >> 32;
-		skb->cb[2] = 0;
+		cb_set(skb, 0, (__u32)seed);
+		cb_set(skb, 1, seed >> 32);
+		cb_set(skb, 2, 0);
 		return 0;
 	}
 	if (medium == CALLS_META && xdp && bpf_xdp_adjust_meta(ctx, -(int)sizeof(*s)))
@@ -118,27 +137,29 @@ static __always_inline int begin(void *ctx, struct calls_state *stk, __u64 seed,
 	return 0;
 }
 
+static __always_inline void publish(__u64 acc, __u32 count)
+{
+	last_acc = acc;
+	__sync_fetch_and_add(&stages_done, count);
+}
+
 /* Publish the final state; give the metadata's room back (test_run runs
  * the same frame again). */
 static __always_inline void end(void *ctx, struct calls_state *stk, bool xdp)
 {
-	struct calls_state *s, cb;
+	struct calls_state *s;
 
 	if (medium == CALLS_CB && !xdp) {
 		struct __sk_buff *skb = ctx;
 
-		cb.acc = skb->cb[0] | (__u64)skb->cb[1] << 32;
-		cb.count = skb->cb[2];
-		s = &cb;
-	} else {
-		s = state_of(ctx, stk, xdp);
+		publish(cb_get(skb, 0) | (__u64)cb_get(skb, 1) << 32, cb_get(skb, 2));
+		return;
 	}
-	if (s) {
-		last_acc = s->acc;
-		__sync_fetch_and_add(&stages_done, s->count);
-	} else {
+	s = state_of(ctx, stk, xdp);
+	if (s)
+		publish(s->acc, s->count);
+	else
 		__sync_fetch_and_add(&failures, 1);
-	}
 	if (medium == CALLS_META && xdp)
 		bpf_xdp_adjust_meta(ctx, (int)sizeof(struct calls_state));
 }
