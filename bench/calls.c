@@ -28,7 +28,7 @@
 #include "calls.skel.h"
 #include "calls_ext.skel.h"
 
-#define REPEAT 10000
+#define REPEAT 30000
 #define VARIANT_LEN 32
 
 static const char *const calls_ops[] = {
