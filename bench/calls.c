@@ -9,7 +9,11 @@
  * op is "<style>/<medium>".  BPF_PROG_TEST_RUN at xdp and tc, minus the
  * same K stages inlined with the state in registers (paired trials): the
  * hand-off's ns per stage (and per request, K stages), by the run's time
- * and timed inside the program.  Cells that cannot exist are not measured:
+ * and timed inside the program.  Per stage is the run's difference / K:
+ * what the medium costs once per request (metadata: bpf_xdp_adjust_meta to
+ * make room and to give it back) is spread over the K stages; in both tail
+ * chains the entry's hand-off to stage 0 is a constant slot, tail-dyn's
+ * K-1 others are not.  Cells that cannot exist are not measured:
  * the stack does not survive a tail call, xdp_md has no cb, tc cannot make
  * metadata.  freplace needs what fentry needs (BPF_PROG_TYPE_EXT load and
  * attach); a kernel that refuses it gives the reason.
