@@ -59,6 +59,8 @@ static const struct axis axes[AXIS__COUNT] = {
 	[AXIS_PREALLOC] = { { "prealloc", "LIST", "map memory: preallocated, or allocated on "
 			      "update with BPF_F_NO_PREALLOC (maps)", bench_prealloc_names },
 			    0, 0, "prealloc" },
+	[AXIS_STAGES] = { { "stages", "LIST", "stages a request goes through, each a call, tail "
+			    "call or callback (calls)" }, 1, 32, "1" },
 };
 
 const struct bench_axis_desc *bench_axis_desc(enum bench_axis a)
@@ -238,6 +240,9 @@ static void cell_set(struct bench_cell *c, enum bench_axis ax, uint64_t v)
 		break;
 	case AXIS_PREALLOC:
 		c->no_prealloc = v == 1;
+		break;
+	case AXIS_STAGES:
+		c->stages = (unsigned)v;
 		break;
 	default:
 		break;

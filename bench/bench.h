@@ -56,6 +56,7 @@ enum bench_axis {
 	AXIS_KEY,       /* map key bytes (maps) */
 	AXIS_ACCESS,    /* map access pattern: uniform, Zipf s (maps) */
 	AXIS_PREALLOC,  /* map memory: preallocated or BPF_F_NO_PREALLOC (maps) */
+	AXIS_STAGES,    /* stages a request goes through (calls) */
 	AXIS__COUNT
 };
 
@@ -101,6 +102,7 @@ struct bench_cell {
 	enum cpuidle_mode cpu_idle;
 	enum app_runtime runtime;
 	unsigned pct, batch, cost;  /* the pattern axes (bench_axis_values) */
+	unsigned stages;            /* the calls bench's K */
 	unsigned op;                /* index into bench->ops */
 	enum bench_channel channel;
 	unsigned key;               /* map key bytes */

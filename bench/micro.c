@@ -204,6 +204,8 @@ static int micro_load(struct bench_cell *c, struct micro_cell *m, int i)
 	err = hook_pick_progs(c->hook, ops->obj(m->arm[i].skel), ops->prefix, &m->arm[i].hp);
 	if (err)
 		return err;
+	if (ops->pick)
+		ops->pick(m->arm[i].skel, c, i == 1);
 	log = micro_log_attach(m->arm[i].hp.prog);
 	err = ops->load(m->arm[i].skel);
 	micro_log_done(log, err, c->refused, sizeof(c->refused));

@@ -80,6 +80,9 @@ struct micro_skel_ops {
 	int (*sockmap_fd)(void *skel);          /* stream hooks */
 	/* Rodata for the cell (empty: the arm without the operation). */
 	void (*configure)(void *skel, const struct bench_cell *c, bool empty);
+	/* Optional, after hook_pick_progs(): load the other programs the cell
+	 * needs too (tail-call targets). */
+	void (*pick)(void *skel, const struct bench_cell *c, bool empty);
 };
 
 struct micro_cell {
@@ -93,8 +96,8 @@ struct micro_cell {
 };
 
 /* ops for skeleton `name` (its struct micro_loop loop_stats in .bss, its
- * micro_sockmap) with configure(skel, cell, empty). */
-#define MICRO_SKEL_OPS(name, configure_fn)					\
+ * micro_sockmap) with configure(skel, cell, empty) [and pick]. */
+#define MICRO_SKEL_OPS(name, configure_fn, ...)				\
 static void *name##_open_v(void) { return name##__open(); }			\
 static int name##_load_v(void *s) { return name##__load(s); }			\
 static void name##_destroy_v(void *s) { name##__destroy(s); }			\
@@ -105,7 +108,7 @@ static int name##_sockmap_v(void *s)						\
 { return bpf_map__fd(((struct name *)s)->maps.micro_sockmap); }		\
 static const struct micro_skel_ops name##_micro_ops = {				\
 	#name, name##_open_v, name##_load_v, name##_destroy_v, name##_obj_v,	\
-	name##_loop_v, name##_sockmap_v, configure_fn,				\
+	name##_loop_v, name##_sockmap_v, configure_fn, __VA_ARGS__		\
 }
 
 static inline bool micro_live(const struct bench_cell *c)

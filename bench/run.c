@@ -101,6 +101,8 @@ static void pattern_axes_json(const struct bench_cell *c, json_t *o)
 		json_object_set_new(o, "access", json_string(bench_access_names[c->access]));
 	if (a[AXIS_PREALLOC].full)
 		json_object_set_new(o, "prealloc", json_string(bench_prealloc_names[c->no_prealloc]));
+	if (a[AXIS_STAGES].full)
+		json_object_set_new(o, "stages", json_integer(c->stages));
 	if (c->bench->ops)
 		json_object_set_new(o, "op", json_string(c->bench->ops[c->op]));
 }
@@ -154,7 +156,7 @@ static bool bare_twin(const struct bench_cell *bare, const struct bench_cell *ct
 	return bare && bare->bench == ctr->bench && bare->hook == ctr->hook &&
 	       bare->layout == ctr->layout && bare->tcp == ctr->tcp && bare->size == ctr->size &&
 	       bare->pct == ctr->pct && bare->batch == ctr->batch && bare->channel == ctr->channel &&
-	       bare->cost == ctr->cost && bare->op == ctr->op && bare->cpu_idle == ctr->cpu_idle && bare->runtime == APP_RT_NETNS;
+	       bare->cost == ctr->cost && bare->stages == ctr->stages && bare->op == ctr->op && bare->cpu_idle == ctr->cpu_idle && bare->runtime == APP_RT_NETNS;
 }
 
 /* runc over netns, trial by trial, for each rate and latency of the cell. */
@@ -345,6 +347,7 @@ void bench_cell_init(struct bench_cell *c, const struct bench *b, const struct h
 	c->runtime = APP_RT_NETNS;
 	c->pct = 100;
 	c->batch = 1;
+	c->stages = 1;
 	c->channel = CHAN_PACKET;
 	c->key = 4;
 	c->quick = true;

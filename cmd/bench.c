@@ -22,7 +22,7 @@ static struct opt_desc bench_opts[] = {
 	AXIS_OPT(AXIS_HOOK), AXIS_OPT(AXIS_LAYOUT), AXIS_OPT(AXIS_PROTO), AXIS_OPT(AXIS_SIZE),
 	AXIS_OPT(AXIS_CPU_IDLE), AXIS_OPT(AXIS_RUNTIME), AXIS_OPT(AXIS_PCT), AXIS_OPT(AXIS_BATCH),
 	AXIS_OPT(AXIS_CHANNEL), AXIS_OPT(AXIS_COST), AXIS_OPT(AXIS_OP), AXIS_OPT(AXIS_KEY),
-	AXIS_OPT(AXIS_ACCESS), AXIS_OPT(AXIS_PREALLOC),
+	AXIS_OPT(AXIS_ACCESS), AXIS_OPT(AXIS_PREALLOC), AXIS_OPT(AXIS_STAGES),
 	{ "duration", 'd', OPT_MS, offsetof(struct bench_opts, duration_ms), "SEC",
 	  "length of one trial (1.5, 300ms; default: the bench's, most 1 s)", 50, 600000 },
 	{ "trials", 't', OPT_UINT, offsetof(struct bench_opts, trials), "N",
