@@ -20,7 +20,7 @@
  *   PARSE_MAX_CHUNKS     8   HTTP/1.1 chunks, the last (size 0) one included
  *   PARSE_MAX_FRAMES     8   HTTP/2 frames
  *   PARSE_MAX_SETTINGS   8   HTTP/2 SETTINGS pairs, over all frames
- *   PARSE_HUFFMAN        0   1: HPACK Huffman strings are decoded (in a
+ *   PARSE_HUFFMAN        1   1: HPACK Huffman strings are decoded (in a
  *                            global function); 0: they give TOO_BIG/HUFFMAN
  *   PARSE_INLINE         0   0: the per-line (HTTP/1.1), per-field (HPACK)
  *                            and per-byte (JSON) steps are global functions,
@@ -53,7 +53,7 @@
 #define PARSE_MAX_SETTINGS 8
 #endif
 #ifndef PARSE_HUFFMAN
-#define PARSE_HUFFMAN 0
+#define PARSE_HUFFMAN 1
 #endif
 #ifndef PARSE_INLINE
 #define PARSE_INLINE 0

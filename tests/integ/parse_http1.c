@@ -197,6 +197,7 @@ OLAB_TEST(parse_http1_diff)
 	struct http1_result e;
 	struct ref r;
 	int n;
+	struct parse_tally tally = { 0 };
 	__u32 xdp, want;
 
 	n = corpus_load("http1", &files);
@@ -218,7 +219,12 @@ OLAB_TEST(parse_http1_diff)
 				       parse_allowed(allow, sizeof(allow) / sizeof(allow[0]), &files[i])) &&
 		    want == PARSE_OK)
 			compare(&files[i], &e, &r);
+		parse_tally_add(&tally, e.h.status);
 	}
+	if (!test_subtest("statuses"))
+		goto done;
+	parse_tally_check(&tally, "http1");
+done:
 	parse_http1__destroy(skel);
 out:
 	corpus_free(files, n);

@@ -140,6 +140,7 @@ OLAB_TEST(parse_json_diff)
 	struct json_result e;
 	json_t *root;
 	struct ref r;
+	struct parse_tally tally = { 0 };
 	__u32 xdp, want;
 	int n;
 
@@ -161,8 +162,13 @@ OLAB_TEST(parse_json_diff)
 				       parse_allowed(allow, sizeof(allow) / sizeof(allow[0]), &files[i])) &&
 		    want == PARSE_OK)
 			compare(&files[i], &e, &r);
+		parse_tally_add(&tally, e.h.status);
 		json_decref(root);
 	}
+	if (!test_subtest("statuses"))
+		goto done;
+	parse_tally_check(&tally, "json");
+done:
 	parse_json__destroy(skel);
 out:
 	corpus_free(files, n);

@@ -144,3 +144,17 @@ bool parse_check_status(const struct corpus_file *f, __u32 got, __u32 xdp, __u32
 	}
 	return ok;
 }
+
+void parse_tally_add(struct parse_tally *t, __u32 status)
+{
+	if (status <= PARSE_INCOMPLETE)
+		t->n[status]++;
+}
+
+void parse_tally_check(const struct parse_tally *t, const char *proto)
+{
+	printf("    %s: %d OK, %d MALFORMED, %d TOO_BIG, %d INCOMPLETE\n", proto, t->n[PARSE_OK],
+	       t->n[PARSE_MALFORMED], t->n[PARSE_TOO_BIG], t->n[PARSE_INCOMPLETE]);
+	for (__u32 s = PARSE_OK; s <= PARSE_INCOMPLETE; s++)
+		ASSERT_GE(t->n[s], 3, parse_status_name(s));
+}

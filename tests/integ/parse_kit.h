@@ -37,6 +37,16 @@ struct parse_allow {
 const struct parse_allow *parse_allowed(const struct parse_allow *list, size_t n,
 					const struct corpus_file *f);
 
+/* How many inputs the eBPF parser gave each status. */
+struct parse_tally {
+	int n[PARSE_INCOMPLETE + 1];
+};
+
+/* Count one; at the end print the counts and check that the corpus reaches
+ * every status. */
+void parse_tally_add(struct parse_tally *t, __u32 status);
+void parse_tally_check(const struct parse_tally *t, const char *proto);
+
 /* Status and verdict agree; the verdict is XDP_PASS exactly when OK. */
 bool parse_check_status(const struct corpus_file *f, __u32 got, __u32 xdp, __u32 want,
 			const struct parse_allow *allow);
