@@ -253,7 +253,7 @@ static __always_inline int parse_load(struct xdp_md *ctx, struct parse_buf *s,
 				      struct parse_head *h, __u32 cap)
 {
 	__u8 hdr[PARSE_MSG_OFF];
-	__u32 frame_len, len;
+	__u32 frame_len, len, n;
 
 	frame_len = bpf_xdp_get_buff_len(ctx);
 	if (frame_len < PARSE_MSG_OFF || bpf_xdp_load_bytes(ctx, 0, hdr, sizeof(hdr)))
@@ -268,7 +268,11 @@ static __always_inline int parse_load(struct xdp_md *ctx, struct parse_buf *s,
 	h->msg_len = len;
 	if (len > cap || len > PARSE_BUF)
 		return parse_fail(h, PARSE_TOO_BIG, PW_LEN, 0);
-	if (len && bpf_xdp_load_bytes(ctx, PARSE_MSG_OFF, s->b, len))
+	if (!len)
+		return 0;
+	/* 1..PARSE_BUF bytes, in a form every clang keeps for the verifier. */
+	n = (parse_opaque(len - 1) & (PARSE_BUF - 1)) + 1;
+	if (bpf_xdp_load_bytes(ctx, PARSE_MSG_OFF, s->b, n))
 		return parse_fail(h, PARSE_MALFORMED, PW_FRAME, 0);
 	return len;
 }

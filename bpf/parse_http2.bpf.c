@@ -214,12 +214,17 @@ static __always_inline int static_index(struct http2_result *r, long idx, __u32 
 }
 
 /* One field representation at *pp into fl (a size update: fl->rep 0). */
-static __always_inline int hpack_field(struct h2_scratch *s, struct http2_result *r,
-				       __u32 *pp, __u32 end, struct h2_field *fl)
+PARSE_STEP int hpack_field(struct h2_scratch *s, struct http2_result *r, __u32 *pp, __u32 end,
+			   struct h2_field *fl)
 {
-	__u32 at = *pp, b = parse_at(&s->msg, at), mask;
+	__u32 at, b, mask;
 	long idx;
 	int src;
+
+	if (!s || !r || !pp || !fl)
+		return -1;
+	at = *pp;
+	b = parse_at(&s->msg, at);
 
 	if ((b & 0xe0) == 0x20) {               /* dynamic table size update */
 		idx = hpack_int(&s->msg, pp, end, 0x1f);
@@ -285,6 +290,7 @@ PARSE_STEP int hpack_block(struct h2_scratch *s, struct http2_result *r, __u32 p
 		nf = r->nfields;
 		if (nf >= PARSE_MAX_HEADERS)
 			return parse_fail(&r->h, PARSE_TOO_BIG, PW_HEADERS, p);
+		nf = parse_opaque(nf);  /* after the check: see key_at() in parse_json */
 		r->fields[nf] = fl;
 		r->nfields = nf + 1;
 	}
@@ -306,6 +312,7 @@ static __always_inline int settings(const struct parse_buf *s, struct http2_resu
 		n = r->nsettings;
 		if (n >= PARSE_MAX_SETTINGS)
 			return parse_fail(&r->h, PARSE_TOO_BIG, PW_SETTINGS, p);
+		n = parse_opaque(n);
 		id = parse_at(s, p) << 8 | parse_at(s, p + 1);
 		v = parse_at(s, p + 2) << 24 | parse_at(s, p + 3) << 16 |
 		    parse_at(s, p + 4) << 8 | parse_at(s, p + 5);
@@ -323,11 +330,16 @@ static __always_inline int settings(const struct parse_buf *s, struct http2_resu
 	return parse_fail(&r->h, PARSE_TOO_BIG, PW_SETTINGS, p);
 }
 
-/* Checks of one frame by type; HEADERS blocks and SETTINGS pairs. */
-static __always_inline int frame_body(struct h2_scratch *s, struct http2_result *r,
-				      const struct h2_frame *f, __u32 i)
+/* Checks of frame i by type; HEADERS blocks and SETTINGS pairs. */
+PARSE_STEP int frame_body(struct h2_scratch *s, struct http2_result *r, const struct h2_frame *f,
+			  __u32 i)
 {
-	__u32 p = f->off, len = f->len, pad = 0, skip = 0;
+	__u32 p, len, pad = 0, skip = 0;
+
+	if (!s || !r || !f)
+		return -1;
+	p = f->off;
+	len = f->len;
 
 	switch (f->type) {
 	case T_DATA:
@@ -402,11 +414,11 @@ static __always_inline int parse(struct h2_scratch *s, struct http2_result *r, _
 	for (__u32 i = 0; i <= PARSE_MAX_FRAMES; i++) {
 		if (p >= len)
 			return 0;
-		if (i == PARSE_MAX_FRAMES)
+		if (i >= PARSE_MAX_FRAMES)
 			return parse_fail(&r->h, PARSE_TOO_BIG, PW_FRAMES, p);
 		if (p + 9 > len)
 			return parse_fail(&r->h, PARSE_INCOMPLETE, PW_TRUNCATED, len);
-		f = &r->frames[i];
+		f = &r->frames[parse_opaque(i)];
 		f->len = parse_at(&s->msg, p) << 16 | parse_at(&s->msg, p + 1) << 8 |
 			 parse_at(&s->msg, p + 2);
 		f->type = parse_at(&s->msg, p + 3);

@@ -92,11 +92,16 @@ static __always_inline int hexval(__u32 c)
 	return -1;
 }
 
+/* Key k, or NULL (k is -1 or past the knob).  The barrier after the check
+ * keeps clang from computing the address before it. */
 static __always_inline struct json_key *key_at(struct json_result *r, int k)
 {
-	if (k < 0 || k >= PARSE_MAX_KEYS)
+	__u32 u = k;
+
+	if (u >= PARSE_MAX_KEYS)
 		return 0;
-	return &r->keys[k];
+	u = parse_opaque(u);
+	return &r->keys[u];
 }
 
 /* Open '{' or '[' at i, as the value of key vk. */
