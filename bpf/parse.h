@@ -231,6 +231,14 @@ static __always_inline __u32 parse_opaque(__u32 x)
 	return x;
 }
 
+/* The same for an index: 64 bits wide, so that its check and its use are one
+ * register (clang may check a 32-bit subregister and index with a copy). */
+static __always_inline __u64 parse_index(__u64 x)
+{
+	asm volatile("" : "+r"(x));
+	return x;
+}
+
 /* Byte i of the message (the mask keeps every read inside the buffer). */
 static __always_inline __u32 parse_at(const struct parse_buf *s, __u32 i)
 {

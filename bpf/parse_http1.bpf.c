@@ -221,18 +221,20 @@ static __always_inline int headers(const struct parse_buf *s, struct http1_resul
 {
 	struct framing f;
 	int te = 0, i, end;
+	__u64 hi;
 
 	for (i = 0; i <= PARSE_MAX_HEADERS; i++) {
 		if (p >= len)
 			return parse_fail(&r->h, PARSE_INCOMPLETE, PW_TRUNCATED, len);
 		if (parse_at(s, p) == '\r')
 			break;
-		if (i >= PARSE_MAX_HEADERS)
+		hi = parse_index(i);   /* see key_at() in parse_json */
+		if (hi >= PARSE_MAX_HEADERS)
 			return parse_fail(&r->h, PARSE_TOO_BIG, PW_HEADERS, p);
 		end = header_line(s, r, p, len, &f);
 		if (end < 0)
 			return end;
-		r->hdr[parse_opaque(i)] = f.hd;
+		r->hdr[hi] = f.hd;
 		r->nheaders = i + 1;
 		if (f.is_cl && r->has_content_length)
 			return parse_fail(&r->h, PARSE_MALFORMED, PW_VALUE, p);

@@ -132,10 +132,10 @@ PARSE_STEP int huff_decode(struct h2_scratch *s, struct http2_result *r, __u32 p
 		k = huff_tab.base[bits] + code - huff_tab.first[bits];
 		if (k >= 256)           /* EOS */
 			return parse_fail(&r->h, PARSE_MALFORMED, PW_VALUE, p);
-		out = h->out;
+		out = parse_opaque(h->out);
 		if (out >= PARSE_HUFF_BUF)
 			return parse_fail(&r->h, PARSE_TOO_BIG, PW_LINE, p);
-		r->huff[parse_opaque(out) & (PARSE_HUFF_BUF - 1)] = huff_tab.syms[parse_opaque(k) & 255];
+		r->huff[out & (PARSE_HUFF_BUF - 1)] = huff_tab.syms[parse_opaque(k) & 255];
 		h->out = out + 1;
 		h->code = h->bits = 0;
 	}
@@ -270,7 +270,7 @@ PARSE_STEP int hpack_block(struct h2_scratch *s, struct http2_result *r, __u32 p
 			   __u32 frame)
 {
 	struct h2_field fl;
-	__u32 nf;
+	__u64 nf;
 
 	if (!s || !r)
 		return -1;
@@ -287,10 +287,9 @@ PARSE_STEP int hpack_block(struct h2_scratch *s, struct http2_result *r, __u32 p
 		if (!fl.rep)
 			continue;
 		k = k < 2 ? 2 : k;
-		nf = r->nfields;
+		nf = parse_index(r->nfields);  /* see key_at() in parse_json */
 		if (nf >= PARSE_MAX_HEADERS)
 			return parse_fail(&r->h, PARSE_TOO_BIG, PW_HEADERS, p);
-		nf = parse_opaque(nf);  /* after the check: see key_at() in parse_json */
 		r->fields[nf] = fl;
 		r->nfields = nf + 1;
 	}
@@ -304,15 +303,15 @@ static __always_inline int settings(const struct parse_buf *s, struct http2_resu
 				    __u32 p, __u32 len, __u32 frame)
 {
 	struct h2_setting *st;
-	__u32 n, id, v;
+	__u32 id, v;
+	__u64 n;
 
 	for (int k = 0; k < PARSE_MAX_SETTINGS + 1; k++) {
 		if (k * 6 >= len)
 			return 0;
-		n = r->nsettings;
+		n = parse_index(r->nsettings);
 		if (n >= PARSE_MAX_SETTINGS)
 			return parse_fail(&r->h, PARSE_TOO_BIG, PW_SETTINGS, p);
-		n = parse_opaque(n);
 		id = parse_at(s, p) << 8 | parse_at(s, p + 1);
 		v = parse_at(s, p + 2) << 24 | parse_at(s, p + 3) << 16 |
 		    parse_at(s, p + 4) << 8 | parse_at(s, p + 5);
@@ -408,17 +407,19 @@ static __always_inline int parse(struct h2_scratch *s, struct http2_result *r, _
 {
 	struct h2_frame *f;
 	int p = preface(&s->msg, r, len);
+	__u64 fi;
 
 	if (p < 0)
 		return p;
 	for (__u32 i = 0; i <= PARSE_MAX_FRAMES; i++) {
 		if (p >= len)
 			return 0;
-		if (i >= PARSE_MAX_FRAMES)
+		fi = parse_index(i);   /* see key_at() in parse_json */
+		if (fi >= PARSE_MAX_FRAMES)
 			return parse_fail(&r->h, PARSE_TOO_BIG, PW_FRAMES, p);
 		if (p + 9 > len)
 			return parse_fail(&r->h, PARSE_INCOMPLETE, PW_TRUNCATED, len);
-		f = &r->frames[parse_opaque(i)];
+		f = &r->frames[fi];
 		f->len = parse_at(&s->msg, p) << 16 | parse_at(&s->msg, p + 1) << 8 |
 			 parse_at(&s->msg, p + 2);
 		f->type = parse_at(&s->msg, p + 3);

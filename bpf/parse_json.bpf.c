@@ -92,15 +92,15 @@ static __always_inline int hexval(__u32 c)
 	return -1;
 }
 
-/* Key k, or NULL (k is -1 or past the knob).  The barrier after the check
- * keeps clang from computing the address before it. */
+/* Key k, or NULL (k is -1 or past the knob).  The index goes through a
+ * barrier before its check: clang cannot then check one register and index
+ * with another (e.g. an induction variable), which the verifier rejects. */
 static __always_inline struct json_key *key_at(struct json_result *r, int k)
 {
-	__u32 u = k;
+	__u64 u = parse_index((__u32)k);
 
 	if (u >= PARSE_MAX_KEYS)
 		return 0;
-	u = parse_opaque(u);
 	return &r->keys[u];
 }
 
