@@ -31,8 +31,8 @@
  *   PARSE_JSON_LEN       512 JSON message bytes scanned (longer: TOO_BIG)
  *   PARSE_MAX_KEYS       16  JSON keys recorded, in document order
  * A message is copied to a per-CPU buffer of PARSE_BUF bytes (a power of
- * two >= 2048 and >= (PARSE_MAX_HEADERS + 2) * PARSE_MAX_HEADER_LEN); a
- * longer one gives TOO_BIG/PW_LEN.
+ * two >= 2048, >= PARSE_JSON_LEN and >= (PARSE_MAX_HEADERS + 2) *
+ * PARSE_MAX_HEADER_LEN, but at most 16384); a longer one gives TOO_BIG/PW_LEN.
  */
 #ifndef OLAB_BPF_PARSE_H
 #define OLAB_BPF_PARSE_H
@@ -68,9 +68,9 @@
 #define PARSE_MAX_KEYS 16
 #endif
 
-/* The smallest power of two >= n, from 2048 to 65536. */
-#define PARSE_POW2(n) ((n) <= 2048 ? 2048 : (n) <= 4096 ? 4096 : (n) <= 8192 ? 8192 : \
-		       (n) <= 16384 ? 16384 : (n) <= 32768 ? 32768 : 65536)
+/* The smallest power of two >= n, from 2048, at most 16384 (a per-CPU map
+ * value, the message buffer, must stay under 32 KiB). */
+#define PARSE_POW2(n) ((n) <= 2048 ? 2048 : (n) <= 4096 ? 4096 : (n) <= 8192 ? 8192 : 16384)
 #define PARSE_MAX2(a, b) ((a) > (b) ? (a) : (b))
 #define PARSE_BUF PARSE_POW2(PARSE_MAX2(PARSE_JSON_LEN, (PARSE_MAX_HEADERS + 2) * PARSE_MAX_HEADER_LEN))
 /* Decoded Huffman bytes of one message (8/5 of the encoded ones at most). */
@@ -243,6 +243,17 @@ static __always_inline __u64 parse_index(__u64 x)
 static __always_inline __u32 parse_at(const struct parse_buf *s, __u32 i)
 {
 	return s->b[parse_opaque(i) & (PARSE_BUF - 1)];
+}
+
+/* Zero the first `bytes` (a multiple of 4) of a result.  A loop of volatile
+ * stores: __builtin_memset of a large struct becomes a call to memset, which
+ * BPF does not have, once the knobs make the struct large. */
+static __always_inline void parse_zero(void *p, __u32 bytes)
+{
+	volatile __u32 *q = p;
+
+	for (__u32 i = 0; i < bytes / 4; i++)
+		q[i] = 0;
 }
 
 static __always_inline int parse_fail(struct parse_head *h, __u32 status, __u32 why, __u32 off)

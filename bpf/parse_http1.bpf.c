@@ -366,7 +366,7 @@ int parse_http1(struct xdp_md *ctx)
 	s = bpf_map_lookup_elem(&parse_msg, &zero);
 	if (!r || !s)
 		return XDP_ABORTED;
-	__builtin_memset(r, 0, sizeof(*r));
+	parse_zero(r, sizeof(*r));
 	len = parse_load(ctx, s, &r->h, PARSE_BUF);
 	if (len < 0 || parse(s, r, len) < 0)
 		return XDP_DROP;

@@ -451,7 +451,7 @@ int parse_http2(struct xdp_md *ctx)
 	s = bpf_map_lookup_elem(&parse_msg, &zero);
 	if (!r || !s)
 		return XDP_ABORTED;
-	__builtin_memset(r, 0, __builtin_offsetof(struct http2_result, huff));
+	parse_zero(r, __builtin_offsetof(struct http2_result, huff)); /* huff: up to huff_len */
 	len = parse_load(ctx, &s->msg, &r->h, PARSE_BUF);
 	if (len < 0 || parse(s, r, len) < 0)
 		return XDP_DROP;

@@ -450,7 +450,7 @@ int parse_json(struct xdp_md *ctx)
 	s = bpf_map_lookup_elem(&parse_msg, &zero);
 	if (!r || !s)
 		return XDP_ABORTED;
-	__builtin_memset(r, 0, sizeof(*r));
+	parse_zero(r, sizeof(*r));
 	len = parse_load(ctx, &s->msg, &r->h, PARSE_JSON_LEN);
 	if (len < 0 || parse(s, r, len) < 0)
 		return XDP_DROP;
