@@ -59,7 +59,8 @@ echo "$j" | jq -e '[.results[] | select(.metric == "pps") | [.size, .variant]] |
 	[[64, "app-own-cpu"], [64, "app-shares-rx-cpu"], [128, "app-own-cpu"], [128, "app-shares-rx-cpu"]]' >/dev/null ||
 	fail "drop --size 64,128: cells $(echo "$j" | jq -c '[.results[] | [.size, .variant]]')"
 "$OLAB" -j bench list | jq -e '[.[].name] == ["overhead", "drop", "pass", "echo", "summarize",
-	"interfere", "share", "batch", "copy", "objects", "clock", "helpers"] and
+	"interfere", "share", "batch", "copy", "objects", "clock", "helpers",
+	"maps", "calls"] and
 	(.[] | select(.name == "clock") | .axes.op) == ["ktime", "boot", "coarse", "tai", "jiffies"] and
 	(.[] | select(.name == "pass") | .axes.proto) == "tcp,udp"' >/dev/null || fail "bench list"
 
