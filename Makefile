@@ -14,10 +14,14 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
 	libelf-dev zlib1g-dev libcap-dev libnl-3-dev libnl-route-3-dev libmnl-dev \
 	libnftables-dev nftables iptables conntrack libnetfilter-conntrack-dev \
 	libjansson-dev libxml2-dev libxml2-utils jq iproute2 ethtool runc busybox-static \
-	sockperf iperf3 valgrind libclang-rt-14-dev qemu-system-x86 kmod
+	sockperf iperf3 valgrind libclang-rt-14-dev qemu-system-x86 kmod \
+	libhttp-parser-dev libnghttp2-dev
 
 PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libcap jansson libxml-2.0 libnftables libmnl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
+# Reference parsers linked by the differential tests (tests/integ/parse_*.c)
+# only: libnghttp2 has a .pc; libhttp-parser-dev ships none, hence -lhttp_parser.
+TEST_PKGS := libnghttp2
 BPF_CC_VERSION := $(shell $(CLANG) --version 2>/dev/null | head -n 1)
 GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
 VERSION  := 0.1.0
@@ -48,7 +52,7 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
 .SECONDARY:
-.PHONY: all deps deps-extra run test test-unit install clean-build check-root FORCE
+.PHONY: all deps deps-extra run test test-unit install clean-build check-root corpus FORCE
 all: deps $(B)/offloadlab
 
 # Fast no-op when every package is present; installs the missing ones as root.
@@ -89,6 +93,9 @@ $(B)/vmlinux.h:
 $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h $(wildcard bpf/*.h)
 	@mkdir -p $(@D)
 	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -I$(B) -Ibpf -c $< -o $@
+
+# The parsers include uapi headers, not vmlinux.h: asm/types.h is multiarch.
+$(B)/bpf/parse_%.bpf.o: BPF_CFLAGS += -I/usr/include/$(shell $(CC) -dumpmachine)
 
 $(B)/skel/%.skel.h: $(B)/bpf/%.bpf.o
 	@mkdir -p $(@D)
@@ -142,9 +149,17 @@ $(B)/test_unit: tests/runner.c $(UNIT_SRCS) $(SAN_OBJS) $(B)/tests/unit_table.h
 	$(call msg,LINK,$@)$(CC) $(BASE_CFLAGS) -O1 -g $(SAN) -I$(B)/tests -DTEST_TABLE='"unit_table.h"' \
 		tests/runner.c $(UNIT_SRCS) $(SAN_OBJS) -o $@ $(LDLIBS)
 
+$(B)/test_integ: LDLIBS += $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -lhttp_parser
 $(B)/test_integ: tests/runner.c $(INTEG_SRCS) $(LIB_OBJS) $(B)/tests/integ_table.h
 	$(call msg,LINK,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) -I$(B)/tests -DTEST_TABLE='"integ_table.h"' \
 		tests/runner.c $(INTEG_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+
+# The parser corpus (tests/corpus/, committed): `make corpus` rewrites it.
+$(B)/corpus_gen: $(wildcard tests/corpus/*.c) tests/corpus/gen.h
+	$(call msg,LINK,$@)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(filter %.c,$^) -o $@ \
+		$(shell pkg-config --libs $(TEST_PKGS))
+corpus: $(B)/corpus_gen
+	$(B)/corpus_gen tests/corpus
 
 test: deps $(B)/offloadlab $(B)/test_unit $(B)/test_integ
 	@tests/run.sh
