@@ -16,8 +16,8 @@
 #include "results/results.h"
 
 #define BIT(i) (1u << (i))
-#define FULL_BUDGET_MS (480 * 1000ull)
-#define QUICK_BUDGET_MS (30 * 1000ull)
+#define FULL_BUDGET_MS (420 * 1000ull)
+#define QUICK_BUDGET_MS (40 * 1000ull)
 
 const char *const vf_stage_names[] = {
 	[VF_SKIPPED] = "skipped", [VF_COMPILE] = "compile-failed",
@@ -75,6 +75,8 @@ json_t *vf_outcome_json(const struct vf_outcome *o)
 		json_object_set_new(j, "reason", json_string(o->reason));
 	if (o->timed_out)
 		json_object_set_new(j, "timed_out", json_true());
+	if (o->log_overflow)
+		json_object_set_new(j, "log_overflow", json_true());
 	if (o->stage >= VF_LOAD) {
 		json_object_set_new(j, "compile_ms", json_real(o->compile_ms));
 		json_object_set_new(j, "load_ms", json_real(o->load_ms));
@@ -167,27 +169,15 @@ static int main_value(uint32_t mask, int def)
 	return __builtin_ctz(mask);
 }
 
-/* The combinations searched: every compiler x -O at the main -mcpu, and
- * every compiler x -mcpu at the main -O. */
-static bool searched_combo(const struct study *s, int o, int m)
-{
-	const struct vf_study_cfg *c = s->cfg;
-
-	return vf_in(c->opts, o) && vf_in(c->mcpus, m) &&
-	       (m == main_value(c->mcpus, VF_DEFAULT_MCPU) ||
-		o == main_value(c->opts, VF_DEFAULT_OPT));
-}
-
-static json_t *limit_json(const struct vf_point *p, int knob, const struct limit_rec *r,
-			  const char *not_searched)
+static json_t *limit_json(const struct vf_point *p, int knob, const struct limit_rec *r)
 {
 	json_t *j = vf_combo_json(p);
 
 	json_object_set_new(j, "knob", json_string(vf_knobs[knob].macro));
 	json_object_set_new(j, "default", json_integer(vf_knobs[knob].def));
-	if (not_searched) {
+	if (!r->searched) {
 		json_object_set_new(j, "searched", json_false());
-		json_object_set_new(j, "reason", json_string(not_searched));
+		json_object_set_new(j, "reason", json_string(r->skip));
 		return j;
 	}
 	json_object_update_new(j, json_pack("{s:b, s:I, s:b, s:i}", "searched", 1,
@@ -244,58 +234,89 @@ static const char *search_skip(struct study *s, const struct vf_point *p, char *
 static int search_one(struct study *s, const struct vf_point *p, int knob, long hint)
 {
 	struct limit_rec *r = &s->lim[p->parser][knob][p->compiler][p->opt][p->mcpu];
-	char buf[700], res[64];
+	char res[64], buf[sizeof(r->skip)];
 	const char *skip = search_skip(s, p, buf, sizeof(buf));
-	int err = 0;
+	int err;
 
-	if (!skip) {
-		r->flag = vf_knobs[knob].flag;
-		err = r->flag ? flag_search(s, *p, knob, &r->l)
-			      : vf_limit_search(s->ctx, p, knob, s->cfg->quick, hint, &r->l);
-		if (err)
-			return err;
-		r->searched = true;
-		snprintf(res, sizeof(res), "%s limit %ld%s", vf_knobs[knob].macro, r->l.limit,
-			 r->l.capped ? " (cap)" : "");
-		progress(s, "search", p, res);
+	r->listed = true;
+	if (skip) {
+		snprintf(r->skip, sizeof(r->skip), "%s", skip);
+		return 0;
 	}
-	json_array_append_new(s->limits, limit_json(p, knob, r, skip));
+	r->flag = vf_knobs[knob].flag;
+	err = r->flag ? flag_search(s, *p, knob, &r->l)
+		      : vf_limit_search(s->ctx, p, knob, s->cfg->quick, hint, &r->l);
+	if (err)
+		return err;
+	r->searched = true;
+	snprintf(res, sizeof(res), "%s limit %ld%s", vf_knobs[knob].macro, r->l.limit,
+		 r->l.capped ? " (cap)" : "");
+	progress(s, "search", p, res);
 	return 0;
 }
 
-/* One knob of one parser: the main combination first, its limit the hint
- * for the others. */
-static int search_knob(struct study *s, int pa, int knob)
+/* One combination: every knob of every parser, from the main combination's
+ * limit (the hint; when searched). */
+static int search_combo(struct study *s, int cc, int o, int m)
 {
 	const struct vf_study_cfg *c = s->cfg;
-	struct vf_point ref = { pa, main_value(c->compilers, VF_DEFAULT_COMPILER),
-				main_value(c->opts, VF_DEFAULT_OPT),
-				main_value(c->mcpus, VF_DEFAULT_MCPU), -1, 0 };
-	const struct limit_rec *rr = &s->lim[pa][knob][ref.compiler][ref.opt][ref.mcpu];
-	int err = search_one(s, &ref, knob, 0);
+	int ref_cc = main_value(c->compilers, VF_DEFAULT_COMPILER);
+	int ref_o = main_value(c->opts, VF_DEFAULT_OPT), ref_m = main_value(c->mcpus, VF_DEFAULT_MCPU);
+	int err = 0;
 
-	for (int cc = 0; !err && cc < VF_COMPILERS; cc++)
-		for (int o = 0; !err && o < VF_OPTS; o++)
-			for (int m = 0; !err && m < VF_MCPUS; m++) {
-				struct vf_point p = { pa, cc, o, m, -1, 0 };
+	if (!vf_in(c->compilers, cc) || !vf_in(c->opts, o) || !vf_in(c->mcpus, m))
+		return 0;
+	for (int pa = 0; !err && pa < VF_PARSERS; pa++)
+		for (int k = 0; !err && k < VF_KNOBS; k++) {
+			struct vf_point p = { pa, cc, o, m, -1, 0 };
+			const struct limit_rec *rr = &s->lim[pa][k][ref_cc][ref_o][ref_m];
 
-				if (!vf_in(c->compilers, cc) || !searched_combo(s, o, m) ||
-				    (cc == ref.compiler && o == ref.opt && m == ref.mcpu))
-					continue;
-				err = search_one(s, &p, knob, rr->searched ? rr->l.limit : 0);
-			}
+			if (vf_in(c->parsers, pa) && vf_knob_applies(pa, k) &&
+			    !s->lim[pa][k][cc][o][m].listed)
+				err = search_one(s, &p, k, rr->searched ? rr->l.limit : 0);
+		}
 	return err;
 }
 
+/* The combinations searched, most telling first (the budget may cut the
+ * rest): the main one (clang 14 -O2 v3), its other -O levels, its other
+ * -mcpu values; then the same for each other compiler. */
 static int run_searches(struct study *s)
 {
+	const struct vf_study_cfg *c = s->cfg;
+	int ref_cc = main_value(c->compilers, VF_DEFAULT_COMPILER);
+	int ref_o = main_value(c->opts, VF_DEFAULT_OPT), ref_m = main_value(c->mcpus, VF_DEFAULT_MCPU);
 	int err = 0;
 
-	for (int pa = 0; !err && pa < VF_PARSERS; pa++)
-		for (int k = 0; !err && k < VF_KNOBS; k++)
-			if (vf_in(s->cfg->parsers, pa) && vf_knob_applies(pa, k))
-				err = search_knob(s, pa, k);
+	for (int i = -1; !err && i < VF_COMPILERS; i++) {
+		int cc = i < 0 ? ref_cc : i;
+
+		if (i == ref_cc)
+			continue;
+		err = search_combo(s, cc, ref_o, ref_m);
+		for (int o = 0; !err && o < VF_OPTS; o++)
+			err = search_combo(s, cc, o, ref_m);
+		for (int m = 0; !err && m < VF_MCPUS; m++)
+			err = search_combo(s, cc, ref_o, m);
+	}
 	return err;
+}
+
+/* Every row, grouped by parser and knob. */
+static void list_limits(struct study *s)
+{
+	for (int pa = 0; pa < VF_PARSERS; pa++)
+		for (int k = 0; k < VF_KNOBS; k++)
+			for (int cc = 0; cc < VF_COMPILERS; cc++)
+				for (int o = 0; o < VF_OPTS; o++)
+					for (int m = 0; m < VF_MCPUS; m++) {
+						struct vf_point p = { pa, cc, o, m, -1, 0 };
+						const struct limit_rec *r = &s->lim[pa][k][cc][o][m];
+
+						if (r->listed)
+							json_array_append_new(s->limits,
+									      limit_json(&p, k, r));
+					}
 }
 
 /* ---- the document ---- */
@@ -389,7 +410,7 @@ static json_t *document(struct study *s)
 int vf_study_run(const struct vf_study_cfg *c, json_t **doc, char *why, size_t len)
 {
 	struct vf_limits lim = { .compile_ms = c->quick ? 20000 : 60000,
-				 .load_ms = c->quick ? 10000 : 30000,
+				 .load_ms = c->quick ? 10000 : 20000,
 				 .trials = c->quick ? 5 : 7, .repeat = c->quick ? 2000 : 10000 };
 	struct study *s = calloc(1, sizeof(*s));
 	int err;
@@ -410,6 +431,8 @@ int vf_study_run(const struct vf_study_cfg *c, json_t **doc, char *why, size_t l
 		err = run_searches(s);
 	if (!err)
 		err = vf_find_clashes(s);
+	if (!err)
+		list_limits(s);
 	if (!err)
 		*doc = document(s);
 	else if (err == -EINTR)

@@ -19,7 +19,7 @@
 
 /* ---- the axes ---- */
 
-enum { VF_PARSERS = 3, VF_COMPILERS = 5, VF_OPTS = 4, VF_MCPUS = 4, VF_KNOBS = 7 };
+enum { VF_PARSERS = 3, VF_COMPILERS = 5, VF_OPTS = 4, VF_MCPUS = 4, VF_KNOBS = 10 };
 
 struct vf_parser {
 	const char *name;       /* "http1" */
@@ -32,6 +32,7 @@ struct vf_knob {
 	long def;               /* bpf/parse.h's default */
 	long min;               /* the search's floor */
 	bool flag;              /* 0/1: both values tried, no search */
+	const char *used_as;    /* a parser that uses this macro of parse.h uses the knob */
 };
 
 extern const struct vf_parser vf_parsers[VF_PARSERS];
@@ -76,6 +77,7 @@ struct vf_outcome {
 	enum vf_stage stage;
 	char reason[640];       /* why not loaded: compiler stderr's or the verifier's last lines */
 	bool timed_out;         /* the compile or the load went over its time limit */
+	bool log_overflow;      /* log_level 4 failed with ENOSPC: verdict without a log */
 	/* The verifier's statistics (log_level 4): also for rejected programs. */
 	bool have_stats;
 	uint64_t processed_insns, verify_usec;
@@ -112,7 +114,7 @@ const char *vf_ctx_dir(const struct vf_ctx *ctx);
 const char *vf_compiler(const struct vf_ctx *ctx, int compiler, const char **why);
 /* Its `--version` first line ("" when absent). */
 const char *vf_compiler_version(const struct vf_ctx *ctx, int compiler);
-/* The parser's source is in this build (and mentions the knob, knob >= 0). */
+/* The parser's source is in this build; it uses the knob (names it). */
 bool vf_parser_present(int parser);
 bool vf_knob_applies(int parser, int knob);
 

@@ -28,11 +28,15 @@ const struct vf_parser vf_parsers[VF_PARSERS] = {
 	{ "json", "parse_json.bpf.c", "parse_json" },
 };
 
+/* bpf/parse.h's knobs and defaults. */
 const struct vf_knob vf_knobs[VF_KNOBS] = {
 	{ "PARSE_MAX_HEADERS", 16, 1, false },
 	{ "PARSE_MAX_HEADER_LEN", 256, 8, false },
+	{ "PARSE_MAX_CHUNKS", 8, 1, false },
 	{ "PARSE_MAX_FRAMES", 8, 1, false },
-	{ "PARSE_HUFFMAN", 0, 0, true },
+	{ "PARSE_MAX_SETTINGS", 8, 1, false },
+	{ "PARSE_HUFFMAN", 1, 0, true },
+	{ "PARSE_INLINE", 0, 0, true, "PARSE_STEP" },
 	{ "PARSE_JSON_DEPTH", 4, 1, false },
 	{ "PARSE_JSON_LEN", 512, 16, false },
 	{ "PARSE_MAX_KEYS", 16, 1, false },
@@ -67,8 +71,10 @@ bool vf_parser_present(int parser)
 bool vf_knob_applies(int parser, int knob)
 {
 	const struct vf_embedded *e = embedded(vf_parsers[parser].file);
+	const char *alias = vf_knobs[knob].used_as;
 
-	return e && memmem(e->data, e->len, vf_knobs[knob].macro, strlen(vf_knobs[knob].macro));
+	return e && (memmem(e->data, e->len, vf_knobs[knob].macro, strlen(vf_knobs[knob].macro)) ||
+		     (alias && memmem(e->data, e->len, alias, strlen(alias))));
 }
 
 /* ---- the context ---- */
@@ -234,8 +240,9 @@ static void first_line(const char *path, char *buf, size_t len)
 		snprintf(buf, len, "%.*s", (int)strcspn(text, "\n"), text);
 }
 
-/* The first line of path with "error" in it, or its last line. */
-static void error_line(const char *path, char *buf, size_t len)
+/* The first line of path with "error" in it, or its last line; without
+ * the temp dir's name (dir). */
+static void error_line(const char *path, const char *dir, char *buf, size_t len)
 {
 	char text[4096], *line, *save = NULL, *last = NULL;
 
@@ -243,6 +250,8 @@ static void error_line(const char *path, char *buf, size_t len)
 	if (read_file(path, text, sizeof(text)))
 		return;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, dir, strlen(dir)) && line[strlen(dir)] == '/')
+			line += strlen(dir) + 1;
 		if (strstr(line, "error")) {
 			snprintf(buf, len, "%s", line);
 			return;
@@ -297,7 +306,7 @@ int vf_compile(struct vf_ctx *ctx, const struct vf_point *p, const char *obj,
 	} else if (st < 0) {
 		snprintf(o->reason, sizeof(o->reason), "cannot run %s: %s", argv[0], strerror(-st));
 	} else {
-		error_line(err_path, o->reason, sizeof(o->reason));
+		error_line(err_path, ctx->dir, o->reason, sizeof(o->reason));
 		if (!o->reason[0])
 			snprintf(o->reason, sizeof(o->reason), "clang exit status %d",
 				 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));

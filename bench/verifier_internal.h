@@ -60,8 +60,10 @@ void vf_log_parse(const char *log, struct vf_outcome *o, char *reason, size_t le
 /* ---- the study (bench/verifier.c, bench/verifier_findings.c) ---- */
 
 struct limit_rec {
+	bool listed;            /* a row of the limits: searched, or why not */
 	bool searched, flag;
 	struct vf_limit l;
+	char skip[256];
 };
 
 struct study {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@
 #include "lib/run.h"
 #include "lib/util.h"
 
-#define STATS_LOG_SIZE (64 * 1024)
+/* Allocated lazily by the kernel's writes: room for the verifier's rewinds. */
+#define STATS_LOG_SIZE (16 * 1024 * 1024)
 #define TRACE_LOG_SIZE (1024 * 1024)
 /* A rejected program is loaded again for the instructions before the
  * verdict only when the first try was cheap (level 1 costs several times). */
@@ -156,8 +158,32 @@ static void unload(struct loaded *l)
 	*l = (struct loaded){ 0 };
 }
 
-/* Open obj and load it with log level; 0 or -errno (load failure: -errno
- * of the load, the log in l->log; o->reason says why it could not try). */
+/* libbpf's first warning during a load (a map it could not create...):
+ * the reason when the verifier said nothing. */
+static libbpf_print_fn_t chained;
+static char libbpf_warning[256];
+
+static int capture_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n = 0;
+
+	if (level == LIBBPF_WARN && !libbpf_warning[0]) {
+		va_copy(copy, ap);
+		vsnprintf(libbpf_warning, sizeof(libbpf_warning), fmt, copy);
+		va_end(copy);
+		libbpf_warning[strcspn(libbpf_warning, "\n")] = '\0';
+		if (strstr(libbpf_warning, "Retrying"))         /* not the failure yet */
+			libbpf_warning[0] = '\0';
+	}
+	if (chained)
+		n = chained(level, fmt, ap);
+	return n;
+}
+
+/* Open obj and load it with log level (0: no log); 0 or -errno (load
+ * failure: -errno of the load, the log in l->log; o->reason says why it
+ * could not try). */
 static int load_once(struct vf_ctx *ctx, const char *obj, int parser, unsigned level,
 		     size_t log_size, struct loaded *l, struct vf_outcome *o)
 {
@@ -179,14 +205,19 @@ static int load_once(struct vf_ctx *ctx, const char *obj, int parser, unsigned l
 		return l->log ? -ENOENT : -ENOMEM;
 	}
 	o->obj_insns = (uint32_t)bpf_program__insn_cnt(l->prog);
-	bpf_program__set_log_buf(l->prog, l->log, log_size);
-	bpf_program__set_log_level(l->prog, level);
+	if (level) {
+		bpf_program__set_log_buf(l->prog, l->log, log_size);
+		bpf_program__set_log_level(l->prog, level);
+	}
+	libbpf_warning[0] = '\0';
+	chained = libbpf_set_print(capture_print);
 	fired = alarms;
 	t0 = now_ns();
 	timer_arm(ctx, ctx->lim.load_ms);
 	err = bpf_object__load(l->obj);
 	timer_arm(ctx, 0);
 	o->load_ms = (double)(now_ns() - t0) / 1e6;
+	libbpf_set_print(chained);
 	o->timed_out = err && alarms != fired;
 	ctx->n_loads++;
 	return err;
@@ -205,13 +236,16 @@ static void prog_sizes(int fd, struct vf_outcome *o)
 }
 
 /* Why a load failed: the verifier's last lines, again with the trace of
- * instructions when that is cheap. */
+ * instructions when that is cheap; libbpf's warning when the verifier did
+ * not run. */
 static void rejected(struct vf_ctx *ctx, const char *obj, int parser, int err, struct loaded *l,
 		     struct vf_outcome *o)
 {
 	struct vf_outcome again = { 0 };
 	struct loaded t = { 0 };
+	char warning[256];
 
+	snprintf(warning, sizeof(warning), "%s", libbpf_warning);
 	o->stage = VF_LOAD;
 	vf_log_parse(l->log, o, o->reason, sizeof(o->reason), 1);
 	if (o->timed_out) {
@@ -219,7 +253,10 @@ static void rejected(struct vf_ctx *ctx, const char *obj, int parser, int err, s
 			 (unsigned long long)ctx->lim.load_ms);
 		return;
 	}
-	if (!o->reason[0])
+	if (!o->reason[0] && warning[0])
+		snprintf(o->reason, sizeof(o->reason), "%s%s",
+			 strncmp(warning, "libbpf: ", 8) ? "libbpf: " : "", warning);
+	else if (!o->reason[0])
 		snprintf(o->reason, sizeof(o->reason), "load failed: %s", strerror(-err));
 	if (!o->have_stats || o->processed_insns > TRACE_MAX_INSNS || run_stopping())
 		return;
@@ -228,10 +265,39 @@ static void rejected(struct vf_ctx *ctx, const char *obj, int parser, int err, s
 	unload(&t);
 }
 
+/*
+ * The verdict.  The statistics need log_level 4, and the kernel fails a
+ * load with ENOSPC when its log ever outgrew the buffer, even if what is
+ * left in it at the end is short (it rewinds the log over paths it drops):
+ * then the program is loaded again without a log for the verdict, and the
+ * statistics are the level-4 log's (the same verification).
+ */
+static int verdict(struct vf_ctx *ctx, const char *obj, int parser, struct loaded *l,
+		   struct vf_outcome *o)
+{
+	struct loaded quiet = { 0 };
+	struct vf_outcome q = { 0 };
+	int err = load_once(ctx, obj, parser, 4, STATS_LOG_SIZE, l, o);
+
+	if (err != -ENOSPC || o->timed_out)
+		return err;
+	o->log_overflow = true;
+	err = load_once(ctx, obj, parser, 0, 1, &quiet, &q);
+	if (err) {
+		o->timed_out = q.timed_out;
+		unload(&quiet);
+		return err;
+	}
+	vf_log_parse(l->log, o, NULL, 0, 0);
+	unload(l);
+	*l = quiet;
+	return 0;
+}
+
 int vf_load(struct vf_ctx *ctx, const char *obj, int parser, bool timed, struct vf_outcome *o)
 {
 	struct loaded l = { 0 };
-	int err = load_once(ctx, obj, parser, 4, STATS_LOG_SIZE, &l, o);
+	int err = verdict(ctx, obj, parser, &l, o);
 
 	if (err && !l.log) {
 		o->stage = VF_LOAD;
@@ -242,7 +308,8 @@ int vf_load(struct vf_ctx *ctx, const char *obj, int parser, bool timed, struct 
 		rejected(ctx, obj, parser, err, &l, o);
 	} else {
 		o->stage = VF_LOADED;
-		vf_log_parse(l.log, o, NULL, 0, 0);
+		if (!o->log_overflow)
+			vf_log_parse(l.log, o, NULL, 0, 0);
 		prog_sizes(bpf_program__fd(l.prog), o);
 		if (timed)
 			err = vf_time_samples(ctx, bpf_program__fd(l.prog), parser, o);
