@@ -16,7 +16,7 @@
 #include "results/results.h"
 
 #define BIT(i) (1u << (i))
-#define FULL_BUDGET_MS (420 * 1000ull)
+#define FULL_BUDGET_MS (510 * 1000ull)
 #define QUICK_BUDGET_MS (40 * 1000ull)
 
 const char *const vf_stage_names[] = {
@@ -182,6 +182,9 @@ static json_t *limit_json(const struct vf_point *p, int knob, const struct limit
 	}
 	json_object_update_new(j, json_pack("{s:b, s:I, s:b, s:i}", "searched", 1,
 		"limit", (json_int_t)r->l.limit, "capped", r->l.capped, "steps", r->l.steps));
+	if (r->flag)
+		json_object_set_new(j, "loads", json_pack("{s:b, s:b}", "0", r->flag_loads[0],
+							  "1", r->flag_loads[1]));
 	if (!r->l.capped)
 		json_object_update_new(j, json_pack("{s:I, s:s, s:s, s:I}", "next",
 			(json_int_t)r->l.next, "next_stage", vf_stage_names[r->l.next_stage],
@@ -190,24 +193,30 @@ static json_t *limit_json(const struct vf_point *p, int knob, const struct limit
 	return j;
 }
 
-/* A 0/1 knob: does 1 load too? */
-static int flag_search(struct study *s, struct vf_point p, int knob, struct vf_limit *l)
+/* A 0/1 knob: the other value than the default's (in the matrix), loaded;
+ * limit 1 when 1 loads, else 0 (loads[] says whether 0 does). */
+static int flag_search(struct study *s, struct vf_point p, struct limit_rec *r, int knob)
 {
+	const struct vf_outcome *def = &s->cell[p.parser][p.compiler][p.opt][p.mcpu];
 	struct vf_outcome o;
-	int err;
+	int d = vf_knobs[knob].def ? 1 : 0, err;
 
 	p.knob = knob;
-	p.value = !vf_knobs[knob].def;
+	p.value = !d;
 	err = vf_try(s->ctx, &p, false, &o);
-	*l = (struct vf_limit){ .steps = 1 };
 	if (err)
 		return err;
-	l->limit = o.stage == VF_LOADED ? 1 : 0;
-	l->capped = o.stage == VF_LOADED;
-	l->next = o.stage == VF_LOADED ? 0 : 1;
-	l->next_stage = o.stage;
-	l->next_processed = o.processed_insns;
-	snprintf(l->next_reason, sizeof(l->next_reason), "%s", o.reason);
+	r->flag_loads[d] = def->stage == VF_LOADED;
+	r->flag_loads[!d] = o.stage == VF_LOADED;
+	r->l = (struct vf_limit){ .steps = 1, .limit = r->flag_loads[1] ? 1 : 0,
+				  .capped = r->flag_loads[1], .next = r->flag_loads[1] ? 0 : 1 };
+	if (!r->flag_loads[1]) {
+		const struct vf_outcome *one = d ? def : &o;
+
+		r->l.next_stage = one->stage;
+		r->l.next_processed = one->processed_insns;
+		snprintf(r->l.next_reason, sizeof(r->l.next_reason), "%s", one->reason);
+	}
 	return 0;
 }
 
@@ -244,7 +253,7 @@ static int search_one(struct study *s, const struct vf_point *p, int knob, long 
 		return 0;
 	}
 	r->flag = vf_knobs[knob].flag;
-	err = r->flag ? flag_search(s, *p, knob, &r->l)
+	err = r->flag ? flag_search(s, *p, r, knob)
 		      : vf_limit_search(s->ctx, p, knob, s->cfg->quick, hint, &r->l);
 	if (err)
 		return err;

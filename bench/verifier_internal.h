@@ -62,6 +62,7 @@ void vf_log_parse(const char *log, struct vf_outcome *o, char *reason, size_t le
 struct limit_rec {
 	bool listed;            /* a row of the limits: searched, or why not */
 	bool searched, flag;
+	bool flag_loads[2];     /* a 0/1 knob: which values load */
 	struct vf_limit l;
 	char skip[256];
 };

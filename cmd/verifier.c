@@ -30,7 +30,7 @@ static const struct opt_desc verifier_opts[] = {
 	  "the lists above still choose" },
 	{ "budget", 0, OPT_MS, offsetof(struct verifier_cfg, budget_ms), "SEC",
 	  "time for the knob searches; those left are listed as not searched "
-	  "(default 420 s, --quick 40 s)", 1000, 3600000 },
+	  "(default 510 s, --quick 40 s)", 1000, 3600000 },
 	OPT_END,
 };
 
