@@ -44,23 +44,36 @@ LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c b
 ASM_SRCS := $(wildcard results/*.S)
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
 SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
+# The parsers' sources, which `offloadlab verifier` compiles at run time.
+PARSER_SRCS := $(sort $(wildcard bpf/parse.h bpf/parse_*.bpf.c))
+LIB_OBJS += $(B)/gen/parser_srcs.o
+SAN_OBJS += $(B)/gen/parser_srcs.o
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
 .SECONDARY:
-.PHONY: all deps run test test-unit install clean-build check-root corpus FORCE
+.PHONY: all deps deps-extra run test test-unit install clean-build check-root corpus FORCE
 all: deps $(B)/offloadlab
 
 # Fast no-op when every package is present; installs the missing ones as root.
-deps:
-	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(DEB_PKGS) 2>/dev/null \
-		| awk '$$1!="ii"{print $$2}'; for p in $(DEB_PKGS); do \
+define apt_install
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(1) 2>/dev/null \
+		| awk '$$1!="ii"{print $$2}'; for p in $(1); do \
 		dpkg-query -W -f='$${Package}\n' $$p >/dev/null 2>&1 || echo $$p; done | sort -u); \
 	if [ -n "$$missing" ]; then \
-		echo "make deps: installing:" $$missing; \
-		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install packages" >&2; exit 1; fi; \
+		echo "make $@: installing:" $$missing; \
+		if [ "$$(id -u)" != 0 ]; then echo "make $@: run as root to install packages" >&2; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+endef
+deps:
+	$(call apt_install,$(DEB_PKGS))
+
+# Opt-in (not part of deps, test or run): the other Debian clang versions
+# `offloadlab verifier` compares with the default one.
+DEB_PKGS_EXTRA := clang-13 clang-15 clang-16 clang-19
+deps-extra:
+	$(call apt_install,$(DEB_PKGS_EXTRA))
 
 # The version and commit every result records: rewritten only when they change,
 # and everything that prints them depends on it.
@@ -95,6 +108,22 @@ $(B)/obj/%.o: %.c $(SKELS) $(wildcard */*.h)
 # Data files embedded with .incbin (assembled from the top of the tree).
 $(B)/obj/%.o: %.S $(wildcard results/*.json)
 	@mkdir -p $(@D)
+	$(call msg,AS,$@)$(CC) -c $< -o $@
+
+# {name, data, len} of each parser source (bench/verifier_build.c), NULL-ended;
+# rewritten only when the list changes, reassembled when a source does.
+$(B)/gen/parser_srcs.S: FORCE
+	@mkdir -p $(@D)
+	@{ echo '	.section .rodata'; i=0; for f in $(PARSER_SRCS); do \
+		printf '.Lname%d: .asciz "%s"\n.Ldata%d: .incbin "%s"\n.Lend%d: .byte 0\n' \
+			$$i "$${f#bpf/}" $$i "$$f" $$i; i=$$((i + 1)); done; \
+	echo '	.section .data.rel.ro,"aw"'; echo '	.balign 8'; \
+	echo '	.global olab_parser_srcs'; echo 'olab_parser_srcs:'; \
+	j=0; while [ $$j -lt $$i ]; do \
+		printf '	.quad .Lname%d, .Ldata%d, .Lend%d - .Ldata%d\n' $$j $$j $$j $$j; j=$$((j + 1)); done; \
+	echo '	.quad 0, 0, 0'; echo '	.section .note.GNU-stack,"",@progbits'; } > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(B)/gen/parser_srcs.o: $(B)/gen/parser_srcs.S $(PARSER_SRCS)
 	$(call msg,AS,$@)$(CC) -c $< -o $@
 
 $(B)/san/%.o: %.c $(SKELS) $(wildcard */*.h)
