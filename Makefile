@@ -168,11 +168,12 @@ test-unit: deps $(B)/test_unit
 	@$(B)/test_unit
 
 # The main job: what this machine can do, the testbed, every bench x hook,
-# then the compatibility checks.
+# the verifier study (quick), then the compatibility checks.
 run: deps $(B)/offloadlab
 	$(B)/offloadlab env
 	$(B)/offloadlab topo smoke
 	$(B)/offloadlab bench all --quick
+	$(B)/offloadlab verifier --quick
 	$(B)/offloadlab check
 
 install: $(B)/offloadlab

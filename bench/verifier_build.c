@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include "bench/verifier.h"
 #include "bench/verifier_internal.h"
+#include "lib/manifest.h"
 #include "lib/run.h"
 #include "lib/util.h"
 
@@ -132,7 +133,10 @@ int vf_ctx_open(struct vf_ctx **out, const char *compiler_dir, const struct vf_l
 		return err;
 	}
 	ctx->cleanup = cleanup_add(remove_dir, ctx->dir, 0, "verifier temp dir");
-	err = ctx->cleanup < 0 ? ctx->cleanup : write_sources(ctx->dir);
+	/* Listed in the run's manifest: `clean` removes it after a SIGKILL. */
+	err = ctx->cleanup < 0 ? ctx->cleanup : manifest_add_path(MANIFEST_SCRATCH, ctx->dir);
+	if (!err)
+		err = write_sources(ctx->dir);
 	if (!err)
 		err = vf_timer_init(ctx);
 	if (err) {

@@ -25,6 +25,7 @@ static const char *const kind_names[] = {
 	[MANIFEST_CGROUP] = "cgroup",
 	[MANIFEST_PROCESS] = "process",
 	[MANIFEST_CTR_STATE] = "container state",
+	[MANIFEST_SCRATCH] = "scratch directory",
 };
 
 static pthread_mutex_t mlock = PTHREAD_MUTEX_INITIALIZER;

@@ -20,7 +20,9 @@ enum manifest_kind {
 	MANIFEST_CGROUP,
 	MANIFEST_PROCESS,
 	MANIFEST_CTR_STATE,   /* RUN_STATE_DIR/<prefix>-ctr: runc state, bundles, rootfs */
+	MANIFEST_SCRATCH,     /* SCRATCH_DIR/<prefix>-...: a run's scratch directory tree */
 };
+#define SCRATCH_DIR "/tmp"
 
 struct manifest_entry {
 	enum manifest_kind kind;

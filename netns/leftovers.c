@@ -203,7 +203,8 @@ static bool owned_entry(const struct manifest_entry *e, const char *cg_root, pid
 {
 	const char *base = kind_base(e->kind, cg_root);
 
-	if ((e->kind == MANIFEST_NETNS || e->kind == MANIFEST_NETNS_FILE) &&
+	if ((e->kind == MANIFEST_NETNS || e->kind == MANIFEST_NETNS_FILE ||
+	     e->kind == MANIFEST_SCRATCH) &&
 	    strchr(e->path + strlen(base) + 1, '/'))
 		return false;
 	return owned_path(base, e->path, run);
@@ -217,6 +218,7 @@ static const char *kind_base(enum manifest_kind kind, const char *cg_root)
 	case MANIFEST_PIN: return RUN_BPFFS_DIR;
 	case MANIFEST_CGROUP: return cg_root;
 	case MANIFEST_CTR_STATE: return RUN_STATE_DIR;
+	case MANIFEST_SCRATCH: return SCRATCH_DIR;
 	default: return "";
 	}
 }
@@ -243,6 +245,8 @@ static int remove_object(const struct manifest_entry *e, const char **why)
 		return unlink(e->path) && errno != ENOENT ? -errno : 0;
 	case MANIFEST_CGROUP:
 		return rmdir(e->path) && errno != ENOENT ? -errno : 0;
+	case MANIFEST_SCRATCH:	/* named after the run, its identity matched */
+		return remove_tree(e->path);
 	default:
 		return 0;
 	}

@@ -1,6 +1,7 @@
 # offloadlab verifier: --json --quick on one parser is one JSON document with
 # the load matrix, the limits and the clashes; bad options exit 2 with one
-# line; no run leaves its temp dir behind (normal end, usage error, SIGTERM).
+# line; no run leaves its temp dir behind (normal end, usage error, SIGTERM;
+# SIGKILL: after clean).
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (BPF)"
 [ -x /usr/bin/clang-14 ] || skip "no clang-14"
@@ -53,4 +54,14 @@ for _ in $(seq 100); do [ -n "$(left $pid)" ] && break; sleep 0.1; done
 kill -TERM $pid; wait $pid; rc=$?
 [ $rc -ne 0 ] || fail "interrupted run exited 0"
 [ -z "$(left $pid)" ] || fail "temp dir left after SIGTERM: $(left $pid)"
+
+# -- a SIGKILL leaves it; `clean` removes it (the run's manifest lists it)
+"$OLAB" verifier --wait --parser json >/dev/null 2>&1 & pid=$!
+for _ in $(seq 100); do [ -n "$(left $pid)" ] && break; sleep 0.1; done
+[ -n "$(left $pid)" ] || fail "no temp dir seen during a run"
+kill -KILL $pid; wait $pid 2>/dev/null
+[ -n "$(left $pid)" ] || fail "SIGKILL: the temp dir went without clean (the test cannot tell)"
+sleep 1 # a compiler the run had started ends
+"$OLAB" clean >/dev/null 2>&1 || fail "clean failed"
+[ -z "$(left $pid)" ] || fail "temp dir left after SIGKILL and clean: $(left $pid)"
 exit 0
