@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bench copy: each run copies `len` bytes of the frame (from its start)
- * into a per-CPU map value one way (bpf/copy.h), timed (bpf/micro.h).
+ * bench copy: each run copies `len` bytes of the frame (from its start),
+ * or of one per-CPU map value (memcpy), into a per-CPU map value one way
+ * (bpf/copy.h), timed (bpf/micro.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,7 +17,7 @@ __u64 copied;      /* bytes copied, over all runs */
 __u64 failures;
 
 struct buf {
-	__u8 b[COPY_MAX];
+	__u8 b[COPY_MEM_MAX];
 };
 
 MICRO_SOCKMAP;
@@ -26,7 +27,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct buf);
-} dst_map SEC(".maps");
+} dst_map SEC(".maps"), src_map SEC(".maps");
 
 extern int bpf_dynptr_from_skb(struct __sk_buff *skb, __u64 flags,
 			       struct bpf_dynptr *ptr) __ksym __weak;
@@ -81,6 +82,30 @@ static __always_inline __u32 direct(__u8 *dst, void *data, void *data_end)
 	}
 }
 
+static __always_inline __u32 mem_copy(__u8 *dst, __u8 *src)
+{
+	struct bpf_dynptr ptr;
+	__u32 i;
+
+	switch (method) {
+	case COPY_MEM_BYTE:
+		for (i = 0; i < len && i < COPY_MEM_MAX; i++)
+			dst[i] = src[i];
+		return i;
+	case COPY_MEM_WORD:
+		for (i = 0; i < len / 8 && i < COPY_MEM_MAX / 8; i++)
+			((__u64 *)dst)[i] = ((__u64 *)src)[i];
+		for (i *= 8; i < len && i < COPY_MEM_MAX; i++)
+			dst[i] = src[i];
+		return i;
+	case COPY_MEM_HELPER:
+		return len > COPY_MEM_MAX || bpf_probe_read_kernel(dst, len, src) ? 0 : len;
+	default:
+		return len > COPY_MEM_MAX || bpf_dynptr_from_mem(src, len, 0, &ptr) ||
+		       bpf_dynptr_read(dst, len, &ptr, 0, 0) ? 0 : len;
+	}
+}
+
 static __always_inline void count(__u32 n)
 {
 	if (n == len)
@@ -96,11 +121,14 @@ int copy_xdp(struct xdp_md *ctx)
 	struct bpf_dynptr ptr;
 	__u32 key = 0, n = len;
 	struct buf *dst = bpf_map_lookup_elem(&dst_map, &key);
+	struct buf *src = bpf_map_lookup_elem(&src_map, &key);
 
-	if (!dst)
+	if (!dst || !src)
 		return XDP_PASS;
 	MICRO_TIMED(loop_stats, {
-		if (method < COPY_HELPER)
+		if (method >= COPY_MEM_BYTE && method < COPY_NONE)
+			n = mem_copy(dst->b, src->b);
+		else if (method < COPY_HELPER)
 			n = direct(dst->b, data, data_end);
 		else if (method == COPY_HELPER)
 			n = bpf_xdp_load_bytes(ctx, 0, dst->b, len) ? 0 : len;
@@ -119,11 +147,14 @@ int copy_tc(struct __sk_buff *skb)
 	struct bpf_dynptr ptr;
 	__u32 key = 0, n = len;
 	struct buf *dst = bpf_map_lookup_elem(&dst_map, &key);
+	struct buf *src = bpf_map_lookup_elem(&src_map, &key);
 
-	if (!dst)
+	if (!dst || !src)
 		return 0;
 	MICRO_TIMED(loop_stats, {
-		if (method < COPY_HELPER)
+		if (method >= COPY_MEM_BYTE && method < COPY_NONE)
+			n = mem_copy(dst->b, src->b);
+		else if (method < COPY_HELPER)
 			n = direct(dst->b, data, data_end);
 		else if (method == COPY_HELPER)
 			n = bpf_skb_load_bytes(skb, 0, dst->b, len) ? 0 : len;
