@@ -89,6 +89,10 @@ static bool maps_applies(const struct bench_cell *c)
 {
 	unsigned off = 0;
 
+	if (micro_live(c)) /* one skb a run: no contention, the centre at 100K unless asked */
+		return !strcmp(c->hook->name, "sk-skb-verdict") && !contended(c) && c->op < OP_ARENA &&
+		       (c->given[AXIS_HOOK] || (c->key == 4 && c->access == ACCESS_UNIFORM &&
+		       !c->no_prealloc && (c->size == STAR_ENTRIES || c->given[AXIS_SIZE])));
 	if (strcmp(c->hook->name, "xdp") && strcmp(c->hook->name, "tc"))
 		return false;
 	off += c->key != 4 && !c->given[AXIS_KEY];
@@ -392,7 +396,7 @@ static const struct bench bench_maps = {
 	.size_min = 1,
 	.size_max = 1000000,
 	.axes = {
-		[AXIS_HOOK] = { "xdp,tc", "xdp" },
+		[AXIS_HOOK] = { "xdp,tc,sk-skb-verdict", "xdp" },
 		[AXIS_SIZE] = { "100,1000,10000,100000,1000000", "100,100000" },
 		[AXIS_OP] = { NULL, "array-lookup,hash-lookup,lru-hash-lookup,hash-update,arena-lookup,"
 			      "rmw-unprotected,atomic-add,spin-lock,percpu" },

@@ -155,4 +155,11 @@ int maps_tc(struct __sk_buff *skb)
 	return 0; /* TC_ACT_OK */
 }
 
+SEC("sk_skb/stream_verdict")
+int maps_sk(struct __sk_buff *skb)
+{
+	MICRO_TIMED(loop_stats, walk());
+	return SK_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

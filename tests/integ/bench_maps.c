@@ -8,6 +8,7 @@
  * The access sequence itself: seeded, in range, Zipf-skewed.
  */
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <jansson.h>
 #include "bench/bench.h"
@@ -66,9 +67,18 @@ static void map_cell(const struct bench *b, const struct cell_spec *p)
 
 	if (measure_cell(b, p, &c, &s))
 		json_array_foreach(s.detail[ARM_MAIN], i, d) {
-			ASSERT_EQ(detail_num(d, "runs"), detail_num(d, "repeat"), "runs");
-			ASSERT_EQ(detail_num(d, "ops"), detail_num(d, "runs") * MAPS_OPS_PER_RUN,
-				  "64 ops a run");
+			if (!strcmp(p->hook, "sk-skb-verdict")) {
+				/* Live: ops count the whole trial, runs its window. */
+				ASSERT_GT(detail_num(d, "runs"), 0, "runs on live skbs");
+				ASSERT_GE(detail_num(d, "ops"), detail_num(d, "runs") * MAPS_OPS_PER_RUN,
+					  "64 ops a run, at least the window's");
+				ASSERT_EQ(fmod(detail_num(d, "ops"), MAPS_OPS_PER_RUN), 0,
+					  "whole runs of 64 ops");
+			} else {
+				ASSERT_EQ(detail_num(d, "runs"), detail_num(d, "repeat"), "runs");
+				ASSERT_EQ(detail_num(d, "ops"), detail_num(d, "runs") * MAPS_OPS_PER_RUN,
+					  "64 ops a run");
+			}
 			ASSERT_EQ(detail_num(d, "hits"), detail_num(d, "ops"),
 				  "every key found / every update done");
 		}
@@ -144,6 +154,8 @@ OLAB_TEST(bench_maps)
 		{ "xdp", "lru-hash-lookup", 1000, 4, ACCESS_UNIFORM, true, "BPF_F_NO_PREALLOC" },
 		{ "xdp", "array-lookup", 1000, 4, ACCESS_UNIFORM, true, "BPF_F_NO_PREALLOC" },
 		{ "xdp", "arena-lookup", 1000, 4, ACCESS_UNIFORM, false, "ARENA" },
+		{ "sk-skb-verdict", "hash-lookup", 1000, 4, ACCESS_UNIFORM, false, NULL },
+		{ "sk-skb-verdict", "lru-hash-update", 1000, 4, ACCESS_UNIFORM, false, NULL },
 	};
 	char name[96];
 
@@ -162,7 +174,8 @@ OLAB_TEST(bench_maps)
 				map_cell(b, &p);
 		}
 	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
-		if (test_subtest("%s/%uB/%s%s", odd[k].op, odd[k].key,
+		if (test_subtest("%s%s%s/%uB/%s%s", strcmp(odd[k].hook, "xdp") ? odd[k].hook : "",
+				 strcmp(odd[k].hook, "xdp") ? "/" : "", odd[k].op, odd[k].key,
 				 bench_access_names[odd[k].access],
 				 odd[k].no_prealloc ? "/no-prealloc" : ""))
 			map_cell(b, &odd[k]);
