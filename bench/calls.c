@@ -73,6 +73,10 @@ static bool calls_applies(const struct bench_cell *c)
 	bool xdp = !strcmp(c->hook->name, "xdp");
 	enum calls_medium m = medium_of(c);
 
+	if (micro_live(c)) /* sk-skb-verdict: no tail chain, no cb or meta; K 1 and 32 unless asked */
+		return !strcmp(c->hook->name, "sk-skb-verdict") && !tail_style(style_of(c)) &&
+		       style_of(c) != CALLS_FREPLACE && (m == CALLS_STACK || m == CALLS_PERCPU) &&
+		       (c->given[AXIS_STAGES] || c->stages == 1 || c->stages == CALLS_STAGES_MAX);
 	if (!xdp && strcmp(c->hook->name, "tc"))
 		return false;
 	if ((m == CALLS_META && !xdp) || (m == CALLS_CB && xdp))
@@ -297,7 +301,7 @@ static const struct bench bench_calls = {
 	.order = 180,
 	.ops = calls_ops,
 	.axes = {
-		[AXIS_HOOK] = { "xdp,tc", "xdp,tc" },
+		[AXIS_HOOK] = { "xdp,tc,sk-skb-verdict", "xdp,tc" },
 		[AXIS_STAGES] = { "1,2,4,8,16,32", "1,32" },
 		[AXIS_RUNTIME] = { "netns" },
 	},

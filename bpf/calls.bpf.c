@@ -294,6 +294,17 @@ int calls_tc(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+/* sk_skb (live TCP): the styles without tail calls, state on the stack or
+ * in the per-CPU slot (bench/calls.c applies). */
+SEC("sk_skb/stream_verdict")
+int calls_sk(struct __sk_buff *skb)
+{
+	struct calls_state st = {};
+
+	MICRO_TIMED(loop_stats, run(skb, &st, false));
+	return SK_PASS;
+}
+
 /* The chains' stages: N with the constant next slot N + 1, dyn with the state's. */
 #define TAIL(h, ctx_t, xdp, n)							\
 SEC(#h) int tail_##h##_##n(ctx_t *ctx) { return tail_stage(ctx, n, xdp); }

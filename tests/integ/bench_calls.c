@@ -5,6 +5,8 @@
  * state came through every hand-off intact (the final value is the fold of
  * K stages computed here); the reference arm too.  Cells that cannot exist
  * are not planned; freplace is measured or gives the kernel's reason.
+ * At sk-skb-verdict (live TCP), two styles at K = 32: whole runs of K stages
+ * and the fold of each run's own seed.
  */
 #include <string.h>
 #include <jansson.h>
@@ -41,6 +43,25 @@ static void check_arm(json_t *details, unsigned k, const char *arm)
 	}
 }
 
+/* Live skbs (sk-skb-verdict): any length seeds the state, the stages count
+ * the whole trial (runs: its window). */
+static void check_live_arm(json_t *details, unsigned k, const char *arm)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(details, i, d) {
+		double runs = detail_num(d, "runs"), stages = detail_num(d, "stages_run");
+
+		ASSERT_GT(runs, 0, arm);
+		ASSERT_GE(stages, runs * k, arm);
+		ASSERT_EQ((uint64_t)stages % k, 0, arm);
+		ASSERT_EQ(detail_num(d, "failures"), 0, arm);
+		ASSERT_EQ((__u64)json_integer_value(json_object_get(d, "last_acc")),
+			  fold((__u64)detail_num(d, "last_seed"), k), arm);
+	}
+}
+
 static void measure(const struct bench *b, const char *hook, unsigned op, unsigned k)
 {
 	struct bench_cell c;
@@ -60,6 +81,11 @@ static void measure(const struct bench *b, const char *hook, unsigned op, unsign
 	if (!ASSERT_STREQ(c.refused, "", "the verifier accepts it"))
 		goto out;
 	ASSERT_EQ(s.n[ARM_MAIN], 1, "trials");
+	if (!strcmp(hook, "sk-skb-verdict")) {
+		check_live_arm(s.detail[ARM_MAIN], k, "the stages");
+		check_live_arm(s.detail[ARM_REF], k, "the inlined reference");
+		goto out;
+	}
 	check_arm(s.detail[ARM_MAIN], k, "the stages");
 	check_arm(s.detail[ARM_REF], k, "the inlined reference");
 out:
@@ -101,4 +127,19 @@ OLAB_TEST(bench_calls)
 				if (test_subtest("%s/%s/K=%u", hooks[h], b->ops[op], ks[i]))
 					measure(b, hooks[h], op, ks[i]);
 		}
+	/* Live TCP: no tail chains, cb or meta; one style per kind of call. */
+	for (unsigned op = 0; b->ops[op]; op++) {
+		const char *n = b->ops[op];
+		bool live = strncmp(n, "tail-", 5) && strncmp(n, "freplace", 8) &&
+			    (strstr(n, "/stack") || strstr(n, "/percpu"));
+
+		bench_cell_init(&c, b, hook_by_name("sk-skb-verdict"));
+		c.op = op;
+		c.stages = 1;
+		if (test_subtest("sk-skb-verdict/%s/applies", n))
+			ASSERT_EQ(b->applies(&c), live, n);
+		if (live && (!strcmp(n, "global/percpu") || !strcmp(n, "bpf-loop/stack")) &&
+		    test_subtest("sk-skb-verdict/%s/K=%u", n, CALLS_STAGES_MAX))
+			measure(b, "sk-skb-verdict", op, CALLS_STAGES_MAX);
+	}
 }
