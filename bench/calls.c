@@ -98,7 +98,7 @@ static const char *variant_name(const struct bench_cell *c)
 static void calls_plan(struct bench_cell *c)
 {
 	if (!c->trials)
-		c->trials = c->quick ? 5 : 11;
+		c->trials = c->quick ? 5 : 7;
 	micro_plan(c, variant_name(c));
 }
 
