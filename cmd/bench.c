@@ -138,7 +138,7 @@ __attribute__((constructor)) static void build_bench_cmds(void)
 		bench_defaults[k].only = all ? -1 : (int)i;
 		bench_cmds[k] = (struct olab_cmd){
 			.name = all ? "all" : bench_get(i)->name,
-			.summary = all ? "every bench x every hook (--quick: about 3.5 minutes; full: about 31)"
+			.summary = all ? "every bench x every hook (--quick: about 4 minutes; full: about 30)"
 				       : bench_get(i)->summary,
 			.opts = bench_opts, .cfg_size = sizeof(struct bench_opts),
 			.cfg_defaults = &bench_defaults[k], .needs = NEED_ALL | MEASURES,
