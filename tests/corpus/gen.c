@@ -48,6 +48,31 @@ uint32_t corpus_rand(uint32_t *state)
 	return *state = x;
 }
 
+void corpus_variants(const char *proto, const char *base, const char *set, int changes,
+		     uint32_t seed)
+{
+	size_t len = strlen(base), nset = strlen(set);
+	char buf[1024], name[64];
+
+	if (len > sizeof(buf))
+		return;
+	for (int i = 0; i < 6; i++) {
+		size_t cut = corpus_rand(&seed) % len;
+
+		snprintf(name, sizeof(name), "seed-cut-%zu", cut);
+		corpus_put(proto, name, base, cut);
+	}
+	for (int i = 0; i < changes; i++) {
+		size_t at = corpus_rand(&seed) % len;
+		char c = set[corpus_rand(&seed) % nset];
+
+		memcpy(buf, base, len);
+		buf[at] = c;
+		snprintf(name, sizeof(name), "seed-byte-%zu-%02x", at, (unsigned char)c);
+		corpus_put(proto, name, buf, len);
+	}
+}
+
 /* Append printf output to buf (of size cap) at *len. */
 void corpus_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 {

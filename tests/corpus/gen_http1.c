@@ -120,23 +120,8 @@ static void variants(uint32_t seed)
 	static const char base[] = "POST /v?q=1 HTTP/1.1\r\nHost: h.example\r\n"
 		"Transfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n";
 	static const char set[] = "aZ0 :;\t\r\n\x01\x7f/";
-	char buf[sizeof(base)], name[64];
 
-	for (int i = 0; i < 6; i++) {
-		size_t cut = corpus_rand(&seed) % (sizeof(base) - 1);
-
-		snprintf(name, sizeof(name), "seed-cut-%zu", cut);
-		corpus_put(P, name, base, cut);
-	}
-	for (int i = 0; i < 10; i++) {
-		size_t at = corpus_rand(&seed) % (sizeof(base) - 1);
-		char c = set[corpus_rand(&seed) % (sizeof(set) - 1)];
-
-		memcpy(buf, base, sizeof(base));
-		buf[at] = c;
-		snprintf(name, sizeof(name), "seed-byte-%zu-%02x", at, (unsigned char)c);
-		corpus_put(P, name, buf, sizeof(base) - 1);
-	}
+	corpus_variants(P, base, set, 10, seed);
 }
 
 void corpus_http1(void)

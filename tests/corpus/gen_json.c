@@ -93,23 +93,8 @@ static void variants(uint32_t seed)
 	static const char base[] = "{\"id\":-42,\"name\":\"a\\u00e9\\n\",\"sub\":{\"f\":0.5,"
 		"\"l\":[1,{\"t\":true}]},\"n\":null}";
 	static const char set[] = "{}[]:,\"\\ 0-eE.a\x01";
-	char buf[sizeof(base)], name[64];
 
-	for (int i = 0; i < 6; i++) {
-		size_t cut = corpus_rand(&seed) % (sizeof(base) - 1);
-
-		snprintf(name, sizeof(name), "seed-cut-%zu", cut);
-		corpus_put(P, name, base, cut);
-	}
-	for (int i = 0; i < 12; i++) {
-		size_t at = corpus_rand(&seed) % (sizeof(base) - 1);
-		char c = set[corpus_rand(&seed) % (sizeof(set) - 1)];
-
-		memcpy(buf, base, sizeof(base));
-		buf[at] = c;
-		snprintf(name, sizeof(name), "seed-byte-%zu-%02x", at, (unsigned char)c);
-		corpus_put(P, name, buf, sizeof(base) - 1);
-	}
+	corpus_variants(P, base, set, 12, seed);
 }
 
 void corpus_json(void)
