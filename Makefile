@@ -33,7 +33,9 @@ BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(B) -I$(B)/skel \
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-BPF_SRCS := $(wildcard bpf/*.bpf.c)
+# Built at run time only, by a newer clang than the build's (bench/bpf_cc.h).
+BPF_RUNTIME_ONLY := bpf/maps_arena.bpf.c
+BPF_SRCS := $(filter-out $(BPF_RUNTIME_ONLY),$(wildcard bpf/*.bpf.c))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(B)/skel/%.skel.h,$(BPF_SRCS))
 
@@ -44,10 +46,12 @@ LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c b
 ASM_SRCS := $(wildcard results/*.S)
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
 SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
-# The parsers' sources, which `offloadlab verifier` compiles at run time.
-PARSER_SRCS := $(sort $(wildcard bpf/parse.h bpf/parse_*.bpf.c))
-LIB_OBJS += $(B)/gen/parser_srcs.o
-SAN_OBJS += $(B)/gen/parser_srcs.o
+# The sources compiled at run time: the parsers (`offloadlab verifier`) and
+# the ARENA program of bench maps with the headers it includes.
+RUNTIME_BPF_SRCS := $(sort $(wildcard bpf/parse.h bpf/parse_*.bpf.c) bpf/maps.h bpf/micro.h \
+	$(BPF_RUNTIME_ONLY))
+LIB_OBJS += $(B)/gen/bpf_srcs.o
+SAN_OBJS += $(B)/gen/bpf_srcs.o
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
@@ -110,20 +114,20 @@ $(B)/obj/%.o: %.S $(wildcard results/*.json)
 	@mkdir -p $(@D)
 	$(call msg,AS,$@)$(CC) -c $< -o $@
 
-# {name, data, len} of each parser source (bench/verifier_build.c), NULL-ended;
+# {name, data, len} of each run-time source (bench/bpf_cc.c), NULL-ended;
 # rewritten only when the list changes, reassembled when a source does.
-$(B)/gen/parser_srcs.S: FORCE
+$(B)/gen/bpf_srcs.S: FORCE
 	@mkdir -p $(@D)
-	@{ echo '	.section .rodata'; i=0; for f in $(PARSER_SRCS); do \
+	@{ echo '	.section .rodata'; i=0; for f in $(RUNTIME_BPF_SRCS); do \
 		printf '.Lname%d: .asciz "%s"\n.Ldata%d: .incbin "%s"\n.Lend%d: .byte 0\n' \
 			$$i "$${f#bpf/}" $$i "$$f" $$i; i=$$((i + 1)); done; \
 	echo '	.section .data.rel.ro,"aw"'; echo '	.balign 8'; \
-	echo '	.global olab_parser_srcs'; echo 'olab_parser_srcs:'; \
+	echo '	.global olab_bpf_srcs'; echo 'olab_bpf_srcs:'; \
 	j=0; while [ $$j -lt $$i ]; do \
 		printf '	.quad .Lname%d, .Ldata%d, .Lend%d - .Ldata%d\n' $$j $$j $$j $$j; j=$$((j + 1)); done; \
 	echo '	.quad 0, 0, 0'; echo '	.section .note.GNU-stack,"",@progbits'; } > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(B)/gen/parser_srcs.o: $(B)/gen/parser_srcs.S $(PARSER_SRCS)
+$(B)/gen/bpf_srcs.o: $(B)/gen/bpf_srcs.S $(RUNTIME_BPF_SRCS)
 	$(call msg,AS,$@)$(CC) -c $< -o $@
 
 $(B)/san/%.o: %.c $(SKELS) $(wildcard */*.h)
