@@ -223,10 +223,16 @@ int maps_arena_seq_fd(void *skel)
 	return bpf_map__fd(bpf_object__find_map_by_name(((struct maps_arena *)skel)->obj, "seq"));
 }
 
-/* The distinct slots ops steps from pos walked, and how many hold stamp's
- * value now. */
-static int check_slots(struct maps_arena *a, uint32_t pos, uint64_t ops, uint32_t stamp,
-		       json_int_t *walked, json_int_t *verified)
+/* What ops steps of the walk from pos should leave: the distinct slots
+ * walked, how many hold stamp's value now, the sum of the prefilled values
+ * read (the program's `sink` grows by it at lookup). */
+struct walk_check {
+	json_int_t walked, verified;
+	uint64_t sum;
+};
+
+static int check_walk(struct maps_arena *a, uint32_t pos, uint64_t ops, uint32_t stamp,
+		      struct walk_check *w)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(a->obj, "seq");
 	uint32_t len = bpf_map__max_entries(m);
@@ -234,7 +240,7 @@ static int check_slots(struct maps_arena *a, uint32_t pos, uint64_t ops, uint32_
 	uint8_t *seen = calloc(a->nslots, 1);
 	uint64_t *seq = mmap(NULL, bytes, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
 
-	*walked = *verified = 0;
+	memset(w, 0, sizeof(*w));
 	if (!seen || seq == MAP_FAILED) {
 		free(seen);
 		return seen ? -errno : -ENOMEM;
@@ -242,15 +248,24 @@ static int check_slots(struct maps_arena *a, uint32_t pos, uint64_t ops, uint32_
 	for (uint64_t i = 0; i < ops; i++) {
 		uint64_t idx = seq[(pos + i) & (len - 1)];
 
+		w->sum += MAPS_ARENA_VALUE(MAPS_ARENA_PREFILL, idx);
 		if (idx >= a->nslots || seen[idx])
 			continue;
 		seen[idx] = 1;
-		++*walked;
-		*verified += a->slots[idx] == MAPS_ARENA_VALUE(stamp, idx);
+		w->walked++;
+		w->verified += a->slots[idx] == MAPS_ARENA_VALUE(stamp, idx);
 	}
 	munmap(seq, bytes);
 	free(seen);
 	return 0;
+}
+
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	return json_string(buf);
 }
 
 int maps_arena_trial(struct bench_cell *c, struct micro_cell *m, struct bench_trial *t,
@@ -258,9 +273,9 @@ int maps_arena_trial(struct bench_cell *c, struct micro_cell *m, struct bench_tr
 {
 	struct maps_arena *a = micro_skel(m, t);
 	volatile struct maps_arena_state *st = a->st;
-	uint64_t ops0 = st->ops_done, hits0 = st->hits, ops;
+	uint64_t ops0 = st->ops_done, hits0 = st->hits, sink0 = st->sink, ops;
 	uint32_t pos0 = st->pos;
-	json_int_t walked, verified;
+	struct walk_check w;
 	int err;
 
 	if (update && t->arm == ARM_MAIN)
@@ -271,10 +286,16 @@ int maps_arena_trial(struct bench_cell *c, struct micro_cell *m, struct bench_tr
 	ops = st->ops_done - ops0;
 	json_object_set_new(t->detail, "ops", json_integer((json_int_t)ops));
 	json_object_set_new(t->detail, "hits", json_integer((json_int_t)(st->hits - hits0)));
-	if (!update || t->arm != ARM_MAIN)
+	if (t->arm != ARM_MAIN)
 		return 0;
-	err = check_slots(a, pos0, ops, a->stamp, &walked, &verified);
-	json_object_set_new(t->detail, "slots_walked", json_integer(walked));
-	json_object_set_new(t->detail, "slots_verified", json_integer(verified));
+	err = check_walk(a, pos0, ops, a->stamp, &w);
+	if (update) {
+		json_object_set_new(t->detail, "slots_walked", json_integer(w.walked));
+		json_object_set_new(t->detail, "slots_verified", json_integer(w.verified));
+	} else {
+		/* u64 sums (mod 2^64): hex strings, JSON numbers are doubles. */
+		json_object_set_new(t->detail, "sum_read", hex(st->sink - sink0));
+		json_object_set_new(t->detail, "sum_expected", hex(w.sum));
+	}
 	return err;
 }

@@ -33,10 +33,11 @@ void maps_arena_facts(json_t *facts);
 uint32_t maps_arena_pages(uint32_t slots);
 
 /*
- * One trial (micro_trial) with t->detail's ops and hits; an update's MAIN
- * trial writes a stamp of its own, then the slots the walk visited are
- * read back through the mmap: slots_walked (distinct), slots_verified
- * (holding the stamp's value).
+ * One trial (micro_trial) with t->detail's ops and hits; then, MAIN, the
+ * walk checked through the mmaps: a lookup's sum_read (what the program
+ * read) and sum_expected (the prefilled values of the slots walked), hex;
+ * an update (a stamp of its own a trial) its slots_walked (distinct) and
+ * slots_verified (holding the stamp's value).
  */
 int maps_arena_trial(struct bench_cell *c, struct micro_cell *m, struct bench_trial *t,
 		     uint32_t repeat, bool update);
