@@ -104,6 +104,8 @@ static bool maps_applies(const struct bench_cell *c)
 		       !c->no_prealloc && (c->size == STAR_ENTRIES || c->given[AXIS_SIZE])));
 	if (strcmp(c->hook->name, "xdp") && strcmp(c->hook->name, "tc"))
 		return false;
+	if (arena(c) && (c->key != 4 || c->no_prealloc))
+		return false; /* indexes into pages the first touch allocates */
 	off += c->key != 4 && !c->given[AXIS_KEY];
 	off += c->access != ACCESS_UNIFORM && !c->given[AXIS_ACCESS];
 	off += c->no_prealloc && !c->given[AXIS_PREALLOC];
