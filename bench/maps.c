@@ -1,7 +1,8 @@
 /*
  * bench maps: ns per lookup and per update of each map type an offload may
  * keep state in (ARRAY, PERCPU_ARRAY, HASH, PERCPU_HASH, LRU_HASH,
- * LRU_PERCPU_HASH; ARENA where the kernel and toolchain allow), from 100 to
+ * LRU_PERCPU_HASH; ARENA, as an array of 8 B values, where the kernel has it
+ * and clang >= 18 is installed: bench/maps_arena.h), from 100 to
  * 1M entries, with 4..64 B keys, uniform or Zipf access, preallocated or
  * not; and one counter hit by both CPUs at once: unprotected, atomic, under
  * bpf_spin_lock, per CPU, with the updates lost.  Each run does 64
