@@ -49,6 +49,24 @@ enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATU
 struct check;
 struct check_ctx;
 
+/*
+ * Kernel releases [since, until), "X.Y[.Z]" as upstream numbers them
+ * (lib/kver.h: Debian's "6.1.0-57" is read as its 6.1.192); since NULL:
+ * every older one, until NULL: every newer one.  ref: the kernel commit
+ * or release note that draws the line.
+ */
+struct check_kernels {
+	const char *since, *until;
+	const char *ref;
+};
+/* A part of the expectation that holds only on some kernels: outside
+ * `kernels`, the "key=value" `holds` of check.expected reads `otherwise`. */
+struct check_versioned {
+	const char *holds, *otherwise;
+	struct check_kernels kernels;
+};
+#define CHECK_VERSIONED_MAX 2
+
 /* An undo the check registers with check_defer: fn(a, b). */
 typedef void (*check_undo_fn)(void *a, void *b);
 #define CHECK_UNDO_MAX 16
@@ -99,6 +117,12 @@ struct check {
 	/* Compares timings: run with the CPUs held in POLL unless the user
 	 * says --cpu-idle default (lib/cpuidle.h). */
 	bool latency;
+	/* Version-dependent expectations (holds NULL: none). */
+	struct check_versioned versioned[CHECK_VERSIONED_MAX];
+	/* The kernels with the documented bug the check reports as xfail
+	 * (check_xfail_phase): on any other kernel what it would explain is a
+	 * fail.  Both bounds NULL: any kernel. */
+	struct check_kernels xfail_kernels;
 };
 
 /* The usual steps of a check file: its priv struct and the static
@@ -123,6 +147,17 @@ bool check_matches(const struct check *c, const char *pattern);
 
 const char *check_status_name(enum check_status s);
 
+/* ---- kernel ranges (checks/kernels.c) ---- */
+
+/* Is kver (lib/kver.h) in k's range?  An unknown kver (0) is in every range. */
+bool check_kernels_match(const struct check_kernels *k, uint32_t kver);
+/* "6.6 and later", "before 6.6", "6.6 to 6.9" (until excluded), "any". */
+const char *check_kernels_text(const struct check_kernels *k, char *buf, size_t len);
+/* c's expectation on kernel kver (its versioned parts applied) into buf. */
+void check_expected_for(const struct check *c, uint32_t kver, char *buf, size_t len);
+/* [{"applies_to", "since", "until", "ref", ...}] for c's ranges (may be empty). */
+json_t *check_kernels_json(const struct check *c);
+
 /* ---- running (checks/runner.c, checks/verdict.c, checks/report.c) ---- */
 
 struct check_run_opts {
@@ -143,6 +178,7 @@ struct check_result {
 	json_t *counters;           /* owned; check_result_free() */
 	json_t *cpu_idle;           /* owned: the mode it ran under (cpuidle_config_json) */
 	double seconds;
+	uint32_t kver;              /* the kernel version it was judged for (lib/kver.h) */
 };
 
 /* Skip reason when env or PATH lacks a need (0), else -EOPNOTSUPP and reason. */

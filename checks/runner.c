@@ -20,6 +20,7 @@
 #include "checks/check.h"
 #include "checks/verdict.h"
 #include "lib/cpuidle.h"
+#include "lib/kver.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -293,7 +294,11 @@ int check_run(const struct check *c, const struct check_run_opts *o, struct chec
 	r->check = c;
 	r->runtime = o->runtime;
 	r->sabotage = o->sabotage || sabotage_env(c);
-	snprintf(r->expected, sizeof(r->expected), "%s", o->expected ? o->expected : c->expected);
+	r->kver = kver_running();
+	if (o->expected)
+		snprintf(r->expected, sizeof(r->expected), "%s", o->expected);
+	else
+		check_expected_for(c, r->kver, r->expected, sizeof(r->expected));
 	if (check_needs_met(c, o->runtime, r->reason, sizeof(r->reason))) {
 		r->status = CHECK_SKIP;
 		return 0;
