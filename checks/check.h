@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include "containers/app_runtime.h"
 #include "lib/registry.h"
+#include "lib/util.h"
 #include "netns/netns.h"
 #include "netns/topo.h"
 
@@ -33,7 +34,7 @@ enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATU
 #define CHECK_TEXT_LEN    1536
 #define CHECK_REASON_LEN  256
 #define CHECK_TIMEOUT_MS  20000   /* default per-check time limit */
-#define CHECK_TIME_SCALE_ENV "OLAB_TIME_SCALE" /* multiplies time limits (emulated kernels) */
+#define CHECK_TIME_SCALE_ENV TIME_SCALE_ENV /* lib/util.h: multiplies time limits */
 #define CHECK_SABOTAGE_ENV "OLAB_CHECK_SABOTAGE"
 /* Skip reason of the sockmap checks under --runtime runc: their TCP app is
  * the check itself, on the host.  (The benches hand an app in a container
@@ -66,6 +67,7 @@ struct check_versioned {
 	struct check_kernels kernels;
 };
 #define CHECK_VERSIONED_MAX 2
+#define CHECK_XFAIL_RANGES 4
 
 /* An undo the check registers with check_defer: fn(a, b). */
 typedef void (*check_undo_fn)(void *a, void *b);
@@ -120,9 +122,10 @@ struct check {
 	/* Version-dependent expectations (holds NULL: none). */
 	struct check_versioned versioned[CHECK_VERSIONED_MAX];
 	/* The kernels with the documented bug the check reports as xfail
-	 * (check_xfail_phase): on any other kernel what it would explain is a
-	 * fail.  Both bounds NULL: any kernel. */
-	struct check_kernels xfail_kernels;
+	 * (check_xfail_phase), each range with its reference (stable backports
+	 * make several): on any other kernel what it would explain is a fail.
+	 * None (since and until NULL): any kernel. */
+	struct check_kernels xfail_kernels[CHECK_XFAIL_RANGES];
 };
 
 /* The usual steps of a check file: its priv struct and the static
@@ -153,6 +156,9 @@ const char *check_status_name(enum check_status s);
 bool check_kernels_match(const struct check_kernels *k, uint32_t kver);
 /* "6.6 and later", "before 6.6", "6.6 to 6.9" (until excluded), "any". */
 const char *check_kernels_text(const struct check_kernels *k, char *buf, size_t len);
+/* Is c's documented bug expected on kver (c.xfail_kernels; none: yes)?  Its
+ * ranges as text ("6.1.130 to 6.2, 6.14 and later") into buf. */
+bool check_xfail_kernel(const struct check *c, uint32_t kver, char *buf, size_t len);
 /* c's expectation on kernel kver (its versioned parts applied) into buf. */
 void check_expected_for(const struct check *c, uint32_t kver, char *buf, size_t len);
 /* [{"applies_to", "since", "until", "ref", ...}] for c's ranges (may be empty). */
@@ -243,6 +249,9 @@ const char *check_share(char *buf, size_t len, uint64_t v, uint64_t n);
 /* "ok" or the errno name ("EBUSY") of a 0/-errno result. */
 const char *check_errname(int err);
 bool check_time_left(const struct check_ctx *ctx);
+/* CHECK_TIME_SCALE_ENV (1-50, default 1): how much slower this kernel runs
+ * (10 in a TCG guest); time limits and a check's own waits multiply by it. */
+int check_time_scale(void);
 
 /* Run argv (argv[0] looked up in PATH) inside ns; stdout+stderr into out.
  * Exit status, or -errno; killed after 10 s. */

@@ -26,6 +26,27 @@ const char *check_kernels_text(const struct check_kernels *k, char *buf, size_t 
 	return buf;
 }
 
+static bool is_set(const struct check_kernels *k)
+{
+	return k->since || k->until;
+}
+
+bool check_xfail_kernel(const struct check *c, uint32_t kver, char *buf, size_t len)
+{
+	bool any = false, match = false;
+	size_t n = 0;
+	char one[64];
+
+	buf[0] = '\0';
+	for (int i = 0; i < CHECK_XFAIL_RANGES && is_set(&c->xfail_kernels[i]); i++) {
+		any = true;
+		match |= check_kernels_match(&c->xfail_kernels[i], kver);
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? ", " : "",
+			      check_kernels_text(&c->xfail_kernels[i], one, sizeof(one)));
+	}
+	return !any || match;
+}
+
 void check_expected_for(const struct check *c, uint32_t kver, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", c->expected);
@@ -60,7 +81,7 @@ json_t *check_kernels_json(const struct check *c)
 		json_object_set_new(e, "otherwise", json_string(c->versioned[i].otherwise));
 		json_array_append_new(arr, e);
 	}
-	if (c->xfail_kernels.since || c->xfail_kernels.until)
-		json_array_append_new(arr, range_json("xfail", &c->xfail_kernels));
+	for (int i = 0; i < CHECK_XFAIL_RANGES && is_set(&c->xfail_kernels[i]); i++)
+		json_array_append_new(arr, range_json("xfail", &c->xfail_kernels[i]));
 	return arr;
 }

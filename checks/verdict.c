@@ -99,19 +99,18 @@ static void text_of(const json_t *doc, const char *key, char *buf, size_t len)
  * in, and a fail on any other (the bug is not expected there). */
 static void xfail_in_range(struct check_result *r, const char *xfail, const char *phases)
 {
-	const struct check_kernels *k = r->check ? &r->check->xfail_kernels : NULL;
-	char v[32], range[64];
+	char v[32], ranges[160];
 
-	if (!k || check_kernels_match(k, r->kver)) {
+	if (!r->check || check_xfail_kernel(r->check, r->kver, ranges, sizeof(ranges))) {
 		r->status = CHECK_XFAIL;
 		snprintf(r->reason, sizeof(r->reason), "%.190s (seen in: %.50s)", xfail, phases);
 		return;
 	}
 	r->status = CHECK_FAIL;
 	snprintf(r->reason, sizeof(r->reason),
-		 "observed differs from expected (in: %.50s) as the known kernel bug would make it, "
-		 "but kernel %s is outside the bug's range (%s; see check --list -v)", phases,
-		 kver_str(r->kver, v, sizeof(v)), check_kernels_text(k, range, sizeof(range)));
+		 "observed differs from expected (in: %.40s) as the known kernel bug would make it, "
+		 "but kernel %s is outside the bug's ranges (%.90s)", phases,
+		 kver_str(r->kver, v, sizeof(v)), ranges);
 }
 
 void check_verdict_from_report(struct check_result *r, const char *text)

@@ -42,7 +42,7 @@ static const struct opt_desc matrix_opts[] = {
 struct cell_run {
 	const char *label;
 	json_t *doc;
-	json_t *info;   /* {"kernel", "release", "accel", "emulated", "status", "error"?} */
+	json_t *info;   /* {"kernel", "release", "accel", "accel_why", "emulated", "status", "error"?} */
 };
 
 static json_t *host_run(char **argv, uint64_t timeout_s, FILE *out, int *status)
@@ -73,7 +73,7 @@ static json_t *guest_run(const char *spec, const struct matrix_cfg *c, char **ar
 			     .boot_timeout_ms = 120000, .timeout_ms = c->timeout_s * 1000 };
 	char err[512], *args[260] = { "--json" };
 	struct vm_kernel k;
-	struct vm_result r = { .accel = "none" };
+	struct vm_result r = { .accel = "none", .accel_why = "" };
 	int n = 1, ret;
 
 	for (int i = 0; argv[i] && n < 258; i++)
@@ -85,8 +85,8 @@ static json_t *guest_run(const char *spec, const struct matrix_cfg *c, char **ar
 		*status = r.status;
 	else if (!ret)
 		snprintf(err, sizeof(err), "%s", r.error);
-	return json_pack("{s:s, s:s, s:s, s:b, s:s*}", "kernel", spec, "release", k.release,
-			 "accel", r.accel, "emulated", !strcmp(r.accel, "tcg"),
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s*}", "kernel", spec, "release", k.release,
+			 "accel", r.accel, "accel_why", r.accel_why, "emulated", !strcmp(r.accel, "tcg"),
 			 "error", *status < 0 ? err : NULL);
 }
 
@@ -209,11 +209,17 @@ static void print_kernels(json_t *kernels, FILE *f)
 	json_array_foreach(kernels, i, k) {
 		const char *err = json_string_value(json_object_get(k, "error"));
 
-		fprintf(f, "%-8s release %s, accel %s%s, exit %lld%s%s\n",
+		const char *why = json_string_value(json_object_get(k, "accel_why"));
+
+		fprintf(f, "%-8s release %s, accel %s%s%s%s%s, exit %lld%s%s\n",
 			json_string_value(json_object_get(k, "kernel")),
 			json_string_value(json_object_get(k, "release")) ?: "?",
 			json_string_value(json_object_get(k, "accel")) ?: "?",
-			json_is_true(json_object_get(k, "emulated")) ? " (emulated)" : "",
+			json_is_true(json_object_get(k, "emulated")) ? " (emulated" : "",
+			why && why[0] ? (json_is_true(json_object_get(k, "emulated")) ? ": " : " (")
+				      : "",
+			why && why[0] ? why : "",
+			json_is_true(json_object_get(k, "emulated")) || (why && why[0]) ? ")" : "",
 			json_integer_value(json_object_get(k, "status")), err ? ": " : "", err ? err : "");
 	}
 }

@@ -173,7 +173,8 @@ static bool kvm_stuck(const struct vm_state *s, const struct vm_opts *o, struct 
 {
 	char path[PATH_MAX], log[2048], why[192];
 	struct vm_kvm_attempt a = { .exited = exited, .booted = up, .qemu_log = log,
-				    .waited_ms = (now_ns() - start) / 1000000 };
+				    .waited_ms = (now_ns() - start) / 1000000,
+				    .limit_ms = o->kvm_boot_ms };
 
 	if (o->accel != VM_ACCEL_AUTO || strcmp(r->accel, "kvm") || up)
 		return false;

@@ -52,6 +52,7 @@ struct vm_kvm_attempt {
 	bool exited;               /* qemu has ended */
 	bool booted;               /* the guest's /init is up */
 	uint64_t waited_ms;        /* since qemu started */
+	uint64_t limit_ms;         /* not up by then: give up (0: VM_KVM_BOOT_MS) */
 	const char *qemu_log;      /* qemu's output so far */
 };
 /* A KVM guest that is not up within this is given up for TCG (KVM boots
@@ -59,13 +60,14 @@ struct vm_kvm_attempt {
 #define VM_KVM_BOOT_MS 20000
 /* Give the KVM attempt up for TCG?  true (and why) when qemu reported a KVM
  * error, ended before the guest was up, or the guest is not up within
- * VM_KVM_BOOT_MS; never once the guest is up. */
+ * limit_ms; never once the guest is up. */
 bool vm_kvm_fallback(const struct vm_kvm_attempt *a, char *why, size_t len);
 
 struct vm_opts {
 	int accel;                 /* enum vm_accel */
 	unsigned cpus, mem_mb;
 	uint64_t boot_timeout_ms, timeout_ms;
+	uint64_t kvm_boot_ms;      /* auto: a KVM boot's limit before TCG (0: VM_KVM_BOOT_MS) */
 	FILE *out;                 /* the command's stdout (NULL: ours) */
 };
 

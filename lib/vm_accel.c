@@ -80,8 +80,9 @@ bool vm_kvm_fallback(const struct vm_kvm_attempt *a, char *why, size_t len)
 			 a->qemu_log && a->qemu_log[0] ? ": " : "", a->qemu_log ? a->qemu_log : "");
 		return true;
 	}
-	if (a->waited_ms >= VM_KVM_BOOT_MS) {
-		snprintf(why, len, "the guest was not up within %d s", VM_KVM_BOOT_MS / 1000);
+	if (a->waited_ms >= (a->limit_ms ?: VM_KVM_BOOT_MS)) {
+		snprintf(why, len, "the guest was not up within %.1f s",
+			 (double)(a->limit_ms ?: VM_KVM_BOOT_MS) / 1000);
 		return true;
 	}
 	return false;
