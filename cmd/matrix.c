@@ -143,8 +143,9 @@ static json_t *cells_of(enum matrix_kind kind, json_t *doc, bool emulated)
 				 json_string_value(json_object_get(v, "hook")) ?: "?",
 				 var ? "/" : "", var ? var : "",
 				 json_string_value(json_object_get(v, "metric")) ?: "?");
-			json_object_set_new(cells, row, json_pack("{s:O?, s:O?, s:s*}",
-				"median", json_object_get(v, "median"), "unit", json_object_get(v, "unit"),
+			json_object_set_new(cells, row, json_pack("{s:O?, s:O?, s:O?, s:s*}",
+				"median", json_object_get(v, "median"), "ci95", json_object_get(v, "ci95"),
+				"unit", json_object_get(v, "unit"),
 				"note", emulated ? EMULATED_NOTE : NULL));
 		}
 	}
@@ -193,7 +194,11 @@ static void cell_text(enum matrix_kind kind, json_t *cell, char *buf, size_t len
 	} else if (kind == KIND_CHECK) {
 		snprintf(buf, len, "%s", json_string_value(json_object_get(cell, "status")) ?: "?");
 	} else if (json_is_number(json_object_get(cell, "median"))) {
-		snprintf(buf, len, "%.4g %s%s", json_number_value(json_object_get(cell, "median")),
+		double m = json_number_value(json_object_get(cell, "median"));
+		const char *sfx = m >= 1e9 ? "G" : m >= 1e6 ? "M" : m >= 1e3 ? "k" : "";
+		double div = m >= 1e9 ? 1e9 : m >= 1e6 ? 1e6 : m >= 1e3 ? 1e3 : 1;
+
+		snprintf(buf, len, "%.4g%s %s%s", m / div, sfx,
 			 json_string_value(json_object_get(cell, "unit")) ?: "",
 			 json_object_get(cell, "note") ? "*" : "");
 	} else {
