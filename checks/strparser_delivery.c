@@ -42,9 +42,9 @@
 #define FIONREAD_MSG 1000
 #define QUEUED_MSG  100
 
-#define STRP_BUG_REF "kernel bug (6.14+ and stable backports; seen on 6.1.192, 6.12.117): " \
-	"tcp_bpf_strp_read_sock() copied_seq; fix \"bpf, sockmap: Fix tp->copied_seq " \
-	"update in tcp_bpf_strp_read_sock\" (bpf list, Nov 2025)"
+#define STRP_BUG_REF "kernel bug (6.14+ and stable backports): tcp_bpf_strp_read_sock() " \
+	"copied_seq; fix \"bpf, sockmap: Fix tp->copied_seq update in tcp_bpf_strp_read_sock\" " \
+	"(bpf list, Nov 2025)"
 
 /* Where the stall is expected: the kernels with 36b62df5683c ("bpf: Fix
  * wrong copied_seq calculation", v6.14, which brought
