@@ -52,7 +52,8 @@
  * 6.1.192 (small segments, about 1 run in 3, under TCG), 6.12.117 and
  * 6.18.44.  A stall on any other kernel is a fail. */
 #define STRP_BUG_KERNELS "36b62df5683c \"bpf: Fix wrong copied_seq calculation\" (v6.14)"
-#define STRP_BUG_BACKPORT "stable backport of 36b62df5683c (6.1.130, 6.6.80, 6.12.17)"
+#define STRP_BUG_BACKPORT "stable backport of 36b62df5683c (6.6.y: 05a571ee23c0 in 6.6.80; " \
+	"6.1.130 and 6.12.17 in the same stable cycle)"
 
 static const uint32_t sizes[] = { 1, 100, 1448, 4096, 16384, 65536 };
 
