@@ -3,7 +3,7 @@
 # and files or folders of one layer do not include each other in a cycle.
 # The file -> layer map below is the only one (the README points here).
 #
-#   0 base    lib: log util stats run manifest registry json_out cpuidle
+#   0 base    lib: log util stats run manifest registry json_out cpuidle kver
 #             bpf_compat; bpf/*.h (kernel/user shared definitions)
 #   1 netns   netns/
 #   2 domain  the rest of lib/ (hooks, apps, gen_*, features*, counters,
@@ -22,7 +22,7 @@ cd "$root" || exit 1
 layer_of() {
 	case $1 in
 	lib/log.[ch] | lib/util.[ch] | lib/stats.[ch] | lib/run.[ch] | lib/manifest.[ch] | \
-	lib/registry.[ch] | lib/json_out.[ch] | lib/cpuidle.[ch] | lib/bpf_compat.h | bpf/*)
+	lib/registry.[ch] | lib/json_out.[ch] | lib/cpuidle.[ch] | lib/kver.[ch] | lib/bpf_compat.h | bpf/*)
 		echo 0 ;;
 	netns/*) echo 1 ;;
 	lib/* | results/*) echo 2 ;;
