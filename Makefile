@@ -15,7 +15,7 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
 	libnftables-dev nftables iptables conntrack libnetfilter-conntrack-dev \
 	libjansson-dev libxml2-dev libxml2-utils jq iproute2 ethtool runc busybox-static \
 	sockperf iperf3 valgrind libclang-rt-14-dev qemu-system-x86 kmod \
-	libhttp-parser-dev libnghttp2-dev
+	libhttp-parser-dev libnghttp2-dev gnuplot-nox chromium libpng-dev
 
 PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libcap jansson libxml-2.0 libnftables libmnl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
@@ -39,7 +39,7 @@ SKELS    := $(patsubst bpf/%.bpf.c,$(B)/skel/%.skel.h,$(BPF_SRCS))
 
 # Every user-space source except the CLI entry point goes into a library
 # shared by the binary and the tests.
-LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c bench/*.c) \
+LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c bench/*.c report/*.c) \
 	$(filter-out cmd/main.c,$(wildcard cmd/*.c))
 ASM_SRCS := $(wildcard results/*.S)
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
