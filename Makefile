@@ -52,7 +52,7 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
 .SECONDARY:
-.PHONY: all deps deps-extra run test test-unit install clean-build check-root corpus FORCE
+.PHONY: all deps deps-extra run screenshot test test-unit install clean-build check-root corpus FORCE
 all: deps $(B)/offloadlab
 
 # Fast no-op when every package is present; installs the missing ones as root.
@@ -168,13 +168,25 @@ test-unit: deps $(B)/test_unit
 	@$(B)/test_unit
 
 # The main job: what this machine can do, the testbed, every bench x hook,
-# the verifier study (quick), then the compatibility checks.
+# the verifier study (quick), then the compatibility checks; the last two
+# write their JSON into the bench's run folder, and the report of it all is
+# written there (report.html, report.md and its SVGs) and its path printed.
 run: deps $(B)/offloadlab
 	$(B)/offloadlab env
 	$(B)/offloadlab topo smoke
 	$(B)/offloadlab bench all --quick
-	$(B)/offloadlab verifier --quick
-	$(B)/offloadlab check
+	@run=$$(ls -d results/run-*/ | sort | tail -n 1); run=$${run%/}; st=0; \
+	echo "$(B)/offloadlab --json verifier --quick > $$run/verifier.json"; \
+	$(B)/offloadlab --json verifier --quick > $$run/verifier.json || st=1; \
+	echo "$(B)/offloadlab --json check > $$run/checks.json"; \
+	$(B)/offloadlab --json check > $$run/checks.json || st=1; \
+	jq -r '"checks: " + (.totals | to_entries | map("\(.value) \(.key)") | join(", "))' \
+		$$run/checks.json 2>/dev/null; \
+	$(B)/offloadlab report $$run --md $$run/report.md || st=1; exit $$st
+
+# docs/report.png, the README's picture: the fixture run's report in Chromium.
+screenshot: $(B)/offloadlab
+	tests/report/screenshot.sh
 
 install: $(B)/offloadlab
 	install -D -m 0755 $(B)/offloadlab $(DESTDIR)$(PREFIX)/bin/offloadlab

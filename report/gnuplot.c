@@ -48,7 +48,7 @@ int gp_begin(struct gp *g, const char *title, int w, int h)
 		gp_abort(g);
 		return -ENOMEM;
 	}
-	fprintf(g->f, "set terminal svg size %d,%d noenhanced font \"sans,11\" "
+	fprintf(g->f, "set terminal svg size %d,%d noenhanced font \"sans,13\" "
 		"background \"#ffffff\"\nset encoding utf8\nset title ", w, h);
 	gp_quote(g->f, title);
 	fputs("\nset key outside right top noenhanced\nset grid ytics lc rgb \"#dddddd\"\n"

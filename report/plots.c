@@ -139,7 +139,8 @@ static int plot_bars(struct report_doc *d, struct group *g, const char *title)
 	if (err)
 		goto out;
 	fputs("set style data histograms\nset style histogram errorbars gap 1 lw 1.5\n"
-	      "set style fill solid 0.75 border -1\nset yrange [0:*]\nset xtics (", gp.f);
+	      "set style fill solid 0.75 border -1\nset yrange [0:*]\nset bmargin 5\n"
+	      "set xtics (", gp.f);
 	for (h = 0; h < json_array_size(hooks); h++) {
 		json_t *first = NULL;
 

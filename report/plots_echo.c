@@ -73,9 +73,9 @@ static void cdf_preamble(FILE *f)
 	      "set key outside right top\n", f);
 	for (size_t k = 0; k < sizeof(marks) / sizeof(marks[0]); k++)
 		fprintf(f, "set arrow from graph 0, first %g to graph 1, first %g nohead dt 2 "
-			"lc rgb \"#999999\"\nset label \"%s\" at graph 1.01, first %g left\n",
-			marks[k].q, marks[k].q, k == 0 ? "p50" : k == 1 ? "p99" : "p99.9",
-			marks[k].q);
+			"lc rgb \"#999999\"\nset label \"%s\" at graph 1.01, first %g left "
+			"offset 0,%d\n", marks[k].q, marks[k].q,
+			k == 0 ? "p50" : k == 1 ? "p99" : "p99.9", marks[k].q, k == 0 ? 0 : k == 1 ? -1 : 1);
 }
 
 /* One plot: the curves of every run's cells in this idle mode. */

@@ -58,7 +58,8 @@ static const char *css =
 	"table{border-collapse:collapse;margin:.8em 0;font-size:13px}"
 	"td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}"
 	"th{background:#f0f0f0}caption{font-weight:bold;text-align:left;padding:4px 0}"
-	"figure{margin:1em 0;border-top:1px solid #eee}figcaption{font-weight:bold}"
+	"figure{display:inline-block;width:49%;margin:.5em 0;vertical-align:top;"
+	"border-top:1px solid #eee}figcaption{font-weight:bold;font-size:14px}"
 	".bad{color:#b00;font-weight:bold}.ok{color:#070}svg{max-width:100%;height:auto}";
 
 static void html_head(FILE *f, const struct report_doc *d)

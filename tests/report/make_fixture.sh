@@ -12,7 +12,7 @@ jq -n '
 def fig($b; $h; $v; $m; $u; $med; $ci): {bench: $b, hook: $h, variant: $v, metric: $m, unit: $u,
   method: "fixture", median: $med, ci95: $ci, trials: [$ci[0], $med, $ci[1]], runtime: "netns",
   size: 64, cpu_idle: {mode: "default", in_effect: true}};
-def hist($s): [range(10; 16) as $k | {le_ns: pow(2; $k), count: ((16 - $k) * (16 - $k) * $s)}];
+def hist($s; $o): [range(10 + $o; 16 + $o) as $k | {le_ns: pow(2; $k), count: ((16 + $o - $k) * (16 + $o - $k) * $s)}];
 {run_id: "run-fixture", complete: true,
  config: {kernel: "6.18.0-fixture", commit: "0123456789ab", offloadlab: "0.1.0", cpus: 2,
    host: "fixture", started: "2026-12-03T12:00:00Z",
@@ -40,10 +40,10 @@ def hist($s): [range(10; 16) as $k | {le_ns: pow(2; $k), count: ((16 - $k) * (16
         trials: [], runtime: "netns"},
        {bench: "drop", hook: "xdp-offload", metric: "skipped", unit: "", method: "no NIC offload here",
         trials: [], runtime: "netns"} ]
-   + [ (["xdp", 9.0], ["tc", 11.0], ["udp-socket", 14.0]) as $x | (["poll", 1.0, 1], ["default", 1.8, 3]) as $c |
+   + [ (["xdp", 9.0, 0], ["tc", 11.0, 1], ["udp-socket", 14.0, 2]) as $x | (["poll", 1.0, 1], ["default", 1.8, 3]) as $c |
        ($x[1] * $c[1]) as $v |
        (fig("echo"; $x[0]; null; "p50_us"; "us"; $v; [$v * 0.95, $v * 1.05])
-          + {cpu_idle: {mode: $c[0]}, histogram: hist($c[2])}),
+          + {cpu_idle: {mode: $c[0]}, histogram: hist($c[2]; $x[2] + $c[2] - 1)}),
        (fig("echo"; $x[0]; null; "p99_us"; "us"; $v * 2.5; [$v * 2.3, $v * 2.7]) + {cpu_idle: {mode: $c[0]}}),
        (fig("echo"; $x[0]; null; "p999_us"; "us"; $v * 4; [$v * 3.6, $v * 4.4]) + {cpu_idle: {mode: $c[0]}}) ]
    + [ (64, 256, 1024) as $s | (0, 10, 50) as $p | (($s / 256) * (1 - $p / 100) * 1.3) as $v |
