@@ -56,13 +56,20 @@ static int gather_dirs(struct report_cfg *cfg, int argc, char **argv)
 	return dirs;
 }
 
-/* This command's own line, for the page. */
-static void own_cmdline(int argc, char **argv, char *buf, size_t len)
+/* This command's own line, for the page: the process's argv. */
+static void own_cmdline(char *buf, size_t len)
 {
-	size_t at = snprintf(buf, len, "offloadlab report");
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
 
-	for (int i = 0; i < argc && at < len; i++)
-		at += snprintf(buf + at, len - at, " %s", argv[i]);
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = 0;
 }
 
 static int load_runs(struct report_cfg *c, int argc, char **argv, struct report_run *runs,
@@ -157,7 +164,7 @@ static int report_run(void *cfg, int argc, char **argv)
 	size_t n = 0;
 	int ret;
 
-	own_cmdline(argc, argv, line, sizeof(line));
+	own_cmdline(line, sizeof(line));
 	argc = gather_dirs(c, argc, argv);
 	if (argc < 0)
 		return argc == -2 ? EXIT_OK : EXIT_USAGE;

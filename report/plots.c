@@ -463,6 +463,10 @@ static int plot_group(struct report_doc *d, struct group *g, json_t *axes)
 	else
 		err = plot_bars(d, g, title);
 	group_table(d, g, title);
+	if (!err && d->nplots && d->ntables) {
+		d->plots[d->nplots - 1].table = d->ntables;
+		d->tables[d->ntables - 1].attached = true;
+	}
 	json_decref(g->num_axes);
 	json_decref(g->text_axes);
 	return err;

@@ -38,6 +38,7 @@ struct report_plot {
 	char title[256];
 	int series;         /* plot clauses drawn (gnuplot_plot_N groups) */
 	char *svg;          /* the SVG document, ids prefixed by the plot id */
+	size_t table;       /* its values: 1 + index in tables; 0: none */
 };
 
 /* A table: a header row and rows of cells (strings). */
@@ -45,6 +46,7 @@ struct report_table {
 	char title[256];
 	json_t *head;       /* [string] */
 	json_t *rows;       /* [[string]] */
+	bool attached;      /* shown under a plot, not in the Tables section */
 };
 
 struct report_doc {

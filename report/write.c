@@ -83,10 +83,20 @@ static void html_head(FILE *f, const struct report_doc *d)
 	}
 	json_decref(h);
 	if (d->opts->regression) {
+		json_t *c;
+		size_t i;
+
 		fprintf(f, "<p class=\"%s\">Regression check against %s (threshold %.1f %% beyond the "
-			"95 %% CIs): %zu figure(s) moved.</p>\n",
-			json_array_size(d->regressions) ? "bad" : "ok", "the baseline",
+			"95 %% CIs): %zu figure(s) moved.</p>\n<ul>\n",
+			json_array_size(d->regressions) ? "bad" : "ok", d->runs[0].label,
 			d->opts->threshold_pct, json_array_size(d->regressions));
+		json_array_foreach(d->regressions, i, c) {
+			fputs("<li>", f);
+			html_text(f, jstr(c, "figure"));
+			fprintf(f, ": %+.1f %%</li>\n",
+				json_number_value(json_object_get(c, "change_pct")));
+		}
+		fputs("</ul>\n", f);
 	}
 }
 
@@ -113,11 +123,20 @@ int report_write_html(const struct report_doc *d, const char *path)
 		fprintf(f, "<figure id=\"%s\" data-kind=\"%s\" data-series=\"%d\">\n<figcaption>",
 			p->id, p->kind, p->series);
 		html_text(f, p->title);
-		fprintf(f, "</figcaption>\n%s\n</figure>\n", p->svg);
+		fprintf(f, "</figcaption>\n%s\n", p->svg);
+		if (p->table) {
+			const struct report_table *t = &d->tables[p->table - 1];
+
+			fputs("<details><summary>the figures</summary>\n", f);
+			html_table(f, NULL, t->head, t->rows);
+			fputs("</details>\n", f);
+		}
+		fputs("</figure>\n", f);
 	}
 	fputs("<h2>Tables</h2>\n", f);
 	for (i = 0; i < d->ntables; i++)
-		html_table(f, d->tables[i].title, d->tables[i].head, d->tables[i].rows);
+		if (!d->tables[i].attached)
+			html_table(f, d->tables[i].title, d->tables[i].head, d->tables[i].rows);
 	fputs("</body>\n</html>\n", f);
 	fclose(f);
 	err = write_path_atomic(path, buf, len, 0644);
@@ -197,6 +216,8 @@ static int md_svgs(const struct report_doc *d, const char *path, FILE *f)
 		fputs("\n![", f);
 		md_text(f, p->title);
 		fprintf(f, "](%s-%s.svg)\n", base, p->id);
+		if (p->table)
+			md_table(f, NULL, d->tables[p->table - 1].head, d->tables[p->table - 1].rows);
 	}
 	if (err)
 		fprintf(stderr, "offloadlab report: cannot write %s: %s\n", svg, strerror(-err));
@@ -227,14 +248,23 @@ int report_write_md(const struct report_doc *d, const char *path)
 		md_table(f, t, h, rows);
 		json_decref(rows);
 	}
-	if (d->opts->regression)
-		fprintf(f, "\n**Regression check** (threshold %.1f %% beyond the 95 %% CIs): "
-			"%zu figure(s) moved.\n", d->opts->threshold_pct,
+	if (d->opts->regression) {
+		json_t *c;
+
+		fprintf(f, "\n**Regression check** against %s (threshold %.1f %% beyond the 95 %% "
+			"CIs): %zu figure(s) moved.\n\n", d->runs[0].label, d->opts->threshold_pct,
 			json_array_size(d->regressions));
+		json_array_foreach(d->regressions, i, c) {
+			fputs("- ", f);
+			md_text(f, jstr(c, "figure"));
+			fprintf(f, ": %+.1f %%\n", json_number_value(json_object_get(c, "change_pct")));
+		}
+	}
 	err = md_svgs(d, path, f);
 	fputs("\n## Tables\n", f);
 	for (i = 0; i < d->ntables; i++)
-		md_table(f, d->tables[i].title, d->tables[i].head, d->tables[i].rows);
+		if (!d->tables[i].attached)
+			md_table(f, d->tables[i].title, d->tables[i].head, d->tables[i].rows);
 	fclose(f);
 	if (!err && (err = write_path_atomic(path, buf, len, 0644)))
 		fprintf(stderr, "offloadlab report: cannot write %s: %s\n", path, strerror(-err));
