@@ -121,10 +121,41 @@ static void write_cell(FILE *f, json_t *fig)
 	fprintf(f, " %.9g %.9g %.9g", md, lo, hi);
 }
 
+/* The series of the bars, each one's runs next to each other (layout A of
+ * run 1, of run 2, then layout B...). */
+static json_t *bar_labels(struct report_doc *d, struct group *g)
+{
+	json_t *bases = json_array(), *labels = json_array(), *m, *b;
+	const struct report_run *runs = d->runs;
+	char lab[256], full[400];
+	size_t i, r, nruns = d->nruns;
+
+	d->nruns = 1;   /* labels without the run */
+	json_array_foreach(g->members, i, m) {
+		series_label(d, g, m, false, 0, lab, sizeof(lab));
+		index_of(bases, lab);
+	}
+	d->nruns = nruns;
+	json_array_foreach(bases, i, b)
+		for (r = 0; r < nruns; r++) {
+			const char *base = json_string_value(b);
+
+			if (nruns == 1)
+				snprintf(full, sizeof(full), "%s", base);
+			else if (!strcmp(base, g->metric))
+				snprintf(full, sizeof(full), "%s", runs[r].label);
+			else
+				snprintf(full, sizeof(full), "%s %s", runs[r].label, base);
+			index_of(labels, full);
+		}
+	json_decref(bases);
+	return labels;
+}
+
 /* Bars: x = hook, one series per label, whiskers = the 95 % CI. */
 static int plot_bars(struct report_doc *d, struct group *g, const char *title)
 {
-	json_t *hooks = json_array(), *labels = json_array(), *grid = json_object(), *m;
+	json_t *hooks = json_array(), *labels = bar_labels(d, g), *grid = json_object(), *m;
 	char lab[256], key[320], tick[160];
 	struct gp gp;
 	size_t i, h;
