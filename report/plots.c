@@ -67,9 +67,11 @@ static void series_label(const struct report_doc *d, const struct group *g, json
 		ADD("%s%s", at ? " " : "", jstr(fig, "hook") ?: "");
 	if (jstr(fig, "variant"))
 		ADD("%s%s", at ? " " : "", jstr(fig, "variant"));
-	json_array_foreach(g->text_axes, i, a)
-		ADD("%s%s=%s", at ? " " : "", json_string_value(a),
-		    axis_value(fig, json_string_value(a), v, sizeof(v), &num));
+	json_array_foreach(g->text_axes, i, a) {
+		axis_value(fig, json_string_value(a), v, sizeof(v), &num);
+		if (!jstr(fig, "variant") || !strstr(jstr(fig, "variant"), v))
+			ADD("%s%s=%s", at ? " " : "", json_string_value(a), v);
+	}
 	json_array_foreach(g->num_axes, i, a)
 		if (i >= skip_num)
 			ADD("%s%s=%s", at ? " " : "", json_string_value(a),
@@ -170,8 +172,8 @@ static int plot_bars(struct report_doc *d, struct group *g, const char *title)
 	if (err)
 		goto out;
 	fputs("set style data histograms\nset style histogram errorbars gap 1 lw 1.5\n"
-	      "set style fill solid 0.75 border -1\nset yrange [0:*]\nset bmargin 5\n"
-	      "set xtics (", gp.f);
+	      "set style fill solid 0.75 border -1\nset yrange [0:*]\nset bmargin 5\n", gp.f);
+	fputs("set xtics (", gp.f);
 	for (h = 0; h < json_array_size(hooks); h++) {
 		json_t *first = NULL;
 
@@ -479,6 +481,87 @@ static void group_table(struct report_doc *d, struct group *g, const char *title
 	}
 }
 
+/* Horizontal bars, one row per whole label (hook, variant, axes), one
+ * series per run: for figures no line would join. */
+static int plot_hbars(struct report_doc *d, struct group *g, const char *title)
+{
+	json_t *rows = json_array(), *m;
+	char lab[256];
+	size_t i, r, nruns = d->nruns, nrows;
+	double w = 0.8 / (double)nruns;
+	struct gp gp;
+	int err;
+
+	d->nruns = 1;
+	json_array_foreach(g->members, i, m) {
+		series_label(d, g, m, true, 0, lab, sizeof(lab));
+		index_of(rows, lab);
+	}
+	d->nruns = nruns;
+	nrows = json_array_size(rows);
+	if ((err = gp_begin(&gp, title, 1000, 130 + (int)(nrows * (nruns > 1 ? 30 : 20))))) {
+		json_decref(rows);
+		return err;
+	}
+	fprintf(gp.f, "set yrange [%zu.5:-0.5]\nset lmargin 62\nset grid xtics\nset xlabel ",
+		nrows - 1);
+	snprintf(lab, sizeof(lab), "%s (%s)", g->metric, g->unit && *g->unit ? g->unit : "-");
+	gp_quote(gp.f, lab);
+	fputs("\nset ytics (", gp.f);
+	for (i = 0; i < nrows; i++) {
+		snprintf(lab, sizeof(lab), "%.70s", json_string_value(json_array_get(rows, i)));
+		fputs(i ? ", " : "", gp.f);
+		gp_quote(gp.f, lab);
+		fprintf(gp.f, " %zu", i);
+	}
+	fputs(")\n", gp.f);
+	for (r = 0; r < nruns; r++) {
+		fprintf(gp.f, "$r%zu << EOD\n", r);
+		json_array_foreach(g->members, i, m) {
+			if (M_RUN(m) != r)
+				continue;
+			d->nruns = 1;
+			series_label(d, g, m, true, 0, lab, sizeof(lab));
+			d->nruns = nruns;
+			fprintf(gp.f, "%zu", index_of(rows, lab));
+			write_cell(gp.f, M_FIG(m));
+			fputc('\n', gp.f);
+		}
+		fputs("EOD\n", gp.f);
+	}
+	for (r = 0; r < nruns; r++) {
+		double off = -0.4 + w * ((double)r + 0.5);
+
+		gp_clause(&gp, nruns > 1 ? d->runs[r].label : g->metric);
+		fprintf(gp.f, "$r%zu using 2:($1+%g):(0):2:($1+%g):($1+%g) with boxxy fs solid 0.75 "
+			"lc rgb \"%s\" title ", r, off, off - w / 2, off + w / 2, gp_colour(r));
+		gp_quote(gp.f, nruns > 1 ? d->runs[r].label : g->metric);
+		gp_clause(&gp, "95 % CI");
+		fprintf(gp.f, "$r%zu using 2:($1+%g):3:4 with xerrorbars pt -1 lc rgb \"#222222\" "
+			"notitle", r, off);
+	}
+	json_decref(rows);
+	return gp_finish(d, &gp, "bars", title);
+}
+
+/* Whether some line would join two points (variants that name their own
+ * numeric value, as maps' do, make one series per point: bars then). */
+static bool lines_have_points(struct report_doc *d, struct group *g)
+{
+	json_t *seen = json_object(), *m;
+	char lab[256];
+	size_t i;
+	bool two = false;
+
+	json_array_foreach(g->members, i, m) {
+		series_label(d, g, m, true, 1, lab, sizeof(lab));
+		two |= json_object_get(seen, lab) != NULL;
+		json_object_set_new(seen, lab, json_true());
+	}
+	json_decref(seen);
+	return two;
+}
+
 static int plot_group(struct report_doc *d, struct group *g, json_t *axes)
 {
 	char title[256];
@@ -489,10 +572,10 @@ static int plot_group(struct report_doc *d, struct group *g, json_t *axes)
 		 g->unit && *g->unit ? g->unit : "-");
 	if (json_array_size(g->num_axes) >= 2)
 		err = plot_heatmaps(d, g, title);
-	else if (json_array_size(g->num_axes) == 1)
+	else if (json_array_size(g->num_axes) == 1 && lines_have_points(d, g))
 		err = plot_lines(d, g, title);
 	else
-		err = plot_bars(d, g, title);
+		err = json_array_size(g->num_axes) ? plot_hbars(d, g, title) : plot_bars(d, g, title);
 	group_table(d, g, title);
 	if (!err && d->nplots && d->ntables) {
 		d->plots[d->nplots - 1].table = d->ntables;
