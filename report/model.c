@@ -216,6 +216,7 @@ struct report_table *doc_table(struct report_doc *d, const char *title, json_t *
 	snprintf(t->title, sizeof(t->title), "%s", title);
 	t->head = head;
 	t->rows = json_array();
+	t->attached = false;
 	return t;
 }
 
