@@ -69,6 +69,7 @@ while read -r kind series; do
 	esac
 done < <(jq -r '.plots[] | "\(.kind) \(.series)"' "$out/s.json")
 [ "$i" = 17 ] || fail "$i SVGs"
+xmllint --noout "$out"/md/r-plot-*.svg || fail "an SVG is not well-formed XML"
 grep -q '^!\[drop: pps (packets/s)\](r-plot-1.svg)$' "$out/md/r.md" || fail "md: no link to the SVG"
 grep -qF '| tc |  | ns\_per\_run\_test\_run | BPF\_PROG\_TEST\_RUN: \<not for this hook> |' "$out/md/r.md" ||
 	fail "md: the n/a reason is missing or unescaped"
