@@ -3,9 +3,11 @@
  * their axes, with no knowledge of the bench:
  *   no numeric axis varies  -> bars by hook, 95 % CI whiskers, one series per
  *                              variant (CPU layout) and varying text axis;
- *   one numeric axis varies -> lines over it (batch, Zipf s, map size...);
- *   two vary                -> a heatmap of the first two (summarize: size x
- *                              pct), with the 1x contour when the unit is "x".
+ *   one numeric axis varies -> lines over it (batch, Zipf s, map size...),
+ *                              or horizontal bars when no two points join;
+ *   two vary, unit "x"      -> a heatmap of the first two (summarize: size x
+ *                              pct, colour = speedup) with the 1x contour;
+ *   two vary, other units   -> lines over the first, one per value of the rest.
  * Several runs: each run is its own series, side by side.
  */
 #include <errno.h>
@@ -570,9 +572,11 @@ static int plot_group(struct report_doc *d, struct group *g, json_t *axes)
 	group_axes(g, axes);
 	snprintf(title, sizeof(title), "%s: %s (%s)", g->bench, g->metric,
 		 g->unit && *g->unit ? g->unit : "-");
-	if (json_array_size(g->num_axes) >= 2)
+	/* Heatmaps for speedups (unit x); other figures over two axes are
+	 * lines over the first, one per value of the rest. */
+	if (json_array_size(g->num_axes) >= 2 && g->unit && !strcmp(g->unit, "x"))
 		err = plot_heatmaps(d, g, title);
-	else if (json_array_size(g->num_axes) == 1 && lines_have_points(d, g))
+	else if (json_array_size(g->num_axes) >= 1 && lines_have_points(d, g))
 		err = plot_lines(d, g, title);
 	else
 		err = json_array_size(g->num_axes) ? plot_hbars(d, g, title) : plot_bars(d, g, title);
