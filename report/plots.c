@@ -57,6 +57,8 @@ static void series_label(const struct report_doc *d, const struct group *g, json
 			 bool with_hook, size_t skip_num, char *buf, size_t len)
 {
 	json_t *fig = M_FIG(m), *a;
+	/* No variant: the CPU layout the figure records, if any. */
+	const char *variant = jstr(fig, "variant") ?: jstr(json_object_get(fig, "layout"), "layout");
 	size_t at = 0, i;
 	char v[64];
 	bool num;
@@ -67,11 +69,11 @@ static void series_label(const struct report_doc *d, const struct group *g, json
 		ADD("%s", d->runs[M_RUN(m)].label);
 	if (with_hook)
 		ADD("%s%s", at ? " " : "", jstr(fig, "hook") ?: "");
-	if (jstr(fig, "variant"))
-		ADD("%s%s", at ? " " : "", jstr(fig, "variant"));
+	if (variant)
+		ADD("%s%s", at ? " " : "", variant);
 	json_array_foreach(g->text_axes, i, a) {
 		axis_value(fig, json_string_value(a), v, sizeof(v), &num);
-		if (!jstr(fig, "variant") || !strstr(jstr(fig, "variant"), v))
+		if (!variant || !strstr(variant, v))
 			ADD("%s%s=%s", at ? " " : "", json_string_value(a), v);
 	}
 	json_array_foreach(g->num_axes, i, a)
@@ -188,7 +190,7 @@ static int plot_bars(struct report_doc *d, struct group *g, const char *title)
 		gp_quote(gp.f, tick);
 		fprintf(gp.f, " %zu", h);
 	}
-	fputs(")\n", gp.f);
+	fputs(json_array_size(hooks) > 5 ? ") rotate by -30\n" : ")\n", gp.f);
 	ylabel(gp.f, g);
 	fputs("$data << EOD\n", gp.f);
 	for (h = 0; h < json_array_size(hooks); h++) {
