@@ -147,10 +147,9 @@ json_t *run_provenance(const struct report_run *r)
 	prov(rows, "runtime", buf[0] ? buf : jstr(json_object_get(cfg, "bench"), "runtime"));
 	prov(rows, "date", jstr(cfg, "started"));
 	prov(rows, "command line", jstr(cfg, "command_line"));
-	snprintf(buf, sizeof(buf), "%s%s",
-		 !meas ? "not recorded" : json_integer_value(json_object_get(meas, "other_live_runs")) ?
-		 "other offloadlab runs were alive: " : "no other run measured: ",
-		 jstr(meas, "note") ?: "");
+	snprintf(buf, sizeof(buf), "%s (other live runs: %lld)",
+		 !meas ? "not recorded" : jstr(meas, "note") ?: jstr(meas, "lock") ?: "?",
+		 (long long)json_integer_value(json_object_get(meas, "other_live_runs")));
 	prov(rows, "other runs measuring", buf);
 	prov(rows, "complete", !r->results ? "no results.json" :
 	     json_is_true(json_object_get(r->results, "complete")) ? "yes" :

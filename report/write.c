@@ -60,7 +60,7 @@ static const char *css =
 	"th{background:#f0f0f0}caption{font-weight:bold;text-align:left;padding:4px 0}"
 	"figure{display:inline-block;width:49%;margin:.5em 0;vertical-align:top;"
 	"border-top:1px solid #eee}figcaption{font-weight:bold;font-size:14px}"
-	".bad{color:#b00;font-weight:bold}.ok{color:#070}svg{max-width:100%;height:auto}";
+	"ul.toc{columns:3;font-size:13px}.bad{color:#b00;font-weight:bold}.ok{color:#070}svg{max-width:100%;height:auto}";
 
 static void html_head(FILE *f, const struct report_doc *d)
 {
@@ -110,7 +110,7 @@ int report_write_html(const struct report_doc *d, const char *path)
 	if (!f)
 		return -ENOMEM;
 	html_head(f, d);
-	fputs("<h2>Figures</h2>\n<ul>\n", f);
+	fputs("<h2>Figures</h2>\n<ul class=\"toc\">\n", f);
 	for (i = 0; i < d->nplots; i++) {
 		fprintf(f, "<li><a href=\"#%s\">", d->plots[i].id);
 		html_text(f, d->plots[i].title);
