@@ -103,7 +103,7 @@ int plots_checks(struct report_doc *d)
 {
 	json_t *cols = json_array(), *rows = json_array(), *cells = json_array(), *c;
 	struct report_table *t = NULL;
-	char col[160], tip[1536];
+	char col[160], tip[8192];
 	size_t r, i;
 	int err = 0;
 
