@@ -157,13 +157,75 @@ static json_t *bar_labels(struct report_doc *d, struct group *g)
 	return labels;
 }
 
+/* The change of a member of a later run against the first run, or NULL. */
+static json_t *find_change(struct report_doc *d, json_t *m, json_t *axes)
+{
+	char key[512];
+	size_t i;
+	json_t *c;
+
+	if (!M_RUN(m))
+		return NULL;
+	fig_key(M_FIG(m), axes, key, sizeof(key));
+	json_array_foreach(d->changes, i, c)
+		if (!strcmp(jstr(c, "figure") ?: "", key) &&
+		    !strcmp(jstr(c, "run") ?: "", d->runs[M_RUN(m)].label))
+			return c;
+	return NULL;
+}
+
+/* "+3.1 % vs run-A, within noise" (full) or "~+3%" (short: ~ within noise). */
+static void change_note(struct report_doc *d, json_t *m, json_t *axes, bool full, char *buf,
+			size_t len)
+{
+	json_t *c = find_change(d, m, axes), *pct = json_object_get(c, "change_pct");
+	bool noise = json_is_true(json_object_get(c, "within_noise"));
+	double v = json_is_number(pct) ? json_number_value(pct) : NAN;
+
+	buf[0] = 0;
+	if (c && full)
+		snprintf(buf, len, "%+.1f %% vs %s, %s", v, d->runs[0].label,
+			 noise ? "within noise" : "CIs apart");
+	else if (c)
+		snprintf(buf, len, "%s%+.0f%%", noise ? "~" : "", v);
+}
+
+/* Above each bar of a later run, its change against the first run: the
+ * $chg block; how many labels. */
+static size_t change_labels(struct report_doc *d, struct group *g, json_t *axes, json_t *hooks,
+			  json_t *labels, struct gp *gp)
+{
+	double n = (double)json_array_size(labels);
+	char lab[256], txt[64];
+	size_t i, k = 0;
+	json_t *m;
+
+	fputs("$chg << EOD\n", gp->f);
+	json_array_foreach(g->members, i, m) {
+		double lo, hi, j;
+
+		change_note(d, m, axes, false, txt, sizeof(txt));
+		if (!txt[0])
+			continue;
+		series_label(d, g, m, false, 0, lab, sizeof(lab));
+		j = (double)index_of(labels, lab);
+		if (!fig_ci(M_FIG(m), &lo, &hi))
+			hi = fig_median(M_FIG(m));
+		fprintf(gp->f, "%.6g %.9g %s\n", (double)index_of(hooks, jstr(M_FIG(m), "hook") ?: "?") +
+			(j - (n - 1) / 2) / (n + 1), hi, txt);
+		k++;
+	}
+	fputs("EOD\n", gp->f);
+	return k;
+}
+
 /* Bars: x = hook, one series per label, whiskers = the 95 % CI. */
-static int plot_bars(struct report_doc *d, struct group *g, const char *title)
+static int plot_bars(struct report_doc *d, struct group *g, const char *title, json_t *axes)
 {
 	json_t *hooks = json_array(), *labels = bar_labels(d, g), *grid = json_object(), *m;
 	char lab[256], key[320], tick[160];
 	struct gp gp;
-	size_t i, h;
+	size_t i, h, changes;
 	int err = gp_begin(&gp, title, 900, 420);
 
 	json_array_foreach(g->members, i, m) {
@@ -174,6 +236,8 @@ static int plot_bars(struct report_doc *d, struct group *g, const char *title)
 	}
 	if (err)
 		goto out;
+	if (json_array_size(labels) > 2)
+		fputs("set key below\n", gp.f);
 	fputs("set style data histograms\nset style histogram errorbars gap 1 lw 1.5\n"
 	      "set style fill solid 0.75 border -1\nset yrange [0:*]\nset bmargin 5\n", gp.f);
 	fputs("set xtics (", gp.f);
@@ -201,11 +265,17 @@ static int plot_bars(struct report_doc *d, struct group *g, const char *title)
 		fputc('\n', gp.f);
 	}
 	fputs("EOD\n", gp.f);
+	changes = d->nruns > 1 ? change_labels(d, g, axes, hooks, labels, &gp) : 0;
 	for (i = 0; i < json_array_size(labels); i++) {
 		gp_clause(&gp, json_string_value(json_array_get(labels, i)));
 		fprintf(gp.f, "$data using %zu:%zu:%zu lc rgb \"%s\" title ", 2 + 3 * i, 3 + 3 * i,
 			4 + 3 * i, gp_colour(i));
 		gp_quote(gp.f, json_string_value(json_array_get(labels, i)));
+	}
+	if (changes) {
+		gp_clause(&gp, "change against the first run (~: within noise)");
+		fputs("$chg using 1:2:3 with labels offset 0,0.8 font \",9\" "
+		      "title \"labels: change vs first run (~ within noise)\"", gp.f);
 	}
 	err = gp_finish(d, &gp, "bars", title);
 out:
@@ -457,11 +527,11 @@ static int plot_heatmaps(struct report_doc *d, struct group *g, const char *titl
 }
 
 /* The group's table: one row per figure. */
-static void group_table(struct report_doc *d, struct group *g, const char *title)
+static void group_table(struct report_doc *d, struct group *g, const char *title, json_t *axes)
 {
-	struct report_table *t = doc_table(d, title, json_pack("[s,s,s,s,s,s]", "run", "hook",
-		"series", "median", "95 % CI", "note"));
-	char lab[256], md[32], a[32], b[32], ci[80];
+	struct report_table *t = doc_table(d, title, json_pack("[s,s,s,s,s,s,s]", "run", "hook",
+		"series", "median", "95 % CI", "change", "note"));
+	char lab[256], md[32], a[32], b[32], ci[80], change[160];
 	size_t i;
 	json_t *m;
 
@@ -478,7 +548,8 @@ static void group_table(struct report_doc *d, struct group *g, const char *title
 		fmt_val(a, sizeof(a), lo);
 		fmt_val(b, sizeof(b), hi);
 		snprintf(ci, sizeof(ci), isnan(lo) ? "n/a" : "[%s, %s]", a, b);
-		table_row(t, 6, d->runs[M_RUN(m)].label, jstr(fig, "hook"), lab, md, ci,
+		change_note(d, m, axes, true, change, sizeof(change));
+		table_row(t, 7, d->runs[M_RUN(m)].label, jstr(fig, "hook"), lab, md, ci, change,
 			  agree ? agree : json_is_false(json_object_get(fig, "primary")) ?
 			  "secondary method" : "");
 	}
@@ -580,8 +651,8 @@ static int plot_group(struct report_doc *d, struct group *g, json_t *axes)
 	else if (json_array_size(g->num_axes) >= 1 && lines_have_points(d, g))
 		err = plot_lines(d, g, title);
 	else
-		err = json_array_size(g->num_axes) ? plot_hbars(d, g, title) : plot_bars(d, g, title);
-	group_table(d, g, title);
+		err = json_array_size(g->num_axes) ? plot_hbars(d, g, title) : plot_bars(d, g, title, axes);
+	group_table(d, g, title, axes);
 	if (!err && d->nplots && d->ntables) {
 		d->plots[d->nplots - 1].table = d->ntables;
 		d->tables[d->ntables - 1].attached = true;

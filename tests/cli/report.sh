@@ -86,7 +86,7 @@ grep -q 'the &lt;hook&gt; sees 100 packets &amp; &quot;drops&quot; them' "$h" ||
 # Two runs side by side; the regression check.
 cp -r "$fx" "$out/same"
 "$OLAB" --json report "$fx" "$out/same" --html "$out/two.html" >"$out/two.json" 2>/dev/null || fail "two runs"
-[ "$(jq -r '.plots[0].series' "$out/two.json")" = 4 ] || fail "two runs: drop bars not 4 series"
+[ "$(jq -r '.plots[0].series' "$out/two.json")" = 5 ] || fail "two runs: drop bars not 4 series + changes"
 jq -e '(.changes | length) > 40 and all(.changes[]; .within_noise and .change_pct == 0)' "$out/two.json" \
 	>/dev/null || fail "two copies: changes not all 0 within noise"
 "$OLAB" report --baseline "$fx" "$out/same" --html "$out/b.html" >/dev/null 2>&1 || fail "copy: exit $?"
@@ -96,8 +96,15 @@ jq '(.results[] | select(.bench == "drop" and .hook == "tc" and .variant == "app
 cp -r "$fx" "$out/slow"
 jq '(.results[] | select(.bench == "drop" and .hook == "xdp" and .variant == "app-own-cpu")) |=
 	(.median *= 0.7 | .ci95 |= map(. * 0.7))' "$fx/results.json" > "$out/slow/results.json"
-"$OLAB" --json report --baseline "$fx" "$out/slow" --html "$out/b.html" >"$out/b.json" 2>/dev/null
+mkdir -p "$out/bmd"
+"$OLAB" --json report --baseline "$fx" "$out/slow" --html "$out/b.html" --md "$out/bmd/b.md" \
+	>"$out/b.json" 2>/dev/null
 [ $? = 1 ] || fail "planted regression: not exit 1"
+# the drop plot labels the slow run's bars: -30% (xdp app-own-cpu), ~+0% (the other 5)
+[ "$(x "$out/bmd/b-plot-1.svg" "count(//*[local-name()='text'][.='-30%'])")" = 1 ] &&
+	[ "$(x "$out/bmd/b-plot-1.svg" "count(//*[local-name()='text'][.='~+0%'])")" = 5 ] ||
+	fail "drop plot: changes not labelled"
+grep -q 'REGRESSION (beyond CI and threshold)' "$out/bmd/b.md" || fail "md: no REGRESSION row"
 jq -e '[.regressions[].figure] == ["drop|xdp|app-own-cpu|pps|cpu-idle=default|size=64|runtime=netns"]' \
 	"$out/b.json" >/dev/null || fail "regressions: $(jq -c .regressions "$out/b.json")"
 "$OLAB" report --baseline "$fx" "$out/slow" --threshold 40 --html "$out/b.html" >/dev/null 2>&1 ||
