@@ -113,8 +113,8 @@ static void hook_tick(json_t *fig, char *buf, size_t len)
 {
 	const char *agree = jstr(json_object_get(fig, "agreement"), "delta_vs_bpf_stats");
 
-	snprintf(buf, len, "%s%s%s", jstr(fig, "hook") ?: "?",
-		 agree ? (strncmp(agree, "agree", 5) ? "\n\xe2\x89\xa0 bpf_stats" : "\n= bpf_stats") : "", "");
+	snprintf(buf, len, "%s%s", jstr(fig, "hook") ?: "?", !agree ? "" :
+		 strncmp(agree, "agree", 5) ? "\n\xe2\x89\xa0 bpf_stats" /* ≠ */ : "\n= bpf_stats");
 }
 
 static void write_cell(FILE *f, json_t *fig)
