@@ -15,7 +15,7 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
 	libnftables-dev nftables iptables conntrack libnetfilter-conntrack-dev \
 	libjansson-dev libxml2-dev libxml2-utils jq iproute2 ethtool runc busybox-static \
 	sockperf iperf3 valgrind libclang-rt-14-dev qemu-system-x86 kmod \
-	libhttp-parser-dev libnghttp2-dev
+	libhttp-parser-dev libnghttp2-dev gnuplot-nox chromium libpng-dev
 
 PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libcap jansson libxml-2.0 libnftables libmnl
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
@@ -41,7 +41,7 @@ SKELS    := $(patsubst bpf/%.bpf.c,$(B)/skel/%.skel.h,$(BPF_SRCS))
 
 # Every user-space source except the CLI entry point goes into a library
 # shared by the binary and the tests.
-LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c bench/*.c) \
+LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c bench/*.c report/*.c) \
 	$(filter-out cmd/main.c,$(wildcard cmd/*.c))
 ASM_SRCS := $(wildcard results/*.S)
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
@@ -56,7 +56,7 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
 .SECONDARY:
-.PHONY: all deps deps-extra run test test-unit install clean-build check-root corpus FORCE
+.PHONY: all deps deps-extra run screenshot test test-unit install clean-build check-root corpus FORCE
 all: deps $(B)/offloadlab
 
 # Fast no-op when every package is present; installs the missing ones as root.
@@ -172,13 +172,25 @@ test-unit: deps $(B)/test_unit
 	@$(B)/test_unit
 
 # The main job: what this machine can do, the testbed, every bench x hook,
-# the verifier study (quick), then the compatibility checks.
+# the verifier study (quick), then the compatibility checks; the last two
+# write their JSON into the bench's run folder, and the report of it all is
+# written there (report.html, report.md and its SVGs) and its path printed.
 run: deps $(B)/offloadlab
 	$(B)/offloadlab env
 	$(B)/offloadlab topo smoke
 	$(B)/offloadlab bench all --quick
-	$(B)/offloadlab verifier --quick
-	$(B)/offloadlab check
+	@run=$$(ls -d results/run-*/ | sort | tail -n 1); run=$${run%/}; st=0; \
+	echo "$(B)/offloadlab --json verifier --quick > $$run/verifier.json"; \
+	$(B)/offloadlab --json verifier --quick > $$run/verifier.json || st=1; \
+	echo "$(B)/offloadlab --json check > $$run/checks.json"; \
+	$(B)/offloadlab --json check > $$run/checks.json || st=1; \
+	jq -r '"checks: " + (.totals | to_entries | map("\(.value) \(.key)") | join(", "))' \
+		$$run/checks.json 2>/dev/null; \
+	$(B)/offloadlab report $$run --md $$run/report.md || st=1; exit $$st
+
+# docs/report.png, the README's picture: the fixture run's report in Chromium.
+screenshot: $(B)/offloadlab
+	tests/report/screenshot.sh
 
 install: $(B)/offloadlab
 	install -D -m 0755 $(B)/offloadlab $(DESTDIR)$(PREFIX)/bin/offloadlab

@@ -201,6 +201,8 @@ static int check_cmd_run(void *c, int argc, char **argv)
 		pr_warn("offloadlab check: interrupted\n");
 		ret = EXIT_FAIL;
 	}
+	fprintf(stderr, "offloadlab check: for the report's checks matrix: offloadlab --json check "
+		"> RUN_DIR/checks.json, then offloadlab report RUN_DIR\n");
 	for (size_t i = 0; i < done; i++)
 		check_result_free(&res[i]);
 	free(res);

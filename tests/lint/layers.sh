@@ -8,7 +8,7 @@
 #   1 netns   netns/
 #   2 domain  the rest of lib/ (hooks, apps, gen_*, features*, counters,
 #             vm*, ...), results/
-#   3 upper   bench/ checks/ containers/ scenarios/
+#   3 upper   bench/ checks/ containers/ scenarios/ report/
 #   4 cmd     cmd/
 #   5 tests   tests/ (may include anything)
 # Includes of files not in the tree (skeletons, version.h, vmlinux.h) are
@@ -26,7 +26,7 @@ layer_of() {
 		echo 0 ;;
 	netns/*) echo 1 ;;
 	lib/* | results/*) echo 2 ;;
-	bench/* | checks/* | containers/* | scenarios/*) echo 3 ;;
+	bench/* | checks/* | containers/* | scenarios/* | report/*) echo 3 ;;
 	cmd/*) echo 4 ;;
 	tests/*) echo 5 ;;
 	*) echo "layers.sh: $1 has no layer: add it to layer_of" >&2; echo 9 ;;
@@ -41,7 +41,7 @@ excepted() {
 # "file line target" for every include of a file in the tree.
 edges() {
 	local f line inc
-	find lib netns results bench checks containers scenarios cmd tests bpf \
+	find lib netns results bench checks containers scenarios report cmd tests bpf \
 		-type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | sort |
 	while read -r f; do
 		grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" |
