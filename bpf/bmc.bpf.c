@@ -113,7 +113,7 @@ __noinline __u32 bmc_key_hash(const struct bmc_scratch *s, __u32 off, __u32 len)
 	return h;
 }
 
-/* Length of the key at s->pkt[off...]: up to a space or CR, 0 if none or too long. */
+/* Length of the key at s->pkt[off...]: up to a space or CR, 0 if none, empty or too long. */
 __noinline __u32 bmc_key_len(const struct bmc_scratch *s, __u32 off, __u32 end)
 {
 	const __u8 *buf;
@@ -127,9 +127,10 @@ __noinline __u32 bmc_key_len(const struct bmc_scratch *s, __u32 off, __u32 end)
 		if (off + i >= end)
 			return 0;
 		c = AT(buf, off + i);
+		/* memcached splits on spaces only (memaslap's keys start with 8 binary bytes). */
 		if (c == ' ' || c == '\r')
 			return i;
-		if (c <= ' ' || c == 0x7f)
+		if (c == '\n' || c == 0)
 			return 0;
 	}
 	return 0;
@@ -234,60 +235,79 @@ static __always_inline __u16 csum_fold(__u64 sum)
 	return ~sum & 0xffff;
 }
 
-/* Turn the request into the reply: payload from s (len bytes), headers swapped. */
-static __always_inline int write_reply(struct xdp_md *ctx, struct bmc_scratch *s, __u32 len)
-{
-	void *data, *data_end;
-	struct ethhdr *eth;
-	struct iphdr *ip;
-	struct udphdr *udp;
-	__u8 mac[ETH_ALEN];
-	__u32 addr, padded = (len + 3) & ~3u;
-	__u16 *w, port;
-	__u64 sum = 0;
-	long part;
+/* The frame's headers, 2 bytes in so that the IP header is 4-byte aligned. */
+struct frame_hdrs {
+	__u8 pad[2];
+	__u8 eth_dst[ETH_ALEN], eth_src[ETH_ALEN];
+	__be16 eth_proto;
+	struct iphdr ip;
+	struct udphdr udp;
+};
 
-	if (len > BMC_HDR_LEN + BMC_DATA_MAX || padded > 512)
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (bpf_xdp_adjust_tail(ctx, (int)(UDP_DATA_OFF + len) - (int)(data_end - data)))
-		return -1;
-	if (bpf_xdp_store_bytes(ctx, UDP_DATA_OFF, s->reply_hdr, len))
-		return -1;
-	part = bpf_csum_diff(NULL, 0, (__be32 *)s->reply_hdr, padded, 0);
-	if (part < 0)
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	ip = (void *)(eth + 1);
-	udp = (void *)(ip + 1);
-	if ((void *)(udp + 1) > data_end)
-		return -1;
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
-	addr = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = addr;
-	ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*udp) + len);
-	ip->check = 0;
-	w = (__u16 *)ip;
-	for (int i = 0; i < (int)sizeof(*ip) / 2; i++)
+/* The reply's headers from the request's: addresses and ports swapped, lengths
+ * for a len-byte payload whose checksum (as it lies in memory) is part. */
+static __always_inline void swap_headers(struct frame_hdrs *h, __u32 len, long part)
+{
+	__u8 mac[ETH_ALEN];
+	__u16 *w = (__u16 *)&h->ip;
+	__u64 sum = 0;
+	__u32 addr;
+	__u16 port;
+
+	__builtin_memcpy(mac, h->eth_src, ETH_ALEN);
+	__builtin_memcpy(h->eth_src, h->eth_dst, ETH_ALEN);
+	__builtin_memcpy(h->eth_dst, mac, ETH_ALEN);
+	addr = h->ip.saddr;
+	h->ip.saddr = h->ip.daddr;
+	h->ip.daddr = addr;
+	h->ip.tot_len = bpf_htons(sizeof(h->ip) + sizeof(h->udp) + len);
+	h->ip.check = 0;
+	for (int i = 0; i < (int)sizeof(h->ip) / 2; i++)
 		sum += w[i];
-	ip->check = csum_fold(sum);
-	port = udp->source;
-	udp->source = udp->dest;
-	udp->dest = port;
-	udp->len = bpf_htons(sizeof(*udp) + len);
-	udp->check = 0;
+	h->ip.check = csum_fold(sum);
+	port = h->udp.source;
+	h->udp.source = h->udp.dest;
+	h->udp.dest = port;
+	h->udp.len = bpf_htons(sizeof(h->udp) + len);
+	h->udp.check = 0;
 	/* Pseudo-header and UDP header, summed as they lie in memory, as the payload was. */
 	sum = (__u32)part;
-	sum += (ip->saddr & 0xffff) + (ip->saddr >> 16) + (ip->daddr & 0xffff) + (ip->daddr >> 16);
-	sum += bpf_htons(PROTO_UDP) + udp->len;
-	sum += udp->source + udp->dest + udp->len;
-	udp->check = csum_fold(sum) ?: 0xffff;
+	sum += (h->ip.saddr & 0xffff) + (h->ip.saddr >> 16);
+	sum += (h->ip.daddr & 0xffff) + (h->ip.daddr >> 16);
+	sum += bpf_htons(PROTO_UDP) + h->udp.len;
+	sum += h->udp.source + h->udp.dest + h->udp.len;
+	h->udp.check = csum_fold(sum) ?: 0xffff;
+}
+
+/* Make the frame UDP_DATA_OFF + len bytes long.  Growing uses the headroom first
+ * (a veth runs XDP on the skb in place, with little tailroom), then the tailroom. */
+static __always_inline int resize_frame(struct xdp_md *ctx, __u32 len)
+{
+	int delta = (int)(UDP_DATA_OFF + len) - (int)(ctx->data_end - ctx->data);
+
+	if (delta > 0 && !bpf_xdp_adjust_head(ctx, -delta))
+		return 0;
+	return delta ? bpf_xdp_adjust_tail(ctx, delta) : 0;
+}
+
+/* Turn the request into the reply: payload from s (len bytes), headers swapped.
+ * -1: failed, frame unchanged; -2: failed after resizing it. */
+static __always_inline int write_reply(struct xdp_md *ctx, struct bmc_scratch *s, __u32 len)
+{
+	struct frame_hdrs h;
+	__u32 padded = (len + 3) & ~3u;
+	long part;
+
+	if (len > BMC_HDR_LEN + BMC_DATA_MAX || padded > 512 ||
+	    bpf_xdp_load_bytes(ctx, 0, h.eth_dst, UDP_DATA_OFF))
+		return -1;
+	part = bpf_csum_diff(NULL, 0, (__be32 *)s->reply_hdr, padded, 0);
+	if (part < 0 || resize_frame(ctx, len))
+		return -1;
+	swap_headers(&h, len, part);
+	if (bpf_xdp_store_bytes(ctx, 0, h.eth_dst, UDP_DATA_OFF) ||
+	    bpf_xdp_store_bytes(ctx, UDP_DATA_OFF, s->reply_hdr, len))
+		return -2;	/* resized: no longer the request */
 	return 0;
 }
 
@@ -333,6 +353,7 @@ static __always_inline int answer_get(struct xdp_md *ctx, struct bmc_scratch *s,
 	struct bmc_entry *e = bpf_map_lookup_elem(&cache, &slot);
 	bool found = false;
 	__u32 n;
+	int err;
 
 	__sync_fetch_and_add(&gets, 1);
 	if (!e)
@@ -356,9 +377,10 @@ static __always_inline int answer_get(struct xdp_md *ctx, struct bmc_scratch *s,
 	s->reply_hdr[6] = 0;
 	s->reply_hdr[7] = 0;
 	__builtin_memcpy(&s->blob.data[n], "END\r\n\0\0\0", 8);
-	if (write_reply(ctx, s, BMC_HDR_LEN + n + 5)) {
+	err = write_reply(ctx, s, BMC_HDR_LEN + n + 5);
+	if (err) {
 		__sync_fetch_and_add(&tx_errors, 1);
-		return XDP_PASS;	/* headers untouched unless the tail moved */
+		return err == -1 ? XDP_PASS : XDP_DROP;	/* -1: frame unchanged */
 	}
 	__sync_fetch_and_add(&hits, 1);
 	count_reply(saddr);
@@ -456,6 +478,14 @@ SEC("xdp")
 int bmc_rx_allow(struct xdp_md *ctx)
 {
 	return bmc_rx_common(ctx, true);
+}
+
+/* For the clients' end of a veth: native XDP_TX frames reach a veth peer only
+ * when it runs XDP itself (its NAPI ring); this one passes everything. */
+SEC("xdp")
+int bmc_peer_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
 }
 
 /* Digits at buf[off...] up to the byte stop: their value, and *next past stop. */

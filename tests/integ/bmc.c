@@ -133,16 +133,21 @@ static int64_t verdict(int prog_fd, const struct frame *in, struct frame *out)
 	return ret;
 }
 
-static bool fill_key1(struct bmc *skel)
+static bool fill(struct bmc *skel, const char *reply)
 {
 	struct frame in, out;
 	uint32_t ret;
 	uint64_t before = skel->bss->fills;
 
-	build_mc(&in, SERVER, CLIENT_IN, BMC_PORT, 40000, 7, VALUE_REPLY "END\r\n");
+	build_mc(&in, SERVER, CLIENT_IN, BMC_PORT, 40000, 7, reply);
 	return ASSERT_OK(run(bpf_program__fd(skel->progs.bmc_tx), &in, &out, &ret), "tc run") &&
 	       ASSERT_EQ(ret, 0, "tc verdict TC_ACT_OK") &&
 	       ASSERT_EQ(skel->bss->fills, before + 1, "fills");
+}
+
+static bool fill_key1(struct bmc *skel)
+{
+	return fill(skel, VALUE_REPLY "END\r\n");
 }
 
 static int64_t get(struct bpf_program *prog, const char *src, const char *key, struct frame *out)
@@ -155,27 +160,46 @@ static int64_t get(struct bpf_program *prog, const char *src, const char *key, s
 	return verdict(bpf_program__fd(prog), &in, out);
 }
 
-static void test_hit_reply(struct bmc *skel)
+/* Fill with reply, GET key: XDP_TX and exactly the frame memcached would send. */
+static void hit_reply(struct bmc *skel, const char *key, const char *reply)
 {
 	struct frame out, want;
 	uint64_t n = 0;
 	uint32_t src;
 
-	if (!fill_key1(skel) ||
-	    !ASSERT_EQ(get(skel->progs.bmc_rx, CLIENT_IN, "olab:key1", &out), XDP_TX, "GET hit"))
+	if (!fill(skel, reply) ||
+	    !ASSERT_EQ(get(skel->progs.bmc_rx, CLIENT_IN, key, &out), XDP_TX, "GET hit"))
 		return;
-	build_mc(&want, SERVER, CLIENT_IN, BMC_PORT, 40000, 0xabcd, VALUE_REPLY "END\r\n");
+	build_mc(&want, SERVER, CLIENT_IN, BMC_PORT, 40000, 0xabcd, reply);
 	ASSERT_EQ(out.len, want.len, "reply length");
 	ASSERT_TRUE(!memcmp(out.b, want.b, want.len), "reply byte-exact");
 	ASSERT_EQ(fold(sum16(out.b + 14, 20, 0)), 0, "IP checksum verifies");
 	ASSERT_EQ(l4_csum(out.b, out.len - 34, IPPROTO_UDP), 0, "UDP checksum verifies");
 	ASSERT_EQ(skel->bss->hits, 1, "hits");
 	ASSERT_EQ(skel->bss->gets, 1, "gets");
+	ASSERT_EQ(skel->bss->tx_errors, 0, "tx_errors");
 	inet_pton(AF_INET, CLIENT_IN, &src);
 	ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(skel->maps.replies_by_src), &src, &n),
 		  "replies_by_src lookup");
 	ASSERT_EQ(n, 1, "replies_by_src[client]");
 	ASSERT_EQ(skel->bss->outside_hits, 0, "outside_hits");
+}
+
+/* A small reply grows the frame into its headroom. */
+static void test_hit_reply(struct bmc *skel)
+{
+	hit_reply(skel, "olab:key1", VALUE_REPLY "END\r\n");
+}
+
+/* 400 bytes of value: more growth than the 256 bytes of headroom, so the tail grows. */
+static void test_big_hit_reply(struct bmc *skel)
+{
+	char reply[600], value[401];
+
+	memset(value, 'v', 400);
+	value[400] = 0;
+	snprintf(reply, sizeof(reply), "VALUE olab:big 1 400\r\n%s\r\nEND\r\n", value);
+	hit_reply(skel, "olab:big", reply);
 }
 
 static void test_other_key(struct bmc *skel)
@@ -239,7 +263,7 @@ static const char *const bad_requests[] = {
 	"GET olab:key1\r\n",
 	"get \r\n",
 	"get olab:key1\r\nget olab:key1\r\n",
-	"get olab:k\x01y1\r\n",
+	"get olab:k\ny1\r\n",
 	"",
 };
 
@@ -302,6 +326,7 @@ OLAB_TEST(bmc)
 		void (*fn)(struct bmc *);
 	} cases[] = {
 		{ "fill_then_hit_reply", test_hit_reply },
+		{ "big_value_hit_reply", test_big_hit_reply },
 		{ "other_key_passes", test_other_key },
 		{ "allow_list", test_allow_list },
 		{ "malformed_pass_untouched", test_malformed },
