@@ -7,7 +7,7 @@
 #define OLAB_BMC_H
 
 #define BMC_PORT        11211
-#define BMC_ENTRIES     8192     /* direct-mapped: slot = hash % BMC_ENTRIES */
+#define BMC_ENTRIES     32768    /* direct-mapped: slot = hash % BMC_ENTRIES */
 #define BMC_KEY_MAX     250      /* memcached's own key limit */
 #define BMC_DATA_MAX    504      /* stored "VALUE k f n\r\ndata\r\n" + room for "END\r\n" */
 #define BMC_BLOB_CAP    (BMC_DATA_MAX - 8)  /* longest stored reply body */
