@@ -7,6 +7,9 @@
  * bmc_rx_allow is bmc_rx that answers only sources in the LPM trie allow4
  * and passes the others to the stack, so netfilter decides.
  * Each cache entry has its own bpf_spin_lock; all loops are bounded.
+ * Limits, as in BMC: a SET that lands between memcached building a GET reply
+ * and bmc_tx seeing it leaves the old value cached until the next SET; SET
+ * lines past the first BMC_PKT_MAX payload bytes of a packet are not seen.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
