@@ -21,6 +21,7 @@ struct report_run {
 	json_t *results;    /* results.json; NULL when absent */
 	json_t *checks;     /* checks.json (offloadlab check --json); NULL */
 	json_t *verifier;   /* verifier.json (offloadlab verifier --json); NULL */
+	json_t *matrices;   /* matrix*.json (offloadlab matrix), by name; [] */
 };
 
 struct report_opts {
