@@ -98,7 +98,7 @@ static const char *matrix_title(const char *kind)
 		return "kernel x feature: supported (hover: why not)";
 	if (!strcmp(kind, "check"))
 		return "kernel x check: pass / fail / skip / xfail (hover: reason)";
-	return "kernel x figure: median [95 % CI] (emulated: not comparable, no ratios)";
+	return "kernel x figure, median [95 % CI]; emulated: not comparable";
 }
 
 /* One matrix document of run r: its grid, and its table (row x kernel). */

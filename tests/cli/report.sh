@@ -36,7 +36,7 @@ cdf 6 latency CDF by hook (cpu-idle default), p50/p99/p99.9 marked
 ratios 1 ours / published, per reference ratio (1 = as published; log y)
 matrix 20 checks: pass / fail / skip / xfail (hover: expected, observed)
 matrix 10 verifier: which parser builds load (hover: insns, reason)
-matrix 15 matrix bench: kernel x figure: median [95 % CI] (emulated: not comparable, no ratios)
+matrix 15 matrix bench: kernel x figure, median [95 % CI]; emulated: not comparable
 matrix 16 matrix check: kernel x check: pass / fail / skip / xfail (hover: reason)
 matrix 27 matrix env: kernel x feature: supported (hover: why not)'
 got=$(jq -r '.plots[] | "\(.kind) \(.series) \(.title)"' "$out/s.json")
