@@ -1,6 +1,8 @@
 # offloadlab report on the fixture run (tests/report/fixture-run, written by
 # tests/report/make_fixture.sh): every plot kind is drawn with the series the
 # figures imply (counted in the SVGs), text is escaped, nothing is fetched;
+# the matrices (offloadlab matrix) as grids: a cell per row x kernel, the
+# reasons on hover, the checks' colours, emulated figures marked, no ratios;
 # two runs side by side; --baseline exits 1 on a planted regression and 0 on
 # a copy or a change within noise; headless Chromium loads the page with no
 # console error (a planted one is caught) and its screenshot is not blank.
