@@ -14,18 +14,20 @@
 #include "lib/util.h"
 #include "lib/vm.h"
 #include "lib/vm_exec.h"
+#include "results/results.h"
 
 #define MAX_KERNELS 8
 #define EMULATED_NOTE "emulated, not comparable"
 
 struct matrix_cfg {
 	const char *kernels;
+	const char *out;
 	int accel;
 	uint64_t timeout_s;
 };
 
 static const struct matrix_cfg defaults = {
-	.kernels = "6.1,6.12,host", .accel = VM_ACCEL_AUTO, .timeout_s = 1800,
+	.kernels = "6.1,6.12,host", .out = "results", .accel = VM_ACCEL_AUTO, .timeout_s = 1800,
 };
 
 static const struct opt_desc matrix_opts[] = {
@@ -35,6 +37,8 @@ static const struct opt_desc matrix_opts[] = {
 	  "for the guests: auto (KVM when it works), kvm, tcg", 0, 0, vm_accel_names },
 	{ "timeout", 0, OPT_UINT, offsetof(struct matrix_cfg, timeout_s), "S",
 	  "per kernel", 1, 86400 },
+	{ "out", 'o', OPT_STR, offsetof(struct matrix_cfg, out), "DIR",
+	  "results root; the merged table goes to DIR/<run-id>/matrix-<command>.json" },
 	OPT_END,
 };
 
@@ -303,6 +307,27 @@ static void print_table(enum matrix_kind kind, json_t *m, struct cell_run *runs,
 		}
 }
 
+/* The merged table (and this machine's config, the command) into a new run
+ * folder as matrix-<command>.json; one line on stderr on how to see it. */
+static int save_matrix(const struct matrix_cfg *c, json_t *m, char **argv)
+{
+	json_t *doc = json_copy(m), *cmd = json_array();
+	char name[64], dir[PATH_MAX];
+	int err;
+
+	for (int i = 0; argv[i]; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	json_object_set_new(doc, "command", cmd);
+	json_object_set_new(doc, "config", results_base_config());
+	snprintf(name, sizeof(name), "matrix-%s.json", json_string_value(json_object_get(m, "kind")));
+	err = results_save_doc(c->out, name, doc, dir, sizeof(dir));
+	json_decref(doc);
+	if (!err)
+		fprintf(stderr, "offloadlab matrix: saved %s/%s; its report: offloadlab report %s "
+			"(writes %s/report.html)\n", dir, name, dir, dir);
+	return err;
+}
+
 /* "6.1,6.12,host" into labels (in s, which is modified). */
 static int parse_kernels(char *s, struct cell_run *runs)
 {
@@ -324,7 +349,7 @@ static int matrix_run(void *cfg, int argc, char **argv)
 	const struct matrix_cfg *c = cfg;
 	static const char *const kinds[] = { "env", "check", "bench" };
 	struct cell_run runs[MAX_KERNELS] = { 0 };
-	char list[512];
+	char list[512], why[256];
 	int n, kind = -1, ret = EXIT_OK;
 	json_t *m;
 
@@ -337,6 +362,8 @@ static int matrix_run(void *cfg, int argc, char **argv)
 	if ((n = parse_kernels(list, runs)) >= 0)
 		return n;
 	n = -n;
+	if (results_validate_out_dir(c->out, why, sizeof(why)))
+		return cli_usage_error("matrix", "--out '%s': %s", c->out, why);
 	for (int k = 0; k < n && !run_stopping(); k++) {
 		run_one(&runs[k], c, argv);
 		if (!runs[k].doc || json_integer_value(json_object_get(runs[k].info, "status")))
@@ -345,6 +372,8 @@ static int matrix_run(void *cfg, int argc, char **argv)
 	if (run_stopping())
 		ret = EXIT_FAIL;
 	m = merge(kind, runs, run_stopping() ? 0 : n);
+	if (!run_stopping() && save_matrix(c, m, argv))
+		ret = EXIT_FAIL;
 	if (g_opts.json) {
 		if (cli_json_out("matrix", m))
 			ret = EXIT_FAIL;

@@ -133,6 +133,8 @@ json_t *run_provenance(const struct report_run *r)
 
 	if (!cfg)
 		cfg = json_object_get(r->checks, "config");
+	if (!cfg)   /* offloadlab matrix saves this machine's config */
+		cfg = json_object_get(json_array_get(r->matrices, 0), "config");
 	if (!meas)
 		meas = json_object_get(r->checks, "measurement");
 	list = json_object_get(r->results, "results");

@@ -132,7 +132,7 @@ static json_t *load_json(const char *dir, const char *name, bool need, char *why
 	if (access(path, F_OK) && !need)
 		return NULL;
 	j = json_load_file(path, 0, &e);
-	/* checks.json / verifier.json are extras: one unreadable is left out. */
+	/* checks.json, verifier.json, matrix*.json are extras: one unreadable is left out. */
 	if (!j && !need)
 		fprintf(stderr, "offloadlab report: %s left out: %s\n", path, e.text);
 	else if (!j && !*err) {
@@ -140,6 +140,34 @@ static json_t *load_json(const char *dir, const char *name, bool need, char *why
 		*err = -EINVAL;
 	}
 	return j;
+}
+
+static int is_matrix_json(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return !strncmp(e->d_name, "matrix", 6) && n >= 11 && !strcmp(e->d_name + n - 5, ".json");
+}
+
+/* Every matrix*.json (offloadlab matrix) of the folder, by name. */
+static json_t *load_matrices(const char *dir, char *why, size_t len, int *err)
+{
+	json_t *list = json_array(), *m;
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, is_matrix_json, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		m = load_json(dir, names[i]->d_name, false, why, len, err);
+		if (m && !json_is_object(json_object_get(m, "rows")))
+			fprintf(stderr, "offloadlab report: %s/%s left out: no \"rows\" (not a "
+				"matrix --json)\n", dir, names[i]->d_name);
+		else if (m)
+			json_array_append(list, m);
+		json_decref(m);
+		free(names[i]);
+	}
+	free(names);
+	return list;
 }
 
 int report_run_load(const char *dir, struct report_run *r, char *why, size_t len)
@@ -163,8 +191,10 @@ int report_run_load(const char *dir, struct report_run *r, char *why, size_t len
 	r->results = load_json(r->dir, "results.json", !access(path, F_OK), why, len, &err);
 	r->checks = load_json(r->dir, "checks.json", false, why, len, &err);
 	r->verifier = load_json(r->dir, "verifier.json", false, why, len, &err);
-	if (!err && !r->results && !r->checks && !r->verifier) {
-		snprintf(why, len, "%s holds no results.json, checks.json or verifier.json", dir);
+	r->matrices = load_matrices(r->dir, why, len, &err);
+	if (!err && !r->results && !r->checks && !r->verifier && !json_array_size(r->matrices)) {
+		snprintf(why, len, "%s holds no results.json, checks.json, verifier.json or "
+			 "matrix*.json", dir);
 		err = -ENOENT;
 	}
 	if (err)
@@ -177,7 +207,8 @@ void report_run_free(struct report_run *r)
 	json_decref(r->results);
 	json_decref(r->checks);
 	json_decref(r->verifier);
-	r->results = r->checks = r->verifier = NULL;
+	json_decref(r->matrices);
+	r->results = r->checks = r->verifier = r->matrices = NULL;
 }
 
 int report_latest_run(const char *root, char *out, size_t len)

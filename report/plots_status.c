@@ -13,7 +13,9 @@ static const struct {
 } status_colours[] = {
 	{ "pass", "#2ca02c" }, { "fail", "#d62728" }, { "skip", "#bbbbbb" },
 	{ "xfail", "#ff9f1c" }, { "loaded", "#2ca02c" }, { "rejected", "#d62728" },
-	{ "compile-failed", "#9467bd" }, { "skipped", "#bbbbbb" },
+	{ "compile-failed", "#9467bd" }, { "skipped", "#bbbbbb" }, { "yes", "#2ca02c" },
+	{ "no", "#d62728" }, { "measured", "#9ecae1" }, { "emulated", "#fdae6b" },
+	{ "n/a", "#dddddd" },
 };
 
 static const char *status_colour(const char *s)
@@ -38,15 +40,19 @@ static void tics(FILE *f, const char *which, json_t *names, const char *extra)
 	fputs(")\n", f);
 }
 
-/* A matrix of coloured cells: cells [[x, y, status, label, tip]]. */
-static int status_matrix(struct report_doc *d, const char *title, const char *kind,
-			 json_t *cols, json_t *rows, json_t *cells)
+int status_matrix(struct report_doc *d, const char *title, const char *kind, json_t *cols,
+		  json_t *rows, json_t *cells)
 {
-	int h = 160 + 22 * (int)json_array_size(rows), w = 420 + 110 * (int)json_array_size(cols);
 	json_t *seen = json_object(), *c;
 	struct gp gp;
 	size_t i;
-	int err = gp_begin(&gp, title, w < 700 ? 700 : w, h);
+	int row_px = 22, w = 420 + 110 * (int)json_array_size(cols), h, err;
+
+	json_array_foreach(cells, i, c)   /* two-line labels: taller rows */
+		if (strchr(json_string_value(json_array_get(c, 3)) ?: "", '\n'))
+			row_px = 36;
+	h = 160 + row_px * (int)json_array_size(rows);
+	err = gp_begin(&gp, title, w < 700 ? 700 : w, h);
 
 	if (err)
 		goto out;
@@ -87,7 +93,7 @@ out:
 	return err;
 }
 
-static size_t name_index(json_t *list, const char *s)
+size_t name_index(json_t *list, const char *s)
 {
 	size_t i;
 	json_t *v;

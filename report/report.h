@@ -1,6 +1,7 @@
 /*
  * The report of one or more runs: reads only the run folders' JSON
- * (results.json, and checks.json / verifier.json when a run holds them),
+ * (results.json, and checks.json / verifier.json / matrix*.json when a run
+ * holds them),
  * draws every figure with gnuplot (SVG) and writes one self-contained HTML
  * page and/or a Markdown summary with the SVGs beside it.  Generic: a bench
  * renders by its figures and axes, so new benches need no code here.
@@ -21,6 +22,7 @@ struct report_run {
 	json_t *results;    /* results.json; NULL when absent */
 	json_t *checks;     /* checks.json (offloadlab check --json); NULL */
 	json_t *verifier;   /* verifier.json (offloadlab verifier --json); NULL */
+	json_t *matrices;   /* matrix*.json (offloadlab matrix), by name; [] */
 };
 
 struct report_opts {

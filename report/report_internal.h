@@ -55,6 +55,14 @@ int plots_echo(struct report_doc *d);             /* plots_echo.c: latency CDFs 
 int plots_ratios(struct report_doc *d);           /* plots_status.c */
 int plots_checks(struct report_doc *d);
 int plots_verifier(struct report_doc *d);
+int plots_matrix(struct report_doc *d);           /* plots_matrix.c */
+/* A grid of coloured cells (plots_status.c): cells [[x, y, status, label,
+ * tip]], x and y indexes into cols and rows (names); status picks the colour
+ * (pass, fail, skip, xfail, yes, no, measured, emulated, n/a...). */
+int status_matrix(struct report_doc *d, const char *title, const char *kind, json_t *cols,
+		  json_t *rows, json_t *cells);
+/* The index of s in list, appended when absent. */
+size_t name_index(json_t *list, const char *s);
 int compare_runs(struct report_doc *d);           /* compare.c */
 struct report_table *doc_table(struct report_doc *d, const char *title, json_t *head);
 void table_row(struct report_table *t, int ncells, ...);

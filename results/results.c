@@ -256,17 +256,24 @@ static int make_run_dir(const char *root_dir, const char *run_id)
 	return err ? err : fd;
 }
 
-int results_open(struct results *r, const char *root_dir, json_t *config)
+/* run-<UTC date>-<time>-<pid> */
+static void results_run_id(struct results *r)
 {
 	time_t now = time(NULL);
 	struct tm tm;
+
+	strftime(r->run_id, sizeof(r->run_id), "run-%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
+	snprintf(r->run_id + strlen(r->run_id), sizeof(r->run_id) - strlen(r->run_id), "-%d",
+		 (int)getpid());
+}
+
+int results_open(struct results *r, const char *root_dir, json_t *config)
+{
 	int err = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->dirfd = -1;
-	strftime(r->run_id, sizeof(r->run_id), "run-%Y%m%d-%H%M%S", gmtime_r(&now, &tm));
-	snprintf(r->run_id + strlen(r->run_id), sizeof(r->run_id) - strlen(r->run_id), "-%d",
-		 (int)getpid());
+	results_run_id(r);
 	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/%s", root_dir, r->run_id) >= sizeof(r->dir))
 		err = -ENAMETOOLONG;
 	else
@@ -360,6 +367,33 @@ int results_write(struct results *r, const char *failed)
 	if (why[0])
 		json_object_set_new(r->root, "incomplete_reason", json_string(why));
 	return results_flush(r);
+}
+
+int results_save_doc(const char *root_dir, const char *name, json_t *doc, char *dir, size_t len)
+{
+	struct results r = { .dirfd = -1 };
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+	int err = text ? 0 : -ENOMEM;
+
+	results_run_id(&r);
+	if (!err && (size_t)snprintf(dir, len, "%s/%s", root_dir, r.run_id) >= len)
+		err = -ENAMETOOLONG;
+	if (!err && (r.dirfd = make_run_dir(root_dir, r.run_id)) < 0)
+		err = r.dirfd;
+	if (!err && (err = write_file_atomic(r.dirfd, name, text, strlen(text), 0644))) {
+		unlinkat(r.dirfd, name, 0);
+		close(r.dirfd);
+		r.dirfd = open(root_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (r.dirfd >= 0)
+			unlinkat(r.dirfd, r.run_id, AT_REMOVEDIR);
+	}
+	if (r.dirfd >= 0)
+		close(r.dirfd);
+	if (err)
+		pr_warn("offloadlab: cannot write %s/%s/%s: %s\n", root_dir, r.run_id, name,
+			strerror(-err));
+	free(text);
+	return err;
 }
 
 void results_close(struct results *r)

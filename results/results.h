@@ -60,6 +60,11 @@ int results_flush(struct results *r);
  * did not fail). */
 int results_write(struct results *r, const char *failed);
 void results_close(struct results *r);
+/* A new run folder <root>/<run-id> (as results_open names it) holding only
+ * name, the document written atomically (another command's run: `matrix`
+ * writes matrix-<command>.json); the folder into dir.  0 or -errno with one
+ * line printed, and no run folder left. */
+int results_save_doc(const char *root_dir, const char *name, json_t *doc, char *dir, size_t len);
 
 /* The configuration every result carries: kernel, commit, CPUs, version, time. */
 json_t *results_base_config(void);

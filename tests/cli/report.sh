@@ -1,6 +1,8 @@
 # offloadlab report on the fixture run (tests/report/fixture-run, written by
 # tests/report/make_fixture.sh): every plot kind is drawn with the series the
 # figures imply (counted in the SVGs), text is escaped, nothing is fetched;
+# the matrices (offloadlab matrix) as grids: a cell per row x kernel, the
+# reasons on hover, the checks' colours, emulated figures marked, no ratios;
 # two runs side by side; --baseline exits 1 on a planted regression and 0 on
 # a copy or a change within noise; headless Chromium loads the page with no
 # console error (a planted one is caught) and its screenshot is not blank.
@@ -35,7 +37,10 @@ cdf 6 latency CDF by hook (cpu-idle poll), p50/p99/p99.9 marked
 cdf 6 latency CDF by hook (cpu-idle default), p50/p99/p99.9 marked
 ratios 1 ours / published, per reference ratio (1 = as published; log y)
 matrix 20 checks: pass / fail / skip / xfail (hover: expected, observed)
-matrix 10 verifier: which parser builds load (hover: insns, reason)'
+matrix 10 verifier: which parser builds load (hover: insns, reason)
+matrix 15 matrix bench: kernel x figure, median [95 % CI]; emulated: not comparable
+matrix 16 matrix check: kernel x check: pass / fail / skip / xfail (hover: reason)
+matrix 27 matrix env: kernel x feature: supported (hover: why not)'
 got=$(jq -r '.plots[] | "\(.kind) \(.series) \(.title)"' "$out/s.json")
 [ "$got" = "$want" ] || fail "plots differ:$(diff <(echo "$want") <(echo "$got"))"
 
@@ -68,15 +73,55 @@ while read -r kind series; do
 			fail "$svg: not 8 cells with expected/observed on hover" ;;
 	esac
 done < <(jq -r '.plots[] | "\(.kind) \(.series)"' "$out/s.json")
-[ "$i" = 17 ] || fail "$i SVGs"
+[ "$i" = 20 ] || fail "$i SVGs"
 xmllint --noout "$out"/md/r-plot-*.svg || fail "an SVG is not well-formed XML"
 grep -q '^!\[drop: pps (packets/s)\](r-plot-1.svg)$' "$out/md/r.md" || fail "md: no link to the SVG"
 grep -qF '| tc |  | ns\_per\_run\_test\_run | BPF\_PROG\_TEST\_RUN: \<not for this hook> |' "$out/md/r.md" ||
 	fail "md: the n/a reason is missing or unescaped"
 
+# The matrix tables (plots 18-20: bench, check, env): one cell per row x
+# kernel, each with its reason on hover and the checks' colours; the guest's
+# figures marked emulated; values and CIs only, no ratio across kernels.
+cells() { # svg id: the cell groups whose hover text names "X on KERNEL"
+	echo "//*[local-name()='g'][starts-with(@id, '$2-gnuplot_plot_')][contains(*[local-name()='title'], ' on ')]"; }
+fill() { # svg id title-part rgb: cells whose hover has title-part, drawn in rgb
+	x "$1" "count($(cells "$1" "$2")[contains(*[local-name()='title'], '$3')]//*[local-name()='polygon'][@fill=\"rgb($4)\"])"; }
+b=$out/md/r-plot-18.svg c=$out/md/r-plot-19.svg e=$out/md/r-plot-20.svg
+[ "$(x "$b" "count($(cells "$b" plot-18))")" = 6 ] || fail "matrix bench: not 3 figures x 2 kernels"
+[ "$(x "$c" "count($(cells "$c" plot-19))")" = 6 ] || fail "matrix check: not 3 checks x 2 kernels"
+[ "$(x "$e" "count($(cells "$e" plot-20))")" = 12 ] || fail "matrix env: not 4 features x 3 kernels"
+[ "$(fill "$c" plot-19 '): pass' ' 44, 160,  44')" = 3 ] && [ "$(fill "$c" plot-19 '): fail' '214,  39,  40')" = 1 ] &&
+	[ "$(fill "$c" plot-19 '): skip' '187, 187, 187')" = 1 ] && [ "$(fill "$c" plot-19 '): xfail' '255, 159,  28')" = 1 ] ||
+	fail "matrix check: cells not coloured pass 3, fail 1, skip 1, xfail 1"
+[ "$(fill "$e" plot-20 '): yes' ' 44, 160,  44')" = 5 ] && [ "$(fill "$e" plot-20 '): no: E' '214,  39,  40')" = 3 ] ||
+	fail "matrix env: cells not coloured yes 5, no 3"
+[ "$(fill "$c" plot-19 'tcx-order on 6.1 (6.1.0-57-cloud-amd64, tcg): skip
+reason: needs tcx: EINVAL' '187, 187, 187')" = 1 ] || fail "matrix check: no skip reason on hover"
+[ "$(fill "$c" plot-19 'cgroup-multi on 6.1 (6.1.0-57-cloud-amd64, tcg): xfail
+reason: fixed in 6.6' '255, 159,  28')" = 1 ] || fail "matrix check: no xfail reason on hover"
+[ "$(fill "$e" plot-20 'tcx on 6.1 (6.1.0-57-cloud-amd64, tcg): no: EINVAL
+reason: EINVAL: Invalid argument (BPF_LINK_CREATE at BPF_TCX_INGRESS)' '214,  39,  40')" = 1 ] ||
+	fail "matrix env: no errno reason on hover"
+[ "$(fill "$e" plot-20 'on 6.12 (6.12.0-fixture, tcg): n/a: boot: no <login> within 120 s' '221, 221, 221')" = 4 ] ||
+	fail "matrix env: the guest that did not boot: not 4 n/a cells with its error"
+[ "$(x "$b" "count(//*[local-name()='text'][.='6.1 (emulated)'])")" = 1 ] || fail "matrix bench: 6.1 column not marked emulated"
+[ "$(fill "$b" plot-18 'on 6.1 (6.1.0-57-cloud-amd64, tcg): median' '253, 174, 107')" = 2 ] &&
+	[ "$(x "$b" "count(//*[local-name()='title'][contains(., 'emulated (TCG), not comparable')])")" = 2 ] &&
+	[ "$(fill "$b" plot-18 'on host (6.18.0-fixture, none): median' '158, 202, 225')" = 3 ] ||
+	fail "matrix bench: the 2 guest figures not marked emulated, the 3 host ones not measured"
+# the 5 figures' value and CI, the missing one's "-", and no other label (a ratio)
+[ "$(x "$b" "count(//*[local-name()='g'][starts-with(@id, 'plot-18-gnuplot_plot_')][position() > 6 and position() <= 12]//*[local-name()='text'])")" = 11 ] &&
+	[ "$(x "$b" "count(//*[local-name()='text'][.='[290.0k, 325.0k]'])")" = 1 ] ||
+	fail "matrix bench: cell labels are not value + CI"
+grep -qxF '| figure | 6.1 (emulated) | host |' "$out/md/r.md" &&
+	grep -qxF '| drop/xdp/app-own-cpu pps | 310.0k packets/s [290.0k, 325.0k] (emulated (TCG), not comparable) | 4.1M packets/s [3.98M, 4.22M] |' "$out/md/r.md" &&
+	grep -qxF '| tcx-order | skip: needs tcx: EINVAL: Invalid argument (BPF\_LINK\_CREATE at BPF\_TCX\_INGRESS) | pass |' "$out/md/r.md" &&
+	grep -qxF '| tcx | no: EINVAL: Invalid argument (BPF\_LINK\_CREATE at BPF\_TCX\_INGRESS) | n/a: boot: no \<login> within 120 s | yes |' "$out/md/r.md" ||
+	fail "md: matrix tables (kernel columns, CI, emulated, reasons) missing"
+
 # The page: one figure per plot, escaped text, no script, nothing fetched.
 h="$out/r.html"
-[ "$(grep -c '^<figure id="plot-[0-9]*" data-kind=' "$h")" = 17 ] || fail "html: not 17 figures"
+[ "$(grep -c '^<figure id="plot-[0-9]*" data-kind=' "$h")" = 20 ] || fail "html: not 20 figures"
 grep -q '&lt;fixture &amp; co&gt;' "$h" || fail "html: command line not escaped"
 grep -q '<fixture' "$h" && fail "html: raw <fixture"
 grep -q 'the &lt;hook&gt; sees 100 packets &amp; &quot;drops&quot; them' "$h" || fail "html: check not escaped"
