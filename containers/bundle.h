@@ -14,6 +14,7 @@ struct bundle_params {
 	const char *cgroup2_dst;
 	json_t *caps;              /* array of "CAP_*" (borrowed) */
 	json_t *argv;              /* array of strings (borrowed) */
+	json_t *binds;             /* NULL or [{"src", "dst"}]: read-only binds (borrowed) */
 };
 
 /* A new reference, or NULL on allocation failure. */
