@@ -78,15 +78,38 @@ static int prog_set(const struct scenario *s, struct scn_prog *p, bool on)
 	return err;
 }
 
+static bool map_percpu(const struct bpf_map *m)
+{
+	enum bpf_map_type t = bpf_map__type(m);
+
+	return t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH ||
+	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+/* An entry's value; per-CPU maps get it on every CPU. */
+static int write_entry(struct bpf_map *m, const struct scn_entry *e)
+{
+	size_t ncpu = map_percpu(m) ? (size_t)libbpf_num_possible_cpus() : 1;
+	size_t stride = map_percpu(m) ? (e->value.len + 7) / 8 * 8 : e->value.len;
+	uint8_t *v = calloc(ncpu, stride);
+	int err;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t c = 0; c < ncpu; c++)
+		memcpy(v + c * stride, e->value.b, e->value.len);
+	err = bpf_map__update_elem(m, e->key.b, e->key.len, v, ncpu * stride, BPF_ANY);
+	free(v);
+	return err;
+}
+
 static int write_maps(struct scn_offload *o)
 {
 	for (int i = 0; i < o->nmaps; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(o->obj, o->maps[i].name);
 
 		for (int k = 0; m && k < o->maps[i].n; k++) {
-			int err = bpf_map__update_elem(m, o->maps[i].e[k].key.b, o->maps[i].e[k].key.len,
-						       o->maps[i].e[k].value.b,
-						       o->maps[i].e[k].value.len, BPF_ANY);
+			int err = write_entry(m, &o->maps[i].e[k]);
 
 			if (err) {
 				pr_warn("scenario: %s: map %s entry %d: %s\n", o->name,
@@ -272,9 +295,7 @@ void scn_map_ref_key(const struct scn_ref *r, char *buf, size_t len)
 static int read_elem(const struct scn_offload *o, const struct scn_ref *r, uint64_t *out)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(o->obj, r->b);
-	enum bpf_map_type t = m ? bpf_map__type(m) : BPF_MAP_TYPE_UNSPEC;
-	bool percpu = t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH ||
-		      t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+	bool percpu = m && map_percpu(m);
 	size_t vs, stride, ncpu = percpu ? (size_t)libbpf_num_possible_cpus() : 1, isz;
 	uint8_t *v;
 	int err;

@@ -214,6 +214,7 @@ static int parse_container(struct ykit *y, yaml_node_t *m, const char *f, struct
 	    yk_opt_str(y, m, "image", f, c->image, sizeof(c->image)) ||
 	    yk_join(y, m, "caps", f, caps, sizeof(caps)))
 		return -EINVAL;
+	c->pkgs_line = yk_line(yk_get(y, m, "packages"));
 	kinds = (c->npkgs > 0) + !!c->rootfs[0] + !!c->image[0];
 	if (kinds != 1)
 		return scn_error(y->s, yk_line(m), f, "give exactly one of packages, rootfs, image");

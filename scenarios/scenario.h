@@ -69,7 +69,7 @@ struct scn_container {
 	char name[SCN_NAME_LEN];
 	int host, cpu, line;
 	char *pkgs[SCN_MAX_PKGS];
-	int npkgs;
+	int npkgs, pkgs_line;
 	char rootfs[SCN_PATH_LEN];    /* rootfs: DIR */
 	char image[SCN_PATH_LEN];     /* image: DIR[:TAG] */
 	char *argv[SCN_MAX_ARGS + 1];

@@ -118,7 +118,7 @@ static int check_packages(struct scenario *s)
 
 			snprintf(f, sizeof(f), "containers[%d].packages", i);
 			if (rc || strncmp(out, "ii", 2))
-				return scn_error(s, s->ctrs[i].line, f,
+				return scn_error(s, s->ctrs[i].pkgs_line, f,
 						 "package '%s' is not installed (apt-get install %s)",
 						 s->ctrs[i].pkgs[k], s->ctrs[i].pkgs[k]);
 		}
