@@ -45,11 +45,8 @@ static int up_end(struct scenario *s, const struct scn_end *e)
 static int start_net(struct scenario *s)
 {
 	for (int i = 0; i < s->nhosts; i++) {
-		char suffix[SCN_NAME_LEN + 2];
-		int err;
+		int err = netns_create(s->hosts[i].name, &s->hosts[i].ns);
 
-		snprintf(suffix, sizeof(suffix), "-%s", s->hosts[i].name);
-		err = netns_create(suffix, &s->hosts[i].ns);
 		if (!err)
 			err = link_set_up(&s->hosts[i].ns, "lo");
 		if (err) {

@@ -16,7 +16,8 @@ cp "$src/tiny.nft" "$tmp/"
 
 # -- bad files: sed expression, line, field (prefix), what the problem says
 before=$(root_snapshot)
-runs_before=$(ls /run/offloadlab 2>/dev/null | grep -c '^olab')
+run_state() { ls /run/offloadlab /run/netns /tmp 2>/dev/null | grep '^olab' | without_live_runs | sort; }
+state_before=$(run_state)
 n=0
 bad() { # sed-expr want-line want-field want-words
 	n=$((n + 1))
@@ -47,8 +48,8 @@ bad 's/counter.count.rx_udp_port.none == 0/counter.count.rx_nope.none == 0/' 45 
 bad 's/      - {name: count_tx/      - {name: count_nope/' 25 "offloads[0].programs[1].name" \
 	"has no program 'count_nope'"
 [ "$before" = "$(root_snapshot)" ] || fail "bad files left something behind"
-[ "$(ls /run/offloadlab 2>/dev/null | grep -c '^olab')" -le "$runs_before" ] ||
-	fail "bad files created run state"
+new=$(comm -13 <(echo "$state_before") <(run_state))
+[ -z "$new" ] || fail "bad files left run state: $new"
 
 # -- a real run, runc containers with the package rootfs
 j=$("$OLAB" scenario run "$src/tiny.yaml" --quick --json --wait --out "$tmp") ||
@@ -85,8 +86,8 @@ echo "$j" | jq -e '[.scenario.expectations[] | select(.verdict == "fail")] |
 # -- SIGKILL while the deployment is up, then clean: nothing of the run left
 "$OLAB" scenario run "$src/tiny.yaml" --quick --wait --out "$tmp" >/dev/null 2>&1 &
 pid=$!
-wait_until 150 sh -c "ls /run/netns | grep -q '^olab$pid-server' &&
-	pgrep -f 'memcaslap -s 198.18.0.1' >/dev/null" || fail "the run never started its clients"
+wait_until 200 sh -c "ip netns pids olab$pid-client 2>/dev/null | grep -q ." ||
+	fail "the run never started its clients"
 [ -d /run/offloadlab/olab$pid-ctr ] || fail "no container state while the clients ran"
 kill -9 $pid; wait $pid 2>/dev/null
 "$OLAB" clean >/dev/null || fail "clean exit $?"
