@@ -122,20 +122,23 @@ int scn_parse_clients(struct ykit *y, yaml_node_t *seq)
 /* ---- running ---- */
 
 struct client_exec {
-	char *argv[SCN_MAX_ARGS + 1];
-	char store[SCN_MAX_ARGS][128];
+	char *argv[SCN_MAX_ARGS + 1];     /* malloc'd, freed by unexpand() */
 	int out_fd;
 };
 
 /* {duration}: whole seconds (at least 1); {duration_ms}. */
 static void expand(const struct scn_client *c, double duration, struct client_exec *x)
 {
+	x->argv[0] = NULL;
 	for (int i = 0; c->argv[i]; i++) {
-		char *dst = x->store[i];
 		const char *src = c->argv[i];
+		/* a placeholder (10+ characters) never grows past 11 digits */
+		char *dst = malloc(strlen(src) * 2 + 32);
 		size_t n = 0;
 
-		while (*src && n + 24 < sizeof(x->store[i])) {
+		if (!dst)
+			break;
+		while (*src) {
 			if (!strncmp(src, "{duration}", 10)) {
 				n += (size_t)snprintf(dst + n, 24, "%d", (int)ceil(duration));
 				src += 10;
@@ -150,6 +153,13 @@ static void expand(const struct scn_client *c, double duration, struct client_ex
 		x->argv[i] = dst;
 		x->argv[i + 1] = NULL;
 	}
+}
+
+static void unexpand(struct client_exec *x)
+{
+	for (int i = 0; x->argv[i]; i++)
+		free(x->argv[i]);
+	x->argv[0] = NULL;
 }
 
 static int client_exec(void *arg)
@@ -186,6 +196,22 @@ static void client_done(const struct scn_client *c, const char *path, int st, js
 	free(out);
 }
 
+/* The last non-empty line of a client's output: why it failed. */
+static void last_line(const char *path, char *buf, size_t len)
+{
+	char *out = read_out(path), *end, *start;
+
+	buf[0] = '\0';
+	if (!out)
+		return;
+	end = out + strlen(out);
+	while (end > out && (end[-1] == '\n' || end[-1] == ' '))
+		*--end = '\0';
+	start = strrchr(out, '\n');
+	snprintf(buf, len, "%s", start ? start + 1 : out);
+	free(out);
+}
+
 int scn_clients_run(struct scenario *s, double duration, const char *scratch, json_t *trial,
 		    char *why, size_t len)
 {
@@ -212,15 +238,21 @@ int scn_clients_run(struct scenario *s, double duration, const char *scratch, js
 		}
 	}
 	for (int i = 0; i < s->nclients; i++) {
-		if (st[i] < 0)
+		if (st[i] < 0) {
+			unexpand(&x[i]);
 			continue;
+		}
 		st[i] = proc_wait(&p[i], (int)(duration * 1000) + CLIENT_GRACE_MS);
 		if (st[i] == -ETIMEDOUT)
 			proc_kill(&p[i]);
 		client_done(&s->clients[i], path[i], st[i], trial);
+		unexpand(&x[i]);
 		if (st[i] && !s->clients[i].may_fail && !err) {
-			snprintf(why, len, "client %s %s %d (output: %s)", s->clients[i].name,
-				 st[i] < 0 ? "failed:" : "exited with", st[i], path[i]);
+			char tail[160];
+
+			last_line(path[i], tail, sizeof(tail));
+			snprintf(why, len, "client %s %s %d: %s", s->clients[i].name,
+				 st[i] < 0 ? "failed:" : "exited with", st[i], tail);
 			err = -ECHILD;
 		}
 	}
