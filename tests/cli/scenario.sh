@@ -93,10 +93,7 @@ kill -9 $pid; wait $pid 2>/dev/null
 "$OLAB" clean >/dev/null || fail "clean exit $?"
 left=$(ls /run/netns /run/offloadlab /tmp 2>/dev/null | grep "^olab$pid[-.]")
 [ -z "$left" ] || fail "left after SIGKILL + clean: $left"
-for p in $(pgrep -x memcached) $(pgrep -x memcaslap); do
-	case $(readlink /proc/$p/ns/net) in "") ;; *)
-		grep -q "olab$pid" /proc/$p/cgroup 2>/dev/null && fail "process $p of the run left";;
-	esac
-done
+procs=$(grep -l "olab$pid-" /proc/[0-9]*/cgroup 2>/dev/null)
+[ -z "$procs" ] || fail "processes of the run left: $procs"
 [ "$before" = "$(root_snapshot)" ] || fail "root namespace changed"
 exit 0
