@@ -206,8 +206,9 @@ bool scn_client_has_figure(const struct scn_client *c, const char *fig)
 	snprintf(pat, sizeof(pat), " %s ", fig);
 	if (strstr(parsers[c->parser].figures, pat))
 		return true;
-	return strstr(parsers[c->parser].figures, "*_requests_per_s") && n > 16 &&
-	       !strcmp(fig + n - 16, "_requests_per_s");
+	n = strlen("_requests_per_s");
+	return strstr(parsers[c->parser].figures, "*_requests_per_s") && strlen(fig) > n &&
+	       !strcmp(fig + strlen(fig) - n, "_requests_per_s");
 }
 
 json_t *scn_client_figures(const struct scn_client *c, const char *out)
