@@ -157,6 +157,12 @@ int yk_bool(struct ykit *y, yaml_node_t *m, const char *key, const char *field, 
 int yk_strv(struct ykit *y, yaml_node_t *m, const char *key, const char *field, char **v,
 	    int max, int *cnt)
 {
+	return yk_strv_empty(y, m, key, field, v, max, cnt, false);
+}
+
+int yk_strv_empty(struct ykit *y, yaml_node_t *m, const char *key, const char *field, char **v,
+		  int max, int *cnt, bool empty_ok)
+{
 	yaml_node_t *n = yk_get(y, m, key);
 	char f[256];
 
@@ -167,8 +173,9 @@ int yk_strv(struct ykit *y, yaml_node_t *m, const char *key, const char *field, 
 	if (n->type != YAML_SEQUENCE_NODE)
 		return scn_error(y->s, yk_line(n), f, "want a list of strings");
 	YK_FOREACH_ITEM(y, n, i, a) {
-		if (!yk_str(a) || !*yk_str(a))
-			return scn_error(y->s, yk_line(a), f, "item %d: want a non-empty string", i);
+		if (!yk_str(a) || (!*yk_str(a) && (!empty_ok || !i)))
+			return scn_error(y->s, yk_line(a), f, "item %d: want a%s string", i,
+					 empty_ok && i ? "" : " non-empty");
 		if (*cnt >= max)
 			return scn_error(y->s, yk_line(a), f, "at most %d items", max);
 		v[(*cnt)++] = strdup(yk_str(a));
@@ -185,7 +192,8 @@ int yk_argv(struct ykit *y, yaml_node_t *m, const char *key, const char *field, 
 	fk(f, sizeof(f), field, key);
 	if (req && !yk_get(y, m, key))
 		return scn_error(y->s, yk_line(m), f, "missing");
-	if (yk_strv(y, m, key, field, argv, SCN_MAX_ARGS, &n))
+	/* "" is an argument (redis-server --save ""), but not a command */
+	if (yk_strv_empty(y, m, key, field, argv, SCN_MAX_ARGS, &n, true))
 		return -EINVAL;
 	argv[n] = NULL;
 	if (req && !n)

@@ -41,6 +41,8 @@ int yk_argv(struct ykit *y, yaml_node_t *m, const char *key, const char *field, 
 	    bool req);
 int yk_strv(struct ykit *y, yaml_node_t *m, const char *key, const char *field, char **v,
 	    int max, int *n);
+int yk_strv_empty(struct ykit *y, yaml_node_t *m, const char *key, const char *field, char **v,
+		  int max, int *n, bool empty_ok);
 /* A string or list of strings, joined with ',' */
 int yk_join(struct ykit *y, yaml_node_t *m, const char *key, const char *field, char *out,
 	    size_t len);
