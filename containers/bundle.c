@@ -97,6 +97,9 @@ static json_t *mounts(const struct bundle_params *p)
 					       json_string_value(json_object_get(b, "src")), "bind",
 					       "ro", "nosuid", "nodev"));
 	}
+	for (size_t i = 0; p->tmpfs && i < json_array_size(p->tmpfs); i++)
+		json_array_append_new(m, MOUNT(json_string_value(json_array_get(p->tmpfs, i)), "tmpfs",
+					       "tmpfs", "nosuid", "nodev", "mode=1777", "size=16m"));
 	if (p->cgroup2_src && p->cgroup2_dst)
 		json_array_append_new(m, MOUNT(p->cgroup2_dst, "bind", p->cgroup2_src, "rbind",
 					       "nosuid", "noexec", "nodev", "ro"));

@@ -78,6 +78,7 @@ struct ctr_opts {
 	int pass_fd;               /* > 2: handed to the container as its fd 3 */
 	const char *rootfs;        /* NULL: the run's busybox rootfs; else this directory */
 	json_t *binds;             /* NULL, or [{"src", "dst"}]: files bound read-only */
+	json_t *tmpfs;             /* NULL, or ["/dir"]: writable tmpfs mounts */
 	bool pinned;               /* pin its process (and so its threads) to cpu */
 	int cpu;
 };

@@ -143,6 +143,7 @@ static int write_config(const struct ctr_opts *o, struct ctr *c, const char *run
 		.cgroup2_src = c->cgroup2[0] && strcmp(c->ctr_cgroup2, CTR_CGROUPFS_DIR) ?
 			       c->cgroup2 : NULL,
 		.cgroup2_dst = c->ctr_cgroup2, .caps = caps, .argv = argv, .binds = o->binds,
+		.tmpfs = o->tmpfs,
 	};
 	int err = -ENOMEM;
 

@@ -197,10 +197,39 @@ static int parse_ready(struct ykit *y, yaml_node_t *m, const char *field, struct
 	return 0;
 }
 
+/* files: ["SRC:/DST"], SRC relative to the file; writable: ["/DIR"]. */
+static int check_files(struct ykit *y, yaml_node_t *m, const char *f, struct scn_container *c)
+{
+	char fk[96], path[SCN_PATH_LEN], *colon;
+
+	snprintf(fk, sizeof(fk), "%s.files", f);
+	for (int i = 0; i < c->nfiles; i++) {
+		colon = strchr(c->files[i], ':');
+		if (!colon || colon[1] != '/')
+			return scn_error(y->s, yk_line(yk_get(y, m, "files")), fk,
+					 "'%s': want SRC:/DST", c->files[i]);
+		*colon = '\0';
+		if (scn_resolve(y->s, c->files[i], false, path, sizeof(path)))
+			return scn_error(y->s, yk_line(yk_get(y, m, "files")), fk,
+					 "no such file: %s", c->files[i]);
+		*colon = ':';
+		if (asprintf(&colon, "%s%s", path, strchr(c->files[i], ':')) < 0)
+			return -ENOMEM;
+		free(c->files[i]);
+		c->files[i] = colon;
+	}
+	snprintf(fk, sizeof(fk), "%s.writable", f);
+	for (int i = 0; i < c->nwritable; i++)
+		if (c->writable[i][0] != '/')
+			return scn_error(y->s, yk_line(yk_get(y, m, "writable")), fk,
+					 "'%s': want an absolute directory", c->writable[i]);
+	return 0;
+}
+
 static int parse_container(struct ykit *y, yaml_node_t *m, const char *f, struct scn_container *c)
 {
 	static const char *const keys[] = { "name", "host", "cpu", "packages", "rootfs", "image",
-					    "command", "caps", "ready", NULL };
+					    "command", "caps", "ready", "files", "writable", NULL };
 	char fk[256], why[640], caps[256] = "";
 	yaml_node_t *n;
 	int kinds;
@@ -212,7 +241,10 @@ static int parse_container(struct ykit *y, yaml_node_t *m, const char *f, struct
 	    yk_strv(y, m, "packages", f, c->pkgs, SCN_MAX_PKGS, &c->npkgs) ||
 	    yk_opt_str(y, m, "rootfs", f, c->rootfs, sizeof(c->rootfs)) ||
 	    yk_opt_str(y, m, "image", f, c->image, sizeof(c->image)) ||
-	    yk_join(y, m, "caps", f, caps, sizeof(caps)))
+	    yk_join(y, m, "caps", f, caps, sizeof(caps)) ||
+	    yk_strv(y, m, "files", f, c->files, SCN_MAX_PKGS, &c->nfiles) ||
+	    yk_strv(y, m, "writable", f, c->writable, SCN_MAX_PKGS, &c->nwritable) ||
+	    check_files(y, m, f, c))
 		return -EINVAL;
 	c->pkgs_line = yk_line(yk_get(y, m, "packages"));
 	kinds = (c->npkgs > 0) + !!c->rootfs[0] + !!c->image[0];
@@ -405,6 +437,10 @@ void scenario_free(struct scenario *s)
 		yk_free_argv(s->ctrs[i].argv);
 		for (int k = 0; k < s->ctrs[i].npkgs; k++)
 			free(s->ctrs[i].pkgs[k]);
+		for (int k = 0; k < s->ctrs[i].nfiles; k++)
+			free(s->ctrs[i].files[k]);
+		for (int k = 0; k < s->ctrs[i].nwritable; k++)
+			free(s->ctrs[i].writable[k]);
 	}
 	for (int i = 0; i < s->noffl; i++)
 		bpf_object__close(s->offl[i].obj);

@@ -73,6 +73,9 @@ struct scn_container {
 	char rootfs[SCN_PATH_LEN];    /* rootfs: DIR */
 	char image[SCN_PATH_LEN];     /* image: DIR[:TAG] */
 	char *argv[SCN_MAX_ARGS + 1];
+	char *files[SCN_MAX_PKGS];        /* "SRC:DST": bound read-only (SRC resolved) */
+	char *writable[SCN_MAX_PKGS];     /* directories given a tmpfs */
+	int nfiles, nwritable;
 	uint64_t caps;
 	enum scn_ready ready;
 	char ready_addr[64];

@@ -177,7 +177,7 @@ static int start_ctr_runc(struct scenario *s, struct scn_container *c)
 {
 	char rootfs[SCN_PATH_LEN], cmd[PATH_MAX];
 	const char *argv[SCN_MAX_ARGS + 1];
-	json_t *binds = NULL;
+	json_t *binds = NULL, *tmpfs = json_array();
 	int err = 0;
 
 	if (c->npkgs)
@@ -187,10 +187,21 @@ static int start_ctr_runc(struct scenario *s, struct scn_container *c)
 		err = ctr_image_rootfs(c->name, c->image, rootfs, sizeof(rootfs));
 	else
 		snprintf(rootfs, sizeof(rootfs), "%s", c->rootfs);
+	if (!err && !binds)
+		binds = json_array();
+	for (int i = 0; !err && i < c->nfiles; i++) {
+		const char *colon = strrchr(c->files[i], ':');
+
+		json_array_append_new(binds, json_pack("{s:s#, s:s}", "src", c->files[i],
+			(int)(colon - c->files[i]), "dst", colon + 1));
+	}
+	for (int i = 0; !err && i < c->nwritable; i++)
+		json_array_append_new(tmpfs, json_string(c->writable[i]));
 	if (!err) {
 		struct ctr_opts o = { .name = c->name, .ns = &s->hosts[c->host].ns,
 				      .caps = c->caps, .argv = argv, .rootfs = rootfs,
-				      .binds = binds, .pinned = c->cpu >= 0, .cpu = c->cpu };
+				      .binds = binds, .tmpfs = tmpfs, .pinned = c->cpu >= 0,
+				      .cpu = c->cpu };
 
 		for (int i = 0; i <= SCN_MAX_ARGS; i++)
 			argv[i] = c->argv[i];
@@ -199,6 +210,7 @@ static int start_ctr_runc(struct scenario *s, struct scn_container *c)
 		err = ctr_start(&o, &c->ctr);
 	}
 	json_decref(binds);
+	json_decref(tmpfs);
 	if (err)
 		pr_warn("scenario: container %s: %s\n", c->name, ctr_last_error());
 	return err;
