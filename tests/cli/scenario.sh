@@ -1,5 +1,6 @@
 # `scenario check|run` on tests/scenarios/tiny.yaml (memcached from its Debian
-# package, memcaslap, the counting offload bpf/scen_count.bpf.c):
+# package, memcaslap, the counting offload bpf/scen_count.bpf.c), redis.yaml and
+# nginx.yaml (their packages; redis-benchmark, wrk, h2load):
 #  - each class of bad file: exit 2, one line "FILE:LINE: field: problem"
 #    naming the right line and field, nothing created;
 #  - a real run (runc): the clients completed requests in both arms, the
@@ -8,7 +9,7 @@
 #  - with a failing expectation (--runtime netns): exit 1, that one fails;
 #  - SIGKILL mid-run, then `clean`: nothing of the run is left.
 . "$(dirname "$0")/../lib.sh"
-for t in memcached memcaslap runc; do command -v $t >/dev/null || skip "$t not installed"; done
+for t in memcached memcaslap runc redis-server redis-benchmark nginx wrk h2load; do command -v $t >/dev/null || skip "$t not installed"; done
 src=$(cd "$(dirname "$0")/../scenarios" && pwd)
 tmp=$(mktemp -d /tmp/olab-scenario-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -53,7 +54,7 @@ new=$(comm -13 <(echo "$state_before") <(run_state))
 
 # -- a real run, runc containers with the package rootfs
 j=$("$OLAB" scenario run "$src/tiny.yaml" --quick --json --wait --out "$tmp") ||
-	fail "run exit $?: $(echo "$j" | jq -c .scenario.error)"
+	fail "run exit $?: $(echo "$j" | jq -c ".scenario.error, [.scenario.expectations[] | select(.verdict != \"pass\")]")"
 echo "$j" | jq -e '.scenario.clients[] | select(.name == "udp") |
 	.figures.ops.none.median > 0 and .figures.ops.offload.median > 0 and .failed_trials == 0' \
 	>/dev/null || fail "udp client completed no requests: $(echo "$j" | jq -c '.scenario.clients')"
@@ -72,6 +73,17 @@ echo "$j" | jq -e '(.scenario.expectations | length) == 7 and
 echo "$j" | jq -e '.complete == true and ([.results[] | select(.bench == "scenario")] | length) > 0' \
 	>/dev/null || fail "results.json incomplete"
 [ -f "$tmp/$(echo "$j" | jq -r .run_id)/results.json" ] || fail "no results/run-*/results.json"
+
+# -- redis and nginx from their packages, with the other three parsers
+for f in redis nginx; do
+	j=$("$OLAB" scenario run "$src/$f.yaml" --quick --json --wait --out "$tmp") ||
+		fail "$f: run exit $?: $(echo "$j" | jq -c '.scenario.error, .scenario.expectations')"
+	echo "$j" | jq -e '[.scenario.clients[] | .failed_trials == 0 and
+		([.figures[] | select(.none != null and .offload != null)] | length) > 0] | all' \
+		>/dev/null || fail "$f: a client failed or gave no figure"
+	echo "$j" | jq -e '[.scenario.expectations[] | .value != null and .verdict == "pass"] | all' \
+		>/dev/null || fail "$f: expectations: $(echo "$j" | jq -c .scenario.expectations)"
+done
 
 # -- a failing expectation, --runtime netns: exit 1, that one fails with its value
 sed 's/"counter.count.rx_udp_port.none == 0"/"counter.count.rx_udp_port.offload == 0"/' \
