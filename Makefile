@@ -15,7 +15,7 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
 	libnftables-dev nftables iptables conntrack libnetfilter-conntrack-dev \
 	libjansson-dev libxml2-dev libxml2-utils jq iproute2 ethtool runc busybox-static \
 	sockperf iperf3 valgrind libclang-rt-14-dev qemu-system-x86 kmod \
-	libhttp-parser-dev libnghttp2-dev libyaml-dev
+	libhttp-parser-dev libnghttp2-dev gnuplot-nox chromium libpng-dev libyaml-dev
 # The real apps and clients `scenario run` starts inside its namespaces; their
 # system services must not run on the host (deps-apps below).
 DEB_PKGS_APPS := memcached libmemcached-tools redis-server redis-tools nginx-light wrk \
@@ -39,27 +39,32 @@ BASE_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -I$(B) -I$(B)/skel \
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-BPF_SRCS := $(wildcard bpf/*.bpf.c)
+# Built at run time only, by a newer clang than the build's (bench/bpf_cc.h).
+BPF_RUNTIME_ONLY := bpf/maps_arena.bpf.c
+BPF_SRCS := $(filter-out $(BPF_RUNTIME_ONLY),$(wildcard bpf/*.bpf.c))
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(B)/skel/%.skel.h,$(BPF_SRCS))
 
 # Every user-space source except the CLI entry point goes into a library
 # shared by the binary and the tests.
-LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c bench/*.c \
+LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c bench/*.c report/*.c \
 	scenarios/*.c) \
 	$(filter-out cmd/main.c,$(wildcard cmd/*.c))
 ASM_SRCS := $(wildcard results/*.S)
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
 SAN_OBJS := $(patsubst %.c,$(B)/san/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
-# The parsers' sources, which `offloadlab verifier` compiles at run time.
-PARSER_SRCS := $(sort $(wildcard bpf/parse.h bpf/parse_*.bpf.c))
-LIB_OBJS += $(B)/gen/parser_srcs.o
-SAN_OBJS += $(B)/gen/parser_srcs.o
+# The sources compiled at run time: the parsers (`offloadlab verifier`) and
+# the ARENA program of bench maps with the headers it includes.
+RUNTIME_BPF_SRCS := $(sort $(wildcard bpf/parse.h bpf/parse_*.bpf.c) bpf/maps.h bpf/micro.h \
+	$(BPF_RUNTIME_ONLY))
+LIB_OBJS += $(B)/gen/bpf_srcs.o
+SAN_OBJS += $(B)/gen/bpf_srcs.o
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
 .SECONDARY:
-.PHONY: all deps deps-apps deps-apps-install deps-extra run test test-unit install clean-build check-root corpus FORCE
+.PHONY: all deps deps-apps deps-apps-install deps-extra run screenshot test test-unit install \
+	clean-build check-root corpus FORCE
 all: deps $(B)/offloadlab
 
 # Fast no-op when every package is present; installs the missing ones as root.
@@ -76,10 +81,13 @@ endef
 deps: deps-apps
 	$(call apt_install,$(DEB_PKGS))
 
-# A policy-rc.d (unless one exists) keeps the packages' services from starting
-# on install; whatever runs anyway is stopped and disabled afterwards.
+# Only when one is missing: a policy-rc.d (unless one exists) keeps the
+# packages' services from starting on install; whatever runs anyway is stopped
+# and disabled afterwards (a host's own, already installed services are left alone).
 deps-apps:
-	@own=0; if [ "$$(id -u)" = 0 ] && [ ! -e /usr/sbin/policy-rc.d ]; then \
+	@missing=0; for p in $(DEB_PKGS_APPS); do dpkg-query -W -f='$${db:Status-Abbrev}' $$p \
+		2>/dev/null | grep -q '^ii' || missing=1; done; [ $$missing = 1 ] || exit 0; \
+	own=0; if [ "$$(id -u)" = 0 ] && [ ! -e /usr/sbin/policy-rc.d ]; then \
 		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
 		chmod 0755 /usr/sbin/policy-rc.d; own=1; fi; \
 	$(MAKE) --no-print-directory deps-apps-install; rc=$$?; \
@@ -135,20 +143,20 @@ $(B)/obj/%.o: %.S $(wildcard results/*.json)
 	@mkdir -p $(@D)
 	$(call msg,AS,$@)$(CC) -c $< -o $@
 
-# {name, data, len} of each parser source (bench/verifier_build.c), NULL-ended;
+# {name, data, len} of each run-time source (bench/bpf_cc.c), NULL-ended;
 # rewritten only when the list changes, reassembled when a source does.
-$(B)/gen/parser_srcs.S: FORCE
+$(B)/gen/bpf_srcs.S: FORCE
 	@mkdir -p $(@D)
-	@{ echo '	.section .rodata'; i=0; for f in $(PARSER_SRCS); do \
+	@{ echo '	.section .rodata'; i=0; for f in $(RUNTIME_BPF_SRCS); do \
 		printf '.Lname%d: .asciz "%s"\n.Ldata%d: .incbin "%s"\n.Lend%d: .byte 0\n' \
 			$$i "$${f#bpf/}" $$i "$$f" $$i; i=$$((i + 1)); done; \
 	echo '	.section .data.rel.ro,"aw"'; echo '	.balign 8'; \
-	echo '	.global olab_parser_srcs'; echo 'olab_parser_srcs:'; \
+	echo '	.global olab_bpf_srcs'; echo 'olab_bpf_srcs:'; \
 	j=0; while [ $$j -lt $$i ]; do \
 		printf '	.quad .Lname%d, .Ldata%d, .Lend%d - .Ldata%d\n' $$j $$j $$j $$j; j=$$((j + 1)); done; \
 	echo '	.quad 0, 0, 0'; echo '	.section .note.GNU-stack,"",@progbits'; } > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(B)/gen/parser_srcs.o: $(B)/gen/parser_srcs.S $(PARSER_SRCS)
+$(B)/gen/bpf_srcs.o: $(B)/gen/bpf_srcs.S $(RUNTIME_BPF_SRCS)
 	$(call msg,AS,$@)$(CC) -c $< -o $@
 
 $(B)/san/%.o: %.c $(SKELS) $(wildcard */*.h)
@@ -193,13 +201,25 @@ test-unit: deps $(B)/test_unit
 	@$(B)/test_unit
 
 # The main job: what this machine can do, the testbed, every bench x hook,
-# the verifier study (quick), then the compatibility checks.
+# the verifier study (quick), then the compatibility checks; the last two
+# write their JSON into the bench's run folder, and the report of it all is
+# written there (report.html, report.md and its SVGs) and its path printed.
 run: deps $(B)/offloadlab
 	$(B)/offloadlab env
 	$(B)/offloadlab topo smoke
 	$(B)/offloadlab bench all --quick
-	$(B)/offloadlab verifier --quick
-	$(B)/offloadlab check
+	@run=$$(ls -d results/run-*/ | sort | tail -n 1); run=$${run%/}; st=0; \
+	echo "$(B)/offloadlab --json verifier --quick > $$run/verifier.json"; \
+	$(B)/offloadlab --json verifier --quick > $$run/verifier.json || st=1; \
+	echo "$(B)/offloadlab --json check > $$run/checks.json"; \
+	$(B)/offloadlab --json check > $$run/checks.json || st=1; \
+	jq -r '"checks: " + (.totals | to_entries | map("\(.value) \(.key)") | join(", "))' \
+		$$run/checks.json 2>/dev/null; \
+	$(B)/offloadlab report $$run --md $$run/report.md || st=1; exit $$st
+
+# docs/report.png, the README's picture: the fixture run's report in Chromium.
+screenshot: $(B)/offloadlab
+	tests/report/screenshot.sh
 
 install: $(B)/offloadlab
 	install -D -m 0755 $(B)/offloadlab $(DESTDIR)$(PREFIX)/bin/offloadlab

@@ -16,7 +16,12 @@
  * K-1 others are not.  Cells that cannot exist are not measured:
  * the stack does not survive a tail call, xdp_md has no cb, tc cannot make
  * metadata.  freplace needs what fentry needs (BPF_PROG_TYPE_EXT load and
- * attach); a kernel that refuses it gives the reason.
+ * attach); a kernel that refuses it gives the reason.  At sk-skb-verdict
+ * (live TCP, bpf_stats of the entry program, which a tail chain's stages
+ * run inside): the calls and bpf_loop with the state on the stack or
+ * per-CPU, the tail chains with it per-CPU or in cb (the verifier refuses
+ * cb writes at sk_skb: that cell carries its reason); K 1 and 32 unless
+ * asked.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -67,16 +72,28 @@ static bool tail_style(enum calls_style s)
 	return s == CALLS_TAIL_CONST || s == CALLS_TAIL_DYN;
 }
 
+/* sk-skb-verdict: no meta, no freplace; stack or per-CPU for calls, per-CPU
+ * or cb for tail chains; K 1 and 32 unless asked. */
+static bool calls_applies_live(const struct bench_cell *c)
+{
+	enum calls_medium m = medium_of(c);
+	bool tail = tail_style(style_of(c));
+
+	if (strcmp(c->hook->name, "sk-skb-verdict") || style_of(c) == CALLS_FREPLACE)
+		return false;
+	if (!c->given[AXIS_STAGES] && c->stages != 1 && c->stages != CALLS_STAGES_MAX)
+		return false;
+	return m == CALLS_PERCPU || m == (tail ? CALLS_CB : CALLS_STACK);
+}
+
 /* xdp and tc; metadata at xdp, cb at tc; no stack across a tail call. */
 static bool calls_applies(const struct bench_cell *c)
 {
 	bool xdp = !strcmp(c->hook->name, "xdp");
 	enum calls_medium m = medium_of(c);
 
-	if (micro_live(c)) /* sk-skb-verdict: no tail chain, no cb or meta; K 1 and 32 unless asked */
-		return !strcmp(c->hook->name, "sk-skb-verdict") && !tail_style(style_of(c)) &&
-		       style_of(c) != CALLS_FREPLACE && (m == CALLS_STACK || m == CALLS_PERCPU) &&
-		       (c->given[AXIS_STAGES] || c->stages == 1 || c->stages == CALLS_STAGES_MAX);
+	if (micro_live(c))
+		return calls_applies_live(c);
 	if (!xdp && strcmp(c->hook->name, "tc"))
 		return false;
 	if ((m == CALLS_META && !xdp) || (m == CALLS_CB && xdp))
@@ -237,12 +254,16 @@ static int calls_trial(struct bench_cell *c, struct bench_trial *t)
 	struct calls_cell *cc = c->priv;
 	struct calls *k = micro_skel(&cc->m, t);
 	uint64_t done0 = k->bss->stages_done, failures0 = k->bss->failures;
+	uint64_t runs0 = k->bss->loop_stats.runs;
 	int err = micro_trial(c, &cc->m, t, REPEAT, c->stages);
 
 	if (err)
 		return err;
 	json_object_set_new(t->detail, "stages_run",
 			    json_integer((json_int_t)(k->bss->stages_done - done0)));
+	/* Whole runs (a tail chain's: its last stage reached) over the trial, not its window. */
+	json_object_set_new(t->detail, "runs_trial",
+			    json_integer((json_int_t)(k->bss->loop_stats.runs - runs0)));
 	json_object_set_new(t->detail, "failures",
 			    json_integer((json_int_t)(k->bss->failures - failures0)));
 	json_object_set_new(t->detail, "last_seed", json_integer((json_int_t)k->bss->last_seed));
@@ -285,9 +306,11 @@ static int calls_report(struct bench_cell *c, const struct bench_series *s)
 		json_object_set(extra, style_of(c) == CALLS_FREPLACE ? "extension_program"
 				: "stage_program", cc->stage_facts);
 	snprintf(in_prog, sizeof(in_prog), "%s in-program", variant);
-	bench_figure(c, variant, "ns_per_stage", "ns", "BPF_PROG_TEST_RUN duration per run / K, "
-		     "minus the same K stages inlined with the state in registers (paired trials)",
-		     s->cmp[0], n, extra);
+	bench_figure(c, variant, "ns_per_stage", "ns", micro_live(c)
+		     ? "bpf_stats run_time_ns / run_cnt of the entry program / K, minus the same "
+		       "K stages inlined with the state in registers (paired trials)"
+		     : "BPF_PROG_TEST_RUN duration per run / K, minus the same K stages inlined "
+		       "with the state in registers (paired trials)", s->cmp[0], n, extra);
 	bench_figure(c, in_prog, "ns_per_stage", "ns", "bpf_ktime_get_ns from the entry to the end "
 		     "of the last stage / K, minus the same K stages inlined (paired trials)",
 		     s->cmp[1], n, json_pack("{s:o}", "ns_per_request",

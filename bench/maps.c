@@ -1,7 +1,8 @@
 /*
  * bench maps: ns per lookup and per update of each map type an offload may
  * keep state in (ARRAY, PERCPU_ARRAY, HASH, PERCPU_HASH, LRU_HASH,
- * LRU_PERCPU_HASH; ARENA where the kernel and toolchain allow), from 100 to
+ * LRU_PERCPU_HASH; ARENA, as an array of 8 B values, where the kernel has it
+ * and clang >= 18 is installed: bench/maps_arena.h), from 100 to
  * 1M entries, with 4..64 B keys, uniform or Zipf access, preallocated or
  * not; and one counter hit by both CPUs at once: unprotected, atomic, under
  * bpf_spin_lock, per CPU, with the updates lost.  Each run does 64
@@ -21,9 +22,12 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include "bench/bench.h"
+#include "bench/maps_arena.h"
 #include "bench/maps_kit.h"
 #include "bench/micro.h"
 #include "bpf/maps.h"
+#include "lib/bpf_compat.h"
+#include "lib/features.h"
 #include "maps.skel.h"
 
 #define REPEAT         1000
@@ -59,7 +63,7 @@ static const struct map_type map_types[] = {
 	{ "PERCPU_HASH", BPF_MAP_TYPE_PERCPU_HASH, true, true, false },
 	{ "LRU_HASH", BPF_MAP_TYPE_LRU_HASH, true, false, true },
 	{ "LRU_PERCPU_HASH", BPF_MAP_TYPE_LRU_PERCPU_HASH, true, true, true },
-	{ "ARENA", MAPS_ARENA_TYPE, false, false, false },
+	{ "ARENA", BPF_MAP_TYPE_ARENA, false, false, false },
 };
 
 struct maps_cell {
@@ -70,6 +74,12 @@ struct maps_cell {
 static bool contended(const struct bench_cell *c)
 {
 	return c->op >= OP_CONTEND;
+}
+
+/* The arena as an array of 8 B values (bpf/maps_arena.bpf.c, built at run time). */
+static bool arena(const struct bench_cell *c)
+{
+	return !contended(c) && c->op >= OP_ARENA;
 }
 
 static const struct map_type *cell_type(const struct bench_cell *c)
@@ -95,6 +105,8 @@ static bool maps_applies(const struct bench_cell *c)
 		       !c->no_prealloc && (c->size == STAR_ENTRIES || c->given[AXIS_SIZE])));
 	if (strcmp(c->hook->name, "xdp") && strcmp(c->hook->name, "tc"))
 		return false;
+	if (arena(c) && (c->key != 4 || c->no_prealloc))
+		return false; /* indexes into pages the first touch allocates */
 	off += c->key != 4 && !c->given[AXIS_KEY];
 	off += c->access != ACCESS_UNIFORM && !c->given[AXIS_ACCESS];
 	off += c->no_prealloc && !c->given[AXIS_PREALLOC];
@@ -171,6 +183,17 @@ static void maps_configure(void *skel, const struct bench_cell *c, bool empty)
 }
 MICRO_SKEL_OPS(maps, maps_configure);
 
+static void arena_configure(void *skel, const struct bench_cell *c, bool empty)
+{
+	maps_arena_configure(skel, empty ? MOP_NONE : cell_mop(c), seq_len(c),
+			     empty ? 1 : (uint32_t)c->size);
+}
+
+static const struct micro_skel_ops arena_micro_ops = {
+	"maps_arena", maps_arena_open, maps_arena_load, maps_arena_destroy, maps_arena_obj,
+	maps_arena_loop, NULL, arena_configure,
+};
+
 /* What the kernel (or this toolchain) does not allow: the reason, before loading. */
 static bool refused(struct bench_cell *c)
 {
@@ -180,17 +203,15 @@ static bool refused(struct bench_cell *c)
 
 	if (contended(c))
 		return false;
-	if (c->op >= OP_ARENA) {
-		err = maps_probe_arena();
-		if (err)
-			snprintf(c->refused, sizeof(c->refused), "no BPF_MAP_TYPE_ARENA here: "
-				 "BPF_MAP_CREATE: %s", strerror(-err));
-		else
-			snprintf(c->refused, sizeof(c->refused), "the kernel has ARENA (a one-page "
-				 "arena was created), but no program here can use it: clang 14's BPF "
-				 "backend cannot select addrspacecast (__arena pointers need LLVM 18+) "
-				 "and libbpf 1.1.2 does not know the map type");
-		return true;
+	if (arena(c)) {
+		const struct feature_status *fs = feature_probe(FEAT_ARENA);
+
+		if (!fs->supported) {
+			snprintf(c->refused, sizeof(c->refused), "no BPF_MAP_TYPE_ARENA here "
+				 "(env: arena): %s", fs->reason);
+			return true;
+		}
+		return maps_arena_build(c->refused, sizeof(c->refused)) != 0;
 	}
 	err = maps_probe_create(mt->type, mt->hash ? c->key : 4, 8, entries,
 				c->no_prealloc ? BPF_F_NO_PREALLOC : 0);
@@ -213,9 +234,9 @@ static int write_sequence(struct bench_cell *c, struct maps_cell *mc)
 		      : -ENOMEM;
 
 	for (int i = 0; i < 2 && !err; i++) {
-		struct maps *k = mc->m.arm[i].skel;
-		void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-			       bpf_map__fd(k->maps.seq), 0);
+		void *k = mc->m.arm[i].skel;
+		void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, arena(c)
+			       ? maps_arena_seq_fd(k) : bpf_map__fd(((struct maps *)k)->maps.seq), 0);
 
 		if (p == MAP_FAILED) {
 			err = -errno;
@@ -238,11 +259,13 @@ static int maps_setup(struct bench_cell *c)
 	if (refused(c))
 		return 0;
 	mc->seq_len = seq_len(c);
-	err = micro_setup(c, &mc->m, &maps_micro_ops, 64);
+	err = micro_setup(c, &mc->m, arena(c) ? &arena_micro_ops : &maps_micro_ops, 64);
 	if (err || c->refused[0])
 		return err;
+	if (arena(c))
+		maps_arena_facts(mc->m.facts);
 	err = write_sequence(c, mc);
-	if (!err && !contended(c))
+	if (!err && !contended(c) && !arena(c))
 		err = maps_prefill(bpf_map__fd(((struct maps *)mc->m.arm[0].skel)->maps.target),
 				   (uint32_t)c->size, mt->hash ? c->key : 4, mt->percpu);
 	return err;
@@ -318,11 +341,15 @@ static int maps_trial(struct bench_cell *c, struct bench_trial *t)
 {
 	struct maps_cell *mc = c->priv;
 	struct maps *k = micro_skel(&mc->m, t);
-	uint64_t ops0 = k->bss->ops_done, hits0 = k->bss->hits;
+	uint64_t ops0, hits0;
 	int err;
 
 	if (contended(c))
 		return contend_trial(c, mc, t);
+	if (arena(c))
+		return maps_arena_trial(c, &mc->m, t, REPEAT, cell_mop(c) == MOP_UPDATE);
+	ops0 = k->bss->ops_done;
+	hits0 = k->bss->hits;
 	err = micro_trial(c, &mc->m, t, REPEAT, MAPS_OPS_PER_RUN);
 	if (err)
 		return err;
@@ -347,9 +374,11 @@ static json_t *map_json(const struct bench_cell *c, const struct maps_cell *mc)
 	const struct map_type *mt = cell_type(c);
 
 	return json_pack("{s:s, s:I, s:I, s:i, s:i, s:s, s:s, s:f, s:i, s:I}", "type", mt->name,
-			 "entries", (json_int_t)c->size, "max_entries", (json_int_t)max_entries(c),
-			 "key_bytes", mt->hash ? c->key : 4,
-			 "value_bytes", 8, "flags", c->no_prealloc ? "BPF_F_NO_PREALLOC" : "0",
+			 "entries", (json_int_t)c->size, "max_entries", (json_int_t)(arena(c)
+			 ? maps_arena_pages((uint32_t)c->size) : max_entries(c)),
+			 "key_bytes", mt->hash ? c->key : 4, "value_bytes", 8, "flags",
+			 arena(c) ? "BPF_F_MMAPABLE (max_entries: pages)" :
+			 c->no_prealloc ? "BPF_F_NO_PREALLOC" : "0",
 			 "access", bench_access_names[c->access], "zipf_s", maps_zipf_s(c->access),
 			 "sequence_len", mc->seq_len, "sequence_seed", (json_int_t)SEQ_SEED);
 }

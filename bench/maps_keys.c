@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -137,22 +136,6 @@ int maps_probe_create(uint32_t type, uint32_t key_size, uint32_t value_size, uin
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
 	int fd = bpf_map_create((enum bpf_map_type)type, NULL, key_size, value_size, entries, &opts);
 
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
-int maps_probe_arena(void)
-{
-	union bpf_attr attr;
-	int fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = MAPS_ARENA_TYPE;
-	attr.max_entries = 1;                /* pages */
-	attr.map_flags = BPF_F_MMAPABLE;
-	fd = (int)syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
 	if (fd < 0)
 		return -errno;
 	close(fd);

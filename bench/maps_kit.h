@@ -10,8 +10,6 @@
 #include <stdint.h>
 #include "bench/bench.h"
 
-#define MAPS_ARENA_TYPE 33u  /* BPF_MAP_TYPE_ARENA (6.9+); not in these headers */
-
 /* Zipf exponent s of an access pattern (0: uniform). */
 double maps_zipf_s(enum bench_access a);
 
@@ -32,9 +30,6 @@ int maps_prefill(int fd, uint32_t entries, uint32_t key_size, bool percpu);
 /* Does this kernel create such a map?  0 or -errno. */
 int maps_probe_create(uint32_t type, uint32_t key_size, uint32_t value_size, uint32_t entries,
 		      uint32_t flags);
-
-/* A one-page BPF_MAP_TYPE_ARENA (raw bpf(2): libbpf 1.1.2 does not know it).  0 or -errno. */
-int maps_probe_arena(void);
 
 /*
  * One window of prog_fd on CPU 0 and CPU 1 at once: two threads, each

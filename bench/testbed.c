@@ -174,8 +174,8 @@ int bench_traffic_stop(struct bench_traffic *tr, uint64_t t0, uint64_t t1)
 	return err;
 }
 
-#define LEAD_MS 100 /* program load, connections, queues filling */
-#define TAIL_MS 50
+#define LEAD_MS (100 * time_scale()) /* program load, connections, queues filling; x10 in a TCG guest */
+#define TAIL_MS (50 * time_scale())
 
 static int measure(const struct topo *t, enum gen_mode mode, uint64_t size, uint32_t dport,
 		   uint64_t window_ms, bench_snap_fn snap, void *arg, struct gen_result *r,

@@ -33,9 +33,6 @@ struct vf_ctx {
 	struct sigaction old_alrm;
 };
 
-/* Run argv, its stderr (and stdout when merge) into out_path, killed after
- * ms: the wait status, or -ETIMEDOUT, -EINTR (a stop signal) or -errno. */
-int vf_spawn(char *const argv[], const char *out_path, bool merge, uint64_t ms);
 void vf_compiler_probe(struct vf_ctx *ctx, int compiler);
 /* Compile p into obj: 0 (compiled, or o->stage VF_COMPILE with the reason),
  * or -EINTR. */

@@ -7,9 +7,9 @@
  * time (bpf/micro.h): inside the entry program, or, for a tail-call chain
  * that never returns, in the last stage from the start kept in a per-CPU
  * slot.  CALLS_INLINE with CALLS_STACK is the reference arm: the same work
- * in registers.  Programs: calls_xdp and calls_tc (the entry), tail_xdp_N
- * and tail_tc_N (stage N of a constant-index chain), tail_dyn_xdp and
- * tail_dyn_tc (every stage of a dynamic-index chain).
+ * in registers.  Programs per family f (xdp, tc, sk: sk_skb stream verdict):
+ * calls_f (the entry), tail_f_N (stage N of a constant-index chain) and
+ * tail_dyn_f (every stage of a dynamic-index chain), all from one macro.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,6 +19,11 @@
 #define TC_ACT_OK   0
 #define TC_ACT_SHOT 2
 #define STAGE_FROM_STATE ((__u32)-1)   /* tail-dyn: the state's count is the stage */
+
+/* A tail chain's family: its verdicts (sk_skb: a failed chain passes the data on, counted). */
+enum { FAM_XDP, FAM_TC, FAM_SK };
+#define FAM_PASS(f) ((f) == FAM_XDP ? XDP_PASS : (f) == FAM_SK ? SK_PASS : TC_ACT_OK)
+#define FAM_FAIL(f) ((f) == FAM_XDP ? XDP_ABORTED : (f) == FAM_SK ? SK_PASS : TC_ACT_SHOT)
 
 const volatile __u32 style = CALLS_INLINE;
 const volatile __u32 medium = CALLS_STACK;
@@ -221,27 +226,28 @@ static __always_inline void run(void *ctx, struct calls_state *stk, bool xdp)
 	end(ctx, stk, xdp);
 }
 
-static __always_inline int chain_failed(bool xdp)
+static __always_inline int chain_failed(int fam)
 {
 	__sync_fetch_and_add(&failures, 1);
-	return xdp ? XDP_ABORTED : TC_ACT_SHOT;
+	return FAM_FAIL(fam);
 }
 
 /* Stage i of a tail-call chain (STAGE_FROM_STATE: the state names it),
  * then the next slot (a constant for a constant i); the last one ends the
  * run and its timing. */
-static __always_inline int tail_stage(void *ctx, __u32 i, bool xdp)
+static __always_inline int tail_stage(void *ctx, __u32 i, int fam)
 {
+	bool xdp = fam == FAM_XDP;
 	long count = stage(ctx, NULL, i, xdp);
 	__u32 key = 0, slot;
 	__u64 *t0;
 
 	if (count < 0)
-		return chain_failed(xdp);
+		return chain_failed(fam);
 	slot = i == STAGE_FROM_STATE ? (__u32)count : i + 1;
 	if (slot < stages) {
 		bpf_tail_call(ctx, &jmp, slot);
-		return chain_failed(xdp);
+		return chain_failed(fam);
 	}
 	end(ctx, NULL, xdp);
 	t0 = bpf_map_lookup_elem(&chain_t0, &key);
@@ -249,11 +255,12 @@ static __always_inline int tail_stage(void *ctx, __u32 i, bool xdp)
 		__sync_fetch_and_add(&loop_stats.in_prog_ns, bpf_ktime_get_ns() - *t0);
 		__sync_fetch_and_add(&loop_stats.runs, 1);
 	}
-	return xdp ? XDP_PASS : TC_ACT_OK;
+	return FAM_PASS(fam);
 }
 
-static __always_inline int tail_entry(void *ctx, bool xdp)
+static __always_inline int tail_entry(void *ctx, int fam)
 {
+	bool xdp = fam == FAM_XDP;
 	__u32 key = 0;
 	__u64 *t0 = bpf_map_lookup_elem(&chain_t0, &key), seed;
 
@@ -262,9 +269,9 @@ static __always_inline int tail_entry(void *ctx, bool xdp)
 	seed = seed_of(ctx, xdp);
 	last_seed = seed;
 	if (begin(ctx, NULL, seed, xdp))
-		return chain_failed(xdp);
+		return chain_failed(fam);
 	bpf_tail_call(ctx, &jmp, 0);
-	return chain_failed(xdp);
+	return chain_failed(fam);
 }
 
 static __always_inline bool tail_style(void)
@@ -278,7 +285,7 @@ int calls_xdp(struct xdp_md *ctx)
 	struct calls_state st = {};
 
 	if (tail_style())
-		return tail_entry(ctx, true);
+		return tail_entry(ctx, FAM_XDP);
 	MICRO_TIMED(loop_stats, run(ctx, &st, true));
 	return XDP_PASS;
 }
@@ -289,39 +296,50 @@ int calls_tc(struct __sk_buff *skb)
 	struct calls_state st = {};
 
 	if (tail_style())
-		return tail_entry(skb, false);
+		return tail_entry(skb, FAM_TC);
 	MICRO_TIMED(loop_stats, run(skb, &st, false));
 	return TC_ACT_OK;
 }
 
-/* sk_skb (live TCP): the styles without tail calls, state on the stack or
- * in the per-CPU slot (bench/calls.c applies). */
+/* sk_skb (live TCP): state on the stack or in the per-CPU slot, or, for a
+ * tail chain, the per-CPU slot or cb (bench/calls.c applies; the verifier
+ * refuses cb writes here). */
 SEC("sk_skb/stream_verdict")
 int calls_sk(struct __sk_buff *skb)
 {
 	struct calls_state st = {};
 
+	if (tail_style())
+		return tail_entry(skb, FAM_SK);
 	MICRO_TIMED(loop_stats, run(skb, &st, false));
 	return SK_PASS;
 }
 
-/* The chains' stages: N with the constant next slot N + 1, dyn with the state's. */
-#define TAIL(h, ctx_t, xdp, n)							\
-SEC(#h) int tail_##h##_##n(ctx_t *ctx) { return tail_stage(ctx, n, xdp); }
-#define TAILS(h, ctx_t, xdp)							\
-	TAIL(h, ctx_t, xdp, 0) TAIL(h, ctx_t, xdp, 1) TAIL(h, ctx_t, xdp, 2)		\
-	TAIL(h, ctx_t, xdp, 3) TAIL(h, ctx_t, xdp, 4) TAIL(h, ctx_t, xdp, 5)		\
-	TAIL(h, ctx_t, xdp, 6) TAIL(h, ctx_t, xdp, 7) TAIL(h, ctx_t, xdp, 8)		\
-	TAIL(h, ctx_t, xdp, 9) TAIL(h, ctx_t, xdp, 10) TAIL(h, ctx_t, xdp, 11)	\
-	TAIL(h, ctx_t, xdp, 12) TAIL(h, ctx_t, xdp, 13) TAIL(h, ctx_t, xdp, 14)	\
-	TAIL(h, ctx_t, xdp, 15) TAIL(h, ctx_t, xdp, 16) TAIL(h, ctx_t, xdp, 17)	\
-	TAIL(h, ctx_t, xdp, 18) TAIL(h, ctx_t, xdp, 19) TAIL(h, ctx_t, xdp, 20)	\
-	TAIL(h, ctx_t, xdp, 21) TAIL(h, ctx_t, xdp, 22) TAIL(h, ctx_t, xdp, 23)	\
-	TAIL(h, ctx_t, xdp, 24) TAIL(h, ctx_t, xdp, 25) TAIL(h, ctx_t, xdp, 26)	\
-	TAIL(h, ctx_t, xdp, 27) TAIL(h, ctx_t, xdp, 28) TAIL(h, ctx_t, xdp, 29)	\
-	TAIL(h, ctx_t, xdp, 30) TAIL(h, ctx_t, xdp, 31)				\
-	SEC(#h) int tail_dyn_##h(ctx_t *ctx) { return tail_stage(ctx, STAGE_FROM_STATE, xdp); }
-TAILS(xdp, struct xdp_md, true)
-TAILS(tc, struct __sk_buff, false)
+/* The chains' stages: N with the constant next slot N + 1, dyn with the
+ * state's; each family's section is its entry's (a program array takes one
+ * program type and attach type). */
+#define TAIL(h, sec, ctx_t, fam, n)						\
+SEC(sec) int tail_##h##_##n(ctx_t *ctx) { return tail_stage(ctx, n, fam); }
+#define TAILS(h, sec, ctx_t, fam)						\
+	TAIL(h, sec, ctx_t, fam, 0) TAIL(h, sec, ctx_t, fam, 1)			\
+	TAIL(h, sec, ctx_t, fam, 2) TAIL(h, sec, ctx_t, fam, 3)			\
+	TAIL(h, sec, ctx_t, fam, 4) TAIL(h, sec, ctx_t, fam, 5)			\
+	TAIL(h, sec, ctx_t, fam, 6) TAIL(h, sec, ctx_t, fam, 7)			\
+	TAIL(h, sec, ctx_t, fam, 8) TAIL(h, sec, ctx_t, fam, 9)			\
+	TAIL(h, sec, ctx_t, fam, 10) TAIL(h, sec, ctx_t, fam, 11)		\
+	TAIL(h, sec, ctx_t, fam, 12) TAIL(h, sec, ctx_t, fam, 13)		\
+	TAIL(h, sec, ctx_t, fam, 14) TAIL(h, sec, ctx_t, fam, 15)		\
+	TAIL(h, sec, ctx_t, fam, 16) TAIL(h, sec, ctx_t, fam, 17)		\
+	TAIL(h, sec, ctx_t, fam, 18) TAIL(h, sec, ctx_t, fam, 19)		\
+	TAIL(h, sec, ctx_t, fam, 20) TAIL(h, sec, ctx_t, fam, 21)		\
+	TAIL(h, sec, ctx_t, fam, 22) TAIL(h, sec, ctx_t, fam, 23)		\
+	TAIL(h, sec, ctx_t, fam, 24) TAIL(h, sec, ctx_t, fam, 25)		\
+	TAIL(h, sec, ctx_t, fam, 26) TAIL(h, sec, ctx_t, fam, 27)		\
+	TAIL(h, sec, ctx_t, fam, 28) TAIL(h, sec, ctx_t, fam, 29)		\
+	TAIL(h, sec, ctx_t, fam, 30) TAIL(h, sec, ctx_t, fam, 31)		\
+	SEC(sec) int tail_dyn_##h(ctx_t *ctx) { return tail_stage(ctx, STAGE_FROM_STATE, fam); }
+TAILS(xdp, "xdp", struct xdp_md, FAM_XDP)
+TAILS(tc, "tc", struct __sk_buff, FAM_TC)
+TAILS(sk, "sk_skb/stream_verdict", struct __sk_buff, FAM_SK)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -1,6 +1,7 @@
 /* bench maps: what a run does to the maps (shared with user space). */
 #ifndef OLAB_BPF_MAPS_H
 #define OLAB_BPF_MAPS_H
+#include "micro.h"
 
 enum maps_op {
 	MOP_LOOKUP,         /* bpf_map_lookup_elem(target, key of the sequence) */
@@ -21,6 +22,30 @@ enum maps_op {
 struct maps_locked {
 	struct bpf_spin_lock lock;
 	__u64 n;
+};
+
+/*
+ * The ARENA cells (bpf/maps_arena.bpf.c): the arena is an array of 8 B
+ * values, slot i = MAPS_ARENA_VALUE(tag, i): prefilled with tag
+ * MAPS_ARENA_PREFILL by user space; an update writes the trial's stamp.
+ */
+#define MAPS_ARENA_PREFILL 0xa4e4u
+#define MAPS_ARENA_VALUE(tag, idx) (((__u64)(tag) << 32) | (__u32)(idx))
+
+struct maps_arena_cfg {
+	__u64 base;         /* the arena's user address: slot 0 */
+	__u32 op;           /* MOP_LOOKUP, MOP_UPDATE or MOP_NONE */
+	__u32 seq_mask;
+};
+
+/* The state map's one value (mmap'd by user space). */
+struct maps_arena_state {
+	struct micro_loop loop_stats;
+	__u64 sink;
+	__u64 ops_done;     /* sequence steps walked */
+	__u64 hits;         /* lookups that read MAPS_ARENA_VALUE(PREFILL, i); updates */
+	__u32 pos;          /* where the next run starts in the sequence */
+	__u32 stamp;        /* an update's tag, set before each trial */
 };
 
 #endif

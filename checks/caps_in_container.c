@@ -6,14 +6,14 @@
  * Loading, attaching to its own veth (XDP, clsact, tcx), sockmap and its own
  * cgroup v2 work; mounting bpffs needs CAP_SYS_ADMIN and taking a program
  * by id (BPF_PROG_GET_FD_BY_ID) CAP_SYS_ADMIN too: both EPERM.  Before 6.6
- * (no tcx) the tcx attach is expected to fail with the kernel's own errno.
+ * (no tcx) the tcx attach is expected to fail with EINVAL, as it does
+ * outside a container (BPF_LINK_CREATE does not know BPF_TCX_INGRESS).
  */
 #include <errno.h>
 #include <string.h>
 #include <jansson.h>
 #include "checks/check.h"
 #include "containers/container.h"
-#include "lib/features.h"
 #include "lib/util.h"
 
 #define CAPS "bpf,net_admin"
@@ -37,24 +37,8 @@ static const struct {
 	{ "admin", "prog_get_fd_by_id", "prog_get_fd_by_id" },
 };
 
-/* tcx arrived in 6.6 (e420bed02507 "bpf: Add fd-based tcx multi-prog infra
- * with link support"): before it, the container's tcx attach fails with the
- * errno env found on this kernel, as it does outside a container. */
-static void expect_tcx_per_kernel(struct check_ctx *ctx)
-{
-	const struct feature_status *st = feature_probe(FEAT_TCX);
-	char *at = strstr(ctx->expected, "tcx=works"), rest[CHECK_TEXT_LEN];
-
-	if (!st || st->supported || !at)
-		return;
-	snprintf(rest, sizeof(rest), "%s", at + strlen("tcx=works"));
-	snprintf(at, sizeof(ctx->expected) - (size_t)(at - ctx->expected), "tcx=%.*s%s",
-		 (int)strcspn(st->reason, ":"), st->reason, rest);
-}
-
 static int setup(struct check_ctx *ctx)
 {
-	expect_tcx_per_kernel(ctx);
 	if (containers_prepare())
 		snprintf(ctx->skip, sizeof(ctx->skip), "containers: %s", ctr_last_error());
 	return 0;
@@ -108,6 +92,9 @@ DEFINE_CHECK(caps_in_container,
 	.reference = "kernel/bpf/syscall.c bpf_prog_load() (bpf_capable, CAP_NET_ADMIN for "
 		     "net types), bpf_prog_get_fd_by_id() and fs/namespace.c (CAP_SYS_ADMIN)",
 	.runc = true,
+	.versioned = { { .holds = "tcx=works", .otherwise = "tcx=EINVAL",
+			 .kernels = { .since = "6.6", .ref = "e420bed02507 \"bpf: Add fd-based tcx "
+				      "multi-prog infra with link support\" (v6.6)" } } },
 	.setup = setup,
 	.run = run,
 	.order = 200,

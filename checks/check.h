@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include "containers/app_runtime.h"
 #include "lib/registry.h"
+#include "lib/util.h"
 #include "netns/netns.h"
 #include "netns/topo.h"
 
@@ -33,7 +34,7 @@ enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATU
 #define CHECK_TEXT_LEN    1536
 #define CHECK_REASON_LEN  256
 #define CHECK_TIMEOUT_MS  20000   /* default per-check time limit */
-#define CHECK_TIME_SCALE_ENV "OLAB_TIME_SCALE" /* multiplies time limits (emulated kernels) */
+#define CHECK_TIME_SCALE_ENV TIME_SCALE_ENV /* lib/util.h: multiplies time limits */
 #define CHECK_SABOTAGE_ENV "OLAB_CHECK_SABOTAGE"
 /* Skip reason of the sockmap checks under --runtime runc: their TCP app is
  * the check itself, on the host.  (The benches hand an app in a container
@@ -48,6 +49,25 @@ enum check_status { CHECK_PASS, CHECK_FAIL, CHECK_SKIP, CHECK_XFAIL, CHECK_STATU
 
 struct check;
 struct check_ctx;
+
+/*
+ * Kernel releases [since, until), "X.Y[.Z]" as upstream numbers them
+ * (lib/kver.h: Debian's "6.1.0-57" is read as its 6.1.192); since NULL:
+ * every older one, until NULL: every newer one.  ref: the kernel commit
+ * or release note that draws the line.
+ */
+struct check_kernels {
+	const char *since, *until;
+	const char *ref;
+};
+/* A part of the expectation that holds only on some kernels: outside
+ * `kernels`, the "key=value" `holds` of check.expected reads `otherwise`. */
+struct check_versioned {
+	const char *holds, *otherwise;
+	struct check_kernels kernels;
+};
+#define CHECK_VERSIONED_MAX 2
+#define CHECK_XFAIL_RANGES 4
 
 /* An undo the check registers with check_defer: fn(a, b). */
 typedef void (*check_undo_fn)(void *a, void *b);
@@ -99,6 +119,13 @@ struct check {
 	/* Compares timings: run with the CPUs held in POLL unless the user
 	 * says --cpu-idle default (lib/cpuidle.h). */
 	bool latency;
+	/* Version-dependent expectations (holds NULL: none). */
+	struct check_versioned versioned[CHECK_VERSIONED_MAX];
+	/* The kernels with the documented bug the check reports as xfail
+	 * (check_xfail_phase), each range with its reference (stable backports
+	 * make several): on any other kernel what it would explain is a fail.
+	 * None (since and until NULL): any kernel. */
+	struct check_kernels xfail_kernels[CHECK_XFAIL_RANGES];
 };
 
 /* The usual steps of a check file: its priv struct and the static
@@ -123,6 +150,20 @@ bool check_matches(const struct check *c, const char *pattern);
 
 const char *check_status_name(enum check_status s);
 
+/* ---- kernel ranges (checks/kernels.c) ---- */
+
+/* Is kver (lib/kver.h) in k's range?  An unknown kver (0) is in every range. */
+bool check_kernels_match(const struct check_kernels *k, uint32_t kver);
+/* "6.6 and later", "before 6.6", "6.6 to 6.9" (until excluded), "any". */
+const char *check_kernels_text(const struct check_kernels *k, char *buf, size_t len);
+/* Is c's documented bug expected on kver (c.xfail_kernels; none: yes)?  Its
+ * ranges as text ("6.1.130 to 6.2, 6.14 and later") into buf. */
+bool check_xfail_kernel(const struct check *c, uint32_t kver, char *buf, size_t len);
+/* c's expectation on kernel kver (its versioned parts applied) into buf. */
+void check_expected_for(const struct check *c, uint32_t kver, char *buf, size_t len);
+/* [{"applies_to", "since", "until", "ref", ...}] for c's ranges (may be empty). */
+json_t *check_kernels_json(const struct check *c);
+
 /* ---- running (checks/runner.c, checks/verdict.c, checks/report.c) ---- */
 
 struct check_run_opts {
@@ -143,6 +184,7 @@ struct check_result {
 	json_t *counters;           /* owned; check_result_free() */
 	json_t *cpu_idle;           /* owned: the mode it ran under (cpuidle_config_json) */
 	double seconds;
+	uint32_t kver;              /* the kernel version it was judged for (lib/kver.h) */
 };
 
 /* Skip reason when env or PATH lacks a need (0), else -EOPNOTSUPP and reason. */
@@ -207,6 +249,9 @@ const char *check_share(char *buf, size_t len, uint64_t v, uint64_t n);
 /* "ok" or the errno name ("EBUSY") of a 0/-errno result. */
 const char *check_errname(int err);
 bool check_time_left(const struct check_ctx *ctx);
+/* CHECK_TIME_SCALE_ENV (1-50, default 1): how much slower this kernel runs
+ * (10 in a TCG guest); time limits and a check's own waits multiply by it. */
+int check_time_scale(void);
 
 /* Run argv (argv[0] looked up in PATH) inside ns; stdout+stderr into out.
  * Exit status, or -errno; killed after 10 s. */

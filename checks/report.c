@@ -10,12 +10,14 @@
 #include <libxml/xmlwriter.h>
 #include "checks/check.h"
 #include "checks/verdict.h"
+#include "lib/kver.h"
 #include "lib/util.h"
 
 /* ---- JSON ---- */
 
 static json_t *result_json(const struct check_result *r)
 {
+	char v[32];
 	json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:b}",
 			      "name", r->check->name,
 			      "summary", r->check->summary,
@@ -28,6 +30,9 @@ static json_t *result_json(const struct check_result *r)
 			      "seconds", r->seconds,
 			      "sabotage", r->sabotage);
 
+	if (e && r->kver)
+		json_object_set_new(e, "kernel_version",
+				    json_string(kver_str(r->kver, v, sizeof(v))));
 	if (e && r->counters)
 		json_object_set(e, "counters", r->counters);
 	if (e && r->cpu_idle)

@@ -20,6 +20,7 @@
 #include "checks/check.h"
 #include "checks/verdict.h"
 #include "lib/cpuidle.h"
+#include "lib/kver.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -207,21 +208,17 @@ static bool read_report(int fd, char *buf, size_t len, uint64_t deadline)
 	}
 }
 
-/* An emulated kernel (`offloadlab vm` under TCG) runs several times slower:
- * time limits scale by CHECK_TIME_SCALE_ENV (1-50, default 1). */
-static int time_scale(void)
+/* An emulated kernel (`offloadlab vm` under TCG) runs several times slower. */
+int check_time_scale(void)
 {
-	const char *v = getenv(CHECK_TIME_SCALE_ENV);
-	uint64_t n;
-
-	return v && !parse_u64(v, 1, 50, &n) ? (int)n : 1;
+	return time_scale();
 }
 
 /* Wait for the child's report and judge it (r->status and reason). */
 static void collect(const struct check *c, struct check_result *r, pid_t pid, int fd,
 		    uint64_t t0, char *buf)
 {
-	int timeout_ms = (c->timeout_ms ? c->timeout_ms : CHECK_TIMEOUT_MS) * time_scale();
+	int timeout_ms = (c->timeout_ms ? c->timeout_ms : CHECK_TIMEOUT_MS) * check_time_scale();
 	int st = 0;
 	bool done = read_report(fd, buf, RESULT_MAX, t0 + (uint64_t)timeout_ms * 1000000);
 
@@ -255,7 +252,7 @@ static void collect(const struct check *c, struct check_result *r, pid_t pid, in
 static int start_child(const struct check *c, const struct check_run_opts *o,
 		       const struct check_result *r, uint64_t t0, pid_t *pid)
 {
-	int timeout_ms = (c->timeout_ms ? c->timeout_ms : CHECK_TIMEOUT_MS) * time_scale();
+	int timeout_ms = (c->timeout_ms ? c->timeout_ms : CHECK_TIMEOUT_MS) * check_time_scale();
 	pid_t parent = getpid();
 	int pfd[2];
 
@@ -293,7 +290,11 @@ int check_run(const struct check *c, const struct check_run_opts *o, struct chec
 	r->check = c;
 	r->runtime = o->runtime;
 	r->sabotage = o->sabotage || sabotage_env(c);
-	snprintf(r->expected, sizeof(r->expected), "%s", o->expected ? o->expected : c->expected);
+	r->kver = kver_running();
+	if (o->expected)
+		snprintf(r->expected, sizeof(r->expected), "%s", o->expected);
+	else
+		check_expected_for(c, r->kver, r->expected, sizeof(r->expected));
 	if (check_needs_met(c, o->runtime, r->reason, sizeof(r->reason))) {
 		r->status = CHECK_SKIP;
 		return 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "checks/verdict.h"
+#include "lib/kver.h"
 
 static const char *const status_names[CHECK_STATUS__COUNT] = {
 	[CHECK_PASS] = "pass", [CHECK_FAIL] = "fail", [CHECK_SKIP] = "skip", [CHECK_XFAIL] = "xfail",
@@ -94,6 +95,24 @@ static void text_of(const json_t *doc, const char *key, char *buf, size_t len)
 	snprintf(buf, len, "%s", json_string_value(json_object_get(doc, key)) ?: "");
 }
 
+/* What a documented kernel bug explains is an xfail on the kernels it is
+ * in, and a fail on any other (the bug is not expected there). */
+static void xfail_in_range(struct check_result *r, const char *xfail, const char *phases)
+{
+	char v[32], ranges[160];
+
+	if (!r->check || check_xfail_kernel(r->check, r->kver, ranges, sizeof(ranges))) {
+		r->status = CHECK_XFAIL;
+		snprintf(r->reason, sizeof(r->reason), "%.190s (seen in: %.50s)", xfail, phases);
+		return;
+	}
+	r->status = CHECK_FAIL;
+	snprintf(r->reason, sizeof(r->reason),
+		 "observed differs from expected (in: %.40s) as the known kernel bug would make it, "
+		 "but kernel %s is outside the bug's ranges (%.90s)", phases,
+		 kver_str(r->kver, v, sizeof(v)), ranges);
+}
+
 void check_verdict_from_report(struct check_result *r, const char *text)
 {
 	json_error_t jerr;
@@ -126,8 +145,7 @@ void check_verdict_from_report(struct check_result *r, const char *text)
 	} else if (!strcmp(r->observed, r->expected)) {
 		r->status = CHECK_PASS;
 	} else if (xfail[0] && only_phases_differ(r->expected, r->observed, xfail_phases)) {
-		r->status = CHECK_XFAIL;
-		snprintf(r->reason, sizeof(r->reason), "%.190s (seen in: %.50s)", xfail, xfail_phases);
+		xfail_in_range(r, xfail, xfail_phases);
 	} else {
 		r->status = CHECK_FAIL;
 		snprintf(r->reason, sizeof(r->reason), "observed differs from expected");

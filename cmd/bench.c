@@ -8,6 +8,7 @@
 #include "lib/json_out.h"
 #include "lib/run.h"
 #include "lib/util.h"
+#include "report/report.h"
 
 #define MAX_SUBCMDS 33
 
@@ -37,6 +38,16 @@ static struct opt_desc bench_opts[] = {
 	OPT_END,
 };
 
+/* One line on stderr (stdout may be JSON): how to see this run's report. */
+static void report_hint(const char *path, const char *out)
+{
+	char dir[512];
+
+	if (!report_latest_run(out, dir, sizeof(dir)))
+		fprintf(stderr, "offloadlab %s: plots of this run: offloadlab report %s "
+			"(writes %s/report.html)\n", path, dir, dir);
+}
+
 static int bench_cmd_run(void *cfg, int argc, char **argv)
 {
 	struct bench_opts *o = cfg;
@@ -60,6 +71,8 @@ static int bench_cmd_run(void *cfg, int argc, char **argv)
 	bench_plan_free(plan);
 	if (run_stopping())
 		fprintf(stderr, "offloadlab %s: interrupted\n", path);
+	else
+		report_hint(path, o->out);
 	return err;
 }
 

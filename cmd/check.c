@@ -47,6 +47,26 @@ static void feature_list(uint64_t mask, char *buf, size_t len)
 			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "", feature_name(f));
 }
 
+/* The check's kernel ranges, one line each (list --verbose). */
+static void print_kernels(const struct check *c)
+{
+	json_t *arr = check_kernels_json(c), *e;
+	size_t i;
+
+	json_array_foreach(arr, i, e) {
+		const char *holds = json_string_value(json_object_get(e, "holds"));
+
+		printf("%-30s   kernels: %s %s: %s%s%s%s (%s)\n", "",
+		       json_string_value(json_object_get(e, "applies_to")),
+		       json_string_value(json_object_get(e, "text")), holds ?: "",
+		       holds ? ", else " : "",
+		       json_string_value(json_object_get(e, "otherwise")) ?: "",
+		       holds ? "" : "the known kernel bug",
+		       json_string_value(json_object_get(e, "ref")));
+	}
+	json_decref(arr);
+}
+
 static int list_checks(const struct check **sel, size_t n)
 {
 	json_t *arr = g_opts.json ? json_array() : NULL;
@@ -55,16 +75,19 @@ static int list_checks(const struct check **sel, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		feature_list(sel[i]->features, feats, sizeof(feats));
 		if (arr) {
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
 				"name", sel[i]->name, "summary", sel[i]->summary,
 				"features", feats, "tools", sel[i]->tools ?: "",
-				"expected", sel[i]->expected, "reference", sel[i]->reference ?: ""));
+				"expected", sel[i]->expected, "reference", sel[i]->reference ?: "",
+				"kernels", check_kernels_json(sel[i])));
 		} else {
 			printf("%-30s %s\n", sel[i]->name, sel[i]->summary);
-			if (g_opts.verbose)
+			if (g_opts.verbose) {
 				printf("%-30s   needs: %s%s%s\n%-30s   expected: %s\n", "",
 				       feats[0] ? feats : "-", sel[i]->tools ? "; " : "",
 				       sel[i]->tools ?: "", "", sel[i]->expected);
+				print_kernels(sel[i]);
+			}
 		}
 	}
 	if (arr)
@@ -178,6 +201,8 @@ static int check_cmd_run(void *c, int argc, char **argv)
 		pr_warn("offloadlab check: interrupted\n");
 		ret = EXIT_FAIL;
 	}
+	fprintf(stderr, "offloadlab check: for the report's checks matrix: offloadlab --json check "
+		"> RUN_DIR/checks.json, then offloadlab report RUN_DIR\n");
 	for (size_t i = 0; i < done; i++)
 		check_result_free(&res[i]);
 	free(res);

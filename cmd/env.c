@@ -5,6 +5,7 @@
 #include "lib/cpuidle.h"
 #include "lib/features.h"
 #include "lib/hooks.h"
+#include "lib/kver.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
@@ -24,7 +25,10 @@ static void print_cpuidle(const struct cpuidle_info *ci, FILE *f)
 
 static void print_human(const struct env_kernel *k, const struct cpuidle_info *ci, FILE *f)
 {
-	fprintf(f, "%-16s %s\n", "kernel", k->release);
+	char v[32];
+
+	fprintf(f, "%-16s %s (upstream %s)\n", "kernel", k->release,
+		kver_running() ? kver_str(kver_running(), v, sizeof(v)) : "unknown");
 	if (k->jit_known)
 		fprintf(f, "%-16s %s (bpf_jit_enable=%d)\n", "bpf_jit",
 			k->jit_value ? "enabled" : "disabled", k->jit_value);

@@ -42,7 +42,8 @@ static const struct opt_desc matrix_opts[] = {
 struct cell_run {
 	const char *label;
 	json_t *doc;
-	json_t *info;   /* {"kernel", "release", "accel", "emulated", "status", "error"?} */
+	json_t *info;   /* {"kernel", "release", "version"?, "accel", "accel_why", "emulated",
+			 * "status", "error"?} */
 };
 
 static json_t *host_run(char **argv, uint64_t timeout_s, FILE *out, int *status)
@@ -73,7 +74,7 @@ static json_t *guest_run(const char *spec, const struct matrix_cfg *c, char **ar
 			     .boot_timeout_ms = 120000, .timeout_ms = c->timeout_s * 1000 };
 	char err[512], *args[260] = { "--json" };
 	struct vm_kernel k;
-	struct vm_result r = { .accel = "none" };
+	struct vm_result r = { .accel = "none", .accel_why = "" };
 	int n = 1, ret;
 
 	for (int i = 0; argv[i] && n < 258; i++)
@@ -85,8 +86,8 @@ static json_t *guest_run(const char *spec, const struct matrix_cfg *c, char **ar
 		*status = r.status;
 	else if (!ret)
 		snprintf(err, sizeof(err), "%s", r.error);
-	return json_pack("{s:s, s:s, s:s, s:b, s:s*}", "kernel", spec, "release", k.release,
-			 "accel", r.accel, "emulated", !strcmp(r.accel, "tcg"),
+	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s*}", "kernel", spec, "release", k.release,
+			 "accel", r.accel, "accel_why", r.accel_why, "emulated", !strcmp(r.accel, "tcg"),
 			 "error", *status < 0 ? err : NULL);
 }
 
@@ -95,6 +96,7 @@ static void run_one(struct cell_run *cr, const struct matrix_cfg *c, char **argv
 {
 	FILE *out = tmpfile();
 	json_error_t jerr;
+	json_t *ver;
 	int status = -1;
 
 	cr->doc = NULL;
@@ -110,6 +112,13 @@ static void run_one(struct cell_run *cr, const struct matrix_cfg *c, char **argv
 	cr->doc = json_loadf(out, JSON_DISABLE_EOF_CHECK, &jerr);
 	fclose(out);
 	json_object_set_new(cr->info, "status", json_integer(status));
+	/* the upstream version the checks' kernel ranges saw (env and check say it) */
+	ver = json_object_get(json_object_get(cr->doc, "kernel"), "version");
+	if (!ver)
+		ver = json_object_get(json_array_get(json_object_get(cr->doc, "checks"), 0),
+				      "kernel_version");
+	if (json_is_string(ver))
+		json_object_set(cr->info, "version", ver);
 	if (!cr->doc && !json_object_get(cr->info, "error"))
 		json_object_set_new(cr->info, "error", json_string("no JSON output"));
 }
@@ -143,8 +152,9 @@ static json_t *cells_of(enum matrix_kind kind, json_t *doc, bool emulated)
 				 json_string_value(json_object_get(v, "hook")) ?: "?",
 				 var ? "/" : "", var ? var : "",
 				 json_string_value(json_object_get(v, "metric")) ?: "?");
-			json_object_set_new(cells, row, json_pack("{s:O?, s:O?, s:s*}",
-				"median", json_object_get(v, "median"), "unit", json_object_get(v, "unit"),
+			json_object_set_new(cells, row, json_pack("{s:O?, s:O?, s:O?, s:s*}",
+				"median", json_object_get(v, "median"), "ci95", json_object_get(v, "ci95"),
+				"unit", json_object_get(v, "unit"),
 				"note", emulated ? EMULATED_NOTE : NULL));
 		}
 	}
@@ -193,7 +203,11 @@ static void cell_text(enum matrix_kind kind, json_t *cell, char *buf, size_t len
 	} else if (kind == KIND_CHECK) {
 		snprintf(buf, len, "%s", json_string_value(json_object_get(cell, "status")) ?: "?");
 	} else if (json_is_number(json_object_get(cell, "median"))) {
-		snprintf(buf, len, "%.4g %s%s", json_number_value(json_object_get(cell, "median")),
+		double m = json_number_value(json_object_get(cell, "median"));
+		const char *sfx = m >= 1e9 ? "G" : m >= 1e6 ? "M" : m >= 1e3 ? "k" : "";
+		double div = m >= 1e9 ? 1e9 : m >= 1e6 ? 1e6 : m >= 1e3 ? 1e3 : 1;
+
+		snprintf(buf, len, "%.4g%s %s%s", m / div, sfx,
 			 json_string_value(json_object_get(cell, "unit")) ?: "",
 			 json_object_get(cell, "note") ? "*" : "");
 	} else {
@@ -209,13 +223,44 @@ static void print_kernels(json_t *kernels, FILE *f)
 	json_array_foreach(kernels, i, k) {
 		const char *err = json_string_value(json_object_get(k, "error"));
 
-		fprintf(f, "%-8s release %s, accel %s%s, exit %lld%s%s\n",
+		const char *why = json_string_value(json_object_get(k, "accel_why"));
+
+		const char *ver = json_string_value(json_object_get(k, "version"));
+
+		fprintf(f, "%-8s release %s%s%s%s, accel %s%s%s%s%s, exit %lld%s%s\n",
 			json_string_value(json_object_get(k, "kernel")),
 			json_string_value(json_object_get(k, "release")) ?: "?",
+			ver ? " (" : "", ver ? ver : "", ver ? ")" : "",
 			json_string_value(json_object_get(k, "accel")) ?: "?",
-			json_is_true(json_object_get(k, "emulated")) ? " (emulated)" : "",
+			json_is_true(json_object_get(k, "emulated")) ? " (emulated" : "",
+			why && why[0] ? (json_is_true(json_object_get(k, "emulated")) ? ": " : " (")
+				      : "",
+			why && why[0] ? why : "",
+			json_is_true(json_object_get(k, "emulated")) || (why && why[0]) ? ")" : "",
 			json_integer_value(json_object_get(k, "status")), err ? ": " : "", err ? err : "");
 	}
+}
+
+/* Each figure's median and 95 % CI, one line per kernel. */
+static void print_cis(json_t *rows, struct cell_run *runs, int n, FILE *f)
+{
+	const char *row;
+	json_t *r;
+
+	fputc('\n', f);
+	json_object_foreach(rows, row, r)
+		for (int k = 0; k < n; k++) {
+			json_t *c = json_object_get(r, runs[k].label), *ci = json_object_get(c, "ci95");
+
+			if (!json_is_number(json_object_get(c, "median")))
+				continue;
+			fprintf(f, "%s %s: median %.6g, 95%% CI [%.6g, %.6g] %s%s\n", runs[k].label, row,
+				json_number_value(json_object_get(c, "median")),
+				json_number_value(json_array_get(ci, 0)),
+				json_number_value(json_array_get(ci, 1)),
+				json_string_value(json_object_get(c, "unit")) ?: "",
+				json_object_get(c, "note") ? " (" EMULATED_NOTE ")" : "");
+		}
 }
 
 static void print_table(enum matrix_kind kind, json_t *m, struct cell_run *runs, int n, FILE *f)
@@ -242,6 +287,8 @@ static void print_table(enum matrix_kind kind, json_t *m, struct cell_run *runs,
 			fprintf(f, "\n* " EMULATED_NOTE " (TCG); no ratios across kernels\n");
 			break;
 		}
+	if (kind == KIND_BENCH)
+		print_cis(rows, runs, n, f);
 	if (kind != KIND_CHECK)
 		return;
 	fputc('\n', f);

@@ -1,6 +1,6 @@
 /*
  * UAPI that the build's linux/bpf.h (linux-libc-dev 6.1) predates: tcx
- * (6.6), netfilter links (6.4) and the mprog attach fields.  Values are from
+ * (6.6), netfilter links (6.4), the mprog attach fields and arenas (6.9).  Values are from
  * the kernel's include/uapi/linux/bpf.h and were checked against the running
  * kernel's BTF.  Every definition is guarded, and the attr layouts carry an
  * olab_ prefix, so a newer linux/bpf.h makes this header a no-op rather than
@@ -29,6 +29,11 @@
 /* enum bpf_prog_type */
 #ifndef BPF_PROG_TYPE_NETFILTER
 #define BPF_PROG_TYPE_NETFILTER 32
+#endif
+
+/* enum bpf_map_type: an arena of pages shared by programs and user space (6.9) */
+#ifndef BPF_MAP_TYPE_ARENA
+#define BPF_MAP_TYPE_ARENA 33
 #endif
 
 /* enum bpf_link_type */
@@ -162,6 +167,23 @@ static inline int olab_sys_bpf(int cmd, void *attr, unsigned int size)
 	long ret = syscall(__NR_bpf, cmd, attr, size);
 
 	return ret < 0 ? -errno : (int)ret;
+}
+
+/*
+ * A BPF_MAP_TYPE_ARENA of pages pages (BPF_F_MMAPABLE, no key or value, the
+ * user address chosen by the first mmap()): libbpf 1.1.2 cannot create one.
+ * Returns the map fd or -errno.
+ */
+static inline int olab_arena_create(uint32_t pages, const char *name)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_ARENA;
+	attr.max_entries = pages;
+	attr.map_flags = BPF_F_MMAPABLE;
+	strncpy(attr.map_name, name, sizeof(attr.map_name) - 1);
+	return olab_sys_bpf(BPF_MAP_CREATE, &attr, sizeof(attr));
 }
 
 /*

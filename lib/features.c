@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lib/features_internal.h"
+#include "lib/kver.h"
 #include "lib/log.h"
 #include "lib/manifest.h"
 #include "lib/run.h"
@@ -438,7 +439,8 @@ int env_kernel_probe(struct env_kernel *k)
 
 json_t *env_kernel_to_json(const struct env_kernel *k)
 {
-	return json_pack("{s:s, s:{s:b, s:o}, s:{s:b, s:b, s:s}, s:{s:b, s:s}, s:o, s:i, s:s}",
+	char v[32];
+	json_t *o = json_pack("{s:s, s:{s:b, s:o}, s:{s:b, s:b, s:s}, s:{s:b, s:s}, s:o, s:i, s:s}",
 			 "release", k->release,
 			 "bpf_jit", "enabled", k->jit_known && k->jit_value != 0,
 			 "value", k->jit_known ? json_integer(k->jit_value) : json_null(),
@@ -448,6 +450,12 @@ json_t *env_kernel_to_json(const struct env_kernel *k)
 			 "cgroup2", k->cgroup2[0] ? json_string(k->cgroup2) : json_null(),
 			 "cpus", k->cpus,
 			 "libbpf", k->libbpf);
+
+	/* the upstream version the checks' kernel ranges compare (lib/kver.h) */
+	if (o && kver_running())
+		json_object_set_new(o, "version", json_string(kver_str(kver_running(), v,
+									sizeof(v))));
+	return o;
 }
 
 json_t *features_to_json(void)

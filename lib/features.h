@@ -33,6 +33,7 @@ enum feature_id {
 	FEAT_MMAPABLE_ARRAY,
 	FEAT_BPF_LOOP,
 	FEAT_SPIN_LOCK,
+	FEAT_ARENA,
 	FEAT__COUNT
 };
 

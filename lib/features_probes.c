@@ -458,6 +458,34 @@ static int probe_spin_lock(struct probe_env *env, struct probe *skel)
 	return err;
 }
 
+/* An arena of two pages, mapped: a store on the second page (the fault
+ * gives it a page) reads back. */
+static int probe_arena(struct probe_env *env, struct probe *skel)
+{
+	size_t sz = 2 * (size_t)sysconf(_SC_PAGESIZE);
+	volatile __u64 *mem;
+	int fd = olab_arena_create(2, "olab_arena"), err = 0;
+
+	if (fd < 0) {
+		env->where = "BPF_MAP_CREATE of BPF_MAP_TYPE_ARENA";
+		return fd;
+	}
+	mem = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		env->where = "mmap";
+	} else {
+		mem[sz / sizeof(*mem) - 1] = PROBE_RB_MAGIC;
+		if (mem[sz / sizeof(*mem) - 1] != PROBE_RB_MAGIC) {
+			env->where = "a store through mmap does not read back";
+			err = -EBADMSG;
+		}
+		munmap((void *)mem, sz);
+	}
+	close(fd);
+	return err;
+}
+
 /* Every feature: what the child sets up, the skeleton pieces loaded before
  * its probe runs (progs NULL: none), and the probe. */
 const struct feature_desc feature_table[FEAT__COUNT] = {
@@ -496,4 +524,6 @@ const struct feature_desc feature_table[FEAT__COUNT] = {
 			    0, "loop_prog", "", NULL, probe_bpf_loop },
 	[FEAT_SPIN_LOCK] = { "spin_lock", "bpf_spin_lock in a map value",
 			     0, "lock_prog", "lock_map", NULL, probe_spin_lock },
+	[FEAT_ARENA] = { "arena", "BPF_MAP_TYPE_ARENA (6.9+) created and mmap'd, a store read back",
+			 0, NULL, NULL, NULL, probe_arena },
 };

@@ -341,6 +341,14 @@ int mount_point_of(const char *fstype, char *buf, size_t len)
 	return err;
 }
 
+int time_scale(void)
+{
+	const char *v = getenv(TIME_SCALE_ENV);
+	uint64_t n;
+
+	return v && !parse_u64(v, 1, 50, &n) ? (int)n : 1;
+}
+
 const char *kernel_release(void)
 {
 	static struct utsname u;

@@ -30,6 +30,11 @@ int write_path_atomic(const char *path, const void *data, size_t len, unsigned m
 
 /* Parse a whole decimal integer within [min, max]; return 0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* How many times slower this machine runs than a real one: TIME_SCALE_ENV
+ * (1-50; `offloadlab vm` sets 10 under TCG), default 1.  Time limits and
+ * lead-ins multiply by it. */
+#define TIME_SCALE_ENV "OLAB_TIME_SCALE"
+int time_scale(void);
 /* "2" or "1.5" (seconds), "300ms" or "2s" into milliseconds. */
 int parse_duration_ms(const char *s, uint64_t *ms);
 /* Parse "0,1" or "0-1" into a CPU bitmask (CPUs < 64). */

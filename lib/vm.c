@@ -3,7 +3,6 @@
  * shared results folder, the console log): removed at cleanup, and by
  * `offloadlab clean` after a SIGKILL; qemu and virtiofsd are in the manifest. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,33 +159,32 @@ static int build_initrd(const struct vm_state *s, const struct vm_kernel *k)
 	return ret > 0 ? -EIO : ret;
 }
 
-/* KVM works only with /dev/kvm and a CPU that virtualises (no nested virt: no flag). */
-static bool kvm_usable(char *why, size_t len)
-{
-	static char cpuinfo[1 << 16];
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(why, len, "/dev/kvm: %s", strerror(errno));
-		return false;
-	}
-	close(fd);
-	if (read_file("/proc/cpuinfo", cpuinfo, sizeof(cpuinfo)) < 0 ||
-	    (!strstr(cpuinfo, " vmx") && !strstr(cpuinfo, " svm"))) {
-		snprintf(why, len, "no vmx/svm CPU flag (no nested virtualisation)");
-		return false;
-	}
-	snprintf(why, len, "/dev/kvm and a vmx/svm CPU flag");
-	return true;
-}
-
 static const char *pick_accel(int want, char *why, size_t len)
 {
-	if (want == VM_ACCEL_TCG || want == VM_ACCEL_KVM) {
-		snprintf(why, len, "asked for");
-		return want == VM_ACCEL_KVM ? "kvm" : "tcg";
-	}
-	return kvm_usable(why, len) ? "kvm" : "tcg";
+	struct vm_accel_probe p;
+
+	vm_accel_probe_here(want, &p);
+	return vm_accel_decide(&p, why, len);
+}
+
+/* Under --accel auto, is the KVM boot going nowhere?  (vm_kvm_fallback) */
+static bool kvm_stuck(const struct vm_state *s, const struct vm_opts *o, struct vm_result *r,
+		      bool exited, bool up, uint64_t start)
+{
+	char path[PATH_MAX], log[2048], why[192];
+	struct vm_kvm_attempt a = { .exited = exited, .booted = up, .qemu_log = log,
+				    .waited_ms = (now_ns() - start) / 1000000,
+				    .limit_ms = o->kvm_boot_ms };
+
+	if (o->accel != VM_ACCEL_AUTO || strcmp(r->accel, "kvm") || up)
+		return false;
+	path_in(s, "qemu.log", path, sizeof(path));
+	if (read_file(path, log, sizeof(log)) < 0)
+		log[0] = '\0';
+	if (!vm_kvm_fallback(&a, why, sizeof(why)))
+		return false;
+	snprintf(r->accel_why, sizeof(r->accel_why), "KVM failed (%s): fell back to TCG", why);
+	return true;
 }
 
 /* virtiofsd sharing source as socket name; waits for its socket. */
@@ -252,16 +250,18 @@ static int wait_guest(struct vm_state *s, const struct vm_opts *o, struct vm_res
 	path_in(s, "out/booted", booted, sizeof(booted));
 	for (;;) {
 		st = proc_wait(&s->qemu, POLL_MS);
+		if (!up && !access(booted, F_OK)) {
+			up = true;
+			deadline = now_ns() + o->timeout_ms * 1000000ull;
+			pr_debug("vm: booted in %.1f s\n", (double)(now_ns() - start) / 1e9);
+		}
+		if (kvm_stuck(s, o, r, st != -ETIMEDOUT, up, start))
+			return -EAGAIN;
 		if (st != -ETIMEDOUT)
 			return 0;
 		if (run_stopping()) {
 			snprintf(r->error, sizeof(r->error), "interrupted");
 			return -EINTR;
-		}
-		if (!up && !access(booted, F_OK)) {
-			up = true;
-			deadline = now_ns() + o->timeout_ms * 1000000ull;
-			pr_debug("vm: booted in %.1f s\n", (double)(now_ns() - start) / 1e9);
 		}
 		if (now_ns() > deadline) {
 			snprintf(r->error, sizeof(r->error), up ? "the command did not finish within %llu s"
@@ -346,14 +346,13 @@ static int boot_and_run(struct vm_state *s, const struct vm_kernel *k, const str
 	return 0;
 }
 
-int vm_run(const struct vm_kernel *k, const struct vm_opts *o, char **argv, struct vm_result *r)
+/* One boot with r->accel: prepare, boot, run, the guest's output, stop. */
+static int attempt(const struct vm_kernel *k, const struct vm_opts *o, char **argv,
+		   struct vm_result *r)
 {
 	struct vm_state s = { .dir_cleanup = -1 };
 	int ret;
 
-	r->status = -1;
-	r->error[0] = '\0';
-	r->accel = pick_accel(o->accel, r->accel_why, sizeof(r->accel_why));
 	if ((ret = make_state(&s)) || (ret = write_command(&s, k, argv, r->accel)) ||
 	    (ret = build_initrd(&s, k))) {
 		snprintf(r->error, sizeof(r->error), "cannot prepare the guest in %s: %s", s.dir,
@@ -362,13 +361,33 @@ int vm_run(const struct vm_kernel *k, const struct vm_opts *o, char **argv, stru
 		return ret;
 	}
 	ret = boot_and_run(&s, k, o, r);
-	copy_out(&s, "out/stdout", o->out ? o->out : stdout, 0);
-	copy_out(&s, "out/stderr", stderr, 0);
-	if (ret) {
+	if (ret != -EAGAIN) {
+		copy_out(&s, "out/stdout", o->out ? o->out : stdout, 0);
+		copy_out(&s, "out/stderr", stderr, 0);
+	}
+	if (ret && ret != -EAGAIN) {
 		fprintf(stderr, "--- guest console (last lines) ---\n");
 		copy_out(&s, "console.log", stderr, 2000);
 		copy_out(&s, "qemu.log", stderr, 1000);
 	}
 	stop_all(&s);
+	return ret;
+}
+
+int vm_run(const struct vm_kernel *k, const struct vm_opts *o, char **argv, struct vm_result *r)
+{
+	int ret;
+
+	r->status = -1;
+	r->error[0] = '\0';
+	r->accel = pick_accel(o->accel, r->accel_why, sizeof(r->accel_why));
+	ret = attempt(k, o, argv, r);
+	if (ret == -EAGAIN) {
+		/* auto: KVM made no progress; the same run under TCG */
+		pr_warn("vm: %s\n", r->accel_why);
+		r->accel = "tcg";
+		r->error[0] = '\0';
+		ret = attempt(k, o, argv, r);
+	}
 	return ret;
 }

@@ -31,6 +31,25 @@ json_t *reference_load(void)
 	return j;
 }
 
+/* This process's argv joined by spaces (for the report's provenance). */
+static json_t *command_line_json(void)
+{
+	char buf[1024];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	close_fd(fd);
+	if (n <= 0)
+		return json_null();
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = 0;
+	while (n > 0 && buf[n - 1] == ' ')
+		buf[--n] = 0;
+	return json_string(buf);
+}
+
 json_t *results_base_config(void)
 {
 	char host[64] = "", started[32];
@@ -39,9 +58,9 @@ json_t *results_base_config(void)
 
 	gethostname(host, sizeof(host) - 1);
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "kernel", kernel_release(),
+	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:o}", "kernel", kernel_release(),
 			 "commit", OLAB_GIT_REV, "offloadlab", OLAB_VERSION, "cpus", cpu_count(),
-			 "host", host, "started", started);
+			 "host", host, "started", started, "command_line", command_line_json());
 }
 
 /* ---- where results may go ---- */

@@ -5,8 +5,10 @@
  * state came through every hand-off intact (the final value is the fold of
  * K stages computed here); the reference arm too.  Cells that cannot exist
  * are not planned; freplace is measured or gives the kernel's reason.
- * At sk-skb-verdict (live TCP), two styles at K = 32: whole runs of K stages
- * and the fold of each run's own seed.
+ * At sk-skb-verdict (live TCP), two call styles and both tail chains at
+ * K = 32: exactly K stages per whole run over the trial, no chain that fell
+ * through, and the fold of each run's own seed; a tail chain with its state
+ * in cb carries the verifier's refusal (no cb writes at sk_skb).
  */
 #include <string.h>
 #include <jansson.h>
@@ -43,8 +45,8 @@ static void check_arm(json_t *details, unsigned k, const char *arm)
 	}
 }
 
-/* Live skbs (sk-skb-verdict): any length seeds the state, the stages count
- * the whole trial (runs: its window). */
+/* Live skbs (sk-skb-verdict): any length seeds the state; the stages and
+ * runs_trial count the whole trial (runs: its window). */
 static void check_live_arm(json_t *details, unsigned k, const char *arm)
 {
 	json_t *d;
@@ -55,7 +57,7 @@ static void check_live_arm(json_t *details, unsigned k, const char *arm)
 
 		ASSERT_GT(runs, 0, arm);
 		ASSERT_GE(stages, runs * k, arm);
-		ASSERT_EQ((uint64_t)stages % k, 0, arm);
+		ASSERT_EQ(stages, detail_num(d, "runs_trial") * k, arm);
 		ASSERT_EQ(detail_num(d, "failures"), 0, arm);
 		ASSERT_EQ((__u64)json_integer_value(json_object_get(d, "last_acc")),
 			  fold((__u64)detail_num(d, "last_seed"), k), arm);
@@ -75,6 +77,11 @@ static void measure(const struct bench *b, const char *hook, unsigned op, unsign
 		goto out;
 	if (!strncmp(b->ops[op], "freplace", 8) && c.refused[0]) {
 		ASSERT_STRCONTAINS(c.refused, "freplace refused by this kernel: ", "the reason");
+		ASSERT_EQ(s.n[ARM_MAIN], 0, "no trials");
+		goto out;
+	}
+	if (!strcmp(hook, "sk-skb-verdict") && strstr(b->ops[op], "/cb")) {
+		ASSERT_STRCONTAINS(c.refused, "verifier: ", "the verifier's reason");
 		ASSERT_EQ(s.n[ARM_MAIN], 0, "no trials");
 		goto out;
 	}
@@ -127,18 +134,19 @@ OLAB_TEST(bench_calls)
 				if (test_subtest("%s/%s/K=%u", hooks[h], b->ops[op], ks[i]))
 					measure(b, hooks[h], op, ks[i]);
 		}
-	/* Live TCP: no tail chains, cb or meta; one style per kind of call. */
+	/* Live TCP: no meta or freplace; calls with stack or per-CPU state, tail
+	 * chains with per-CPU or cb (refused); one style per kind of call. */
 	for (unsigned op = 0; b->ops[op]; op++) {
 		const char *n = b->ops[op];
-		bool live = strncmp(n, "tail-", 5) && strncmp(n, "freplace", 8) &&
-			    (strstr(n, "/stack") || strstr(n, "/percpu"));
+		bool tail = !strncmp(n, "tail-", 5), live = strncmp(n, "freplace", 8) &&
+			    (strstr(n, "/percpu") || strstr(n, tail ? "/cb" : "/stack"));
 
 		bench_cell_init(&c, b, hook_by_name("sk-skb-verdict"));
 		c.op = op;
 		c.stages = 1;
 		if (test_subtest("sk-skb-verdict/%s/applies", n))
 			ASSERT_EQ(b->applies(&c), live, n);
-		if (live && (!strcmp(n, "global/percpu") || !strcmp(n, "bpf-loop/stack")) &&
+		if (live && (tail || !strcmp(n, "global/percpu") || !strcmp(n, "bpf-loop/stack")) &&
 		    test_subtest("sk-skb-verdict/%s/K=%u", n, CALLS_STAGES_MAX))
 			measure(b, "sk-skb-verdict", op, CALLS_STAGES_MAX);
 	}

@@ -4,11 +4,15 @@
  * each map type, key size, access pattern and allocation; on one contended
  * key, atomic, spin-locked and per-CPU counting lose no update while the
  * unprotected read-modify-write accounts for every update (counted + lost =
- * done); what the kernel or toolchain cannot do is a reason, not a number.
+ * done); the arena (built at run time by clang >= 18) read back: lookups
+ * read every prefilled value, updates left their trial's value in every slot
+ * they walked; what the kernel or toolchain cannot do is a reason, not a
+ * number.
  * The access sequence itself: seeded, in range, Zipf-skewed.
  */
 #include <stdlib.h>
 #include <math.h>
+#include <unistd.h>
 #include <string.h>
 #include <jansson.h>
 #include "bench/bench.h"
@@ -85,6 +89,44 @@ static void map_cell(const struct bench *b, const struct cell_spec *p)
 	bench_cell_finish(&c, &s);
 }
 
+/* The arena: every op a hit; a lookup's trial read the prefilled values of
+ * the slots it walked (their sum, computed by user space from the access
+ * sequence); an update's trial left its own value in every slot it walked. */
+static void arena_cell(const struct bench *b, const char *hook, const char *op)
+{
+	struct cell_spec p = { hook, op, 1000, 4, ACCESS_UNIFORM, false, NULL };
+	bool update = strstr(op, "update");
+	struct bench_cell c;
+	struct bench_series s;
+	json_t *d;
+	size_t i;
+
+	if (access("/usr/bin/clang-19", X_OK)) {
+		test_skip("clang-19 not installed (make deps-extra): __arena needs clang >= 18");
+		return;
+	}
+	if (measure_cell(b, &p, &c, &s))
+		json_array_foreach(s.detail[ARM_MAIN], i, d) {
+			ASSERT_EQ(detail_num(d, "runs"), detail_num(d, "repeat"), "runs");
+			ASSERT_EQ(detail_num(d, "ops"), detail_num(d, "runs") * MAPS_OPS_PER_RUN,
+				  "64 ops a run");
+			ASSERT_EQ(detail_num(d, "hits"), detail_num(d, "ops"),
+				  "every slot read held its prefilled value / every write done");
+			if (!update) {
+				const char *got = json_string_value(json_object_get(d, "sum_read"));
+				const char *want = json_string_value(json_object_get(d, "sum_expected"));
+
+				if (ASSERT_OK_PTR(got, "sum read") && ASSERT_OK_PTR(want, "sum expected"))
+					ASSERT_STREQ(got, want, "the values read are the prefilled ones");
+				continue;
+			}
+			ASSERT_GT(detail_num(d, "slots_walked"), 0, "slots walked");
+			ASSERT_EQ(detail_num(d, "slots_verified"), detail_num(d, "slots_walked"),
+				  "every slot walked holds the trial's value");
+		}
+	bench_cell_finish(&c, &s);
+}
+
 /* Both CPUs on one key: safe ways lose nothing; the unprotected one's
  * counted + lost is every op. */
 static void contend_cell(const struct bench *b, const char *hook, const char *op)
@@ -153,7 +195,6 @@ OLAB_TEST(bench_maps)
 		{ "xdp", "percpu-hash-lookup", 1000, 4, ACCESS_ZIPF_05, true, NULL },
 		{ "xdp", "lru-hash-lookup", 1000, 4, ACCESS_UNIFORM, true, "BPF_F_NO_PREALLOC" },
 		{ "xdp", "array-lookup", 1000, 4, ACCESS_UNIFORM, true, "BPF_F_NO_PREALLOC" },
-		{ "xdp", "arena-lookup", 1000, 4, ACCESS_UNIFORM, false, "ARENA" },
 		{ "sk-skb-verdict", "hash-lookup", 1000, 4, ACCESS_UNIFORM, false, NULL },
 		{ "sk-skb-verdict", "lru-hash-update", 1000, 4, ACCESS_UNIFORM, false, NULL },
 	};
@@ -179,6 +220,10 @@ OLAB_TEST(bench_maps)
 				 bench_access_names[odd[k].access],
 				 odd[k].no_prealloc ? "/no-prealloc" : ""))
 			map_cell(b, &odd[k]);
+	for (int upd = 0; upd < 2; upd++)
+		for (int tc = 0; tc < 2; tc++)
+			if (test_subtest("arena/%s/%s", tc ? "tc" : "xdp", upd ? "update" : "lookup"))
+				arena_cell(b, tc ? "tc" : "xdp", upd ? "arena-update" : "arena-lookup");
 	for (size_t k = 0; k < 4; k++)
 		if (test_subtest("contend/%s", contention[k]))
 			contend_cell(b, k % 2 ? "tc" : "xdp", contention[k]);

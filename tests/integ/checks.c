@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include "checks/check.h"
 #include "lib/features.h"
+#include "lib/kver.h"
 #include "lib/run.h"
 #include "lib/util.h"
 #include "netns/netns.h"
@@ -549,4 +550,50 @@ OLAB_TEST(checks_libxdp_and_head_of_line)
 			     "cpu-idle poll");
 	}
 	check_result_free(&r);
+}
+
+/* Run c as if the kernel were version (KVER_ENV, lib/kver.h): its status. */
+static enum check_status run_as_kernel(const char *name, const char *version,
+				       struct check_result *r)
+{
+	if (version)
+		setenv(KVER_ENV, version, 1);
+	check_run(check_by_name(name), NULL, r);
+	unsetenv(KVER_ENV);
+	return r->status;
+}
+
+/* Kernel ranges decide on real runs: this kernel as it is, then told it is
+ * 5.15.180, outside both ranges: the strparser stall (xfail here) becomes a
+ * fail, and caps-in-container's working tcx attach becomes a fail too
+ * (before 6.6 it must be EINVAL). */
+OLAB_TEST(checks_kernel_range_flips)
+{
+	struct check_result r;
+
+	if (test_subtest("strparser-delivery")) {
+		if (run_as_kernel("strparser-delivery", NULL, &r) != CHECK_XFAIL) {
+			test_skip("no stall on this kernel (%s): nothing to flip",
+				  check_status_name(r.status));
+		} else {
+			check_result_free(&r);
+			ASSERT_EQ(run_as_kernel("strparser-delivery", "5.15.180", &r), CHECK_FAIL,
+				  "5.15.180: fail");
+			ASSERT_STRCONTAINS(r.reason, "outside the bug's ranges", "says why");
+		}
+		check_result_free(&r);
+	}
+	if (test_subtest("caps-in-container")) {
+		if (run_as_kernel("caps-in-container", NULL, &r) != CHECK_PASS) {
+			test_skip("caps-in-container %s here: %s", check_status_name(r.status),
+				  r.reason);
+		} else {
+			check_result_free(&r);
+			ASSERT_EQ(run_as_kernel("caps-in-container", "5.15.180", &r), CHECK_FAIL,
+				  "5.15.180: fail");
+			ASSERT_STRCONTAINS(r.expected, "tcx=EINVAL", "5.15 expects EINVAL");
+			ASSERT_STRCONTAINS(r.observed, "tcx=works", "this kernel has tcx");
+		}
+		check_result_free(&r);
+	}
 }

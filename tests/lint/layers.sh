@@ -3,12 +3,12 @@
 # and files or folders of one layer do not include each other in a cycle.
 # The file -> layer map below is the only one (the README points here).
 #
-#   0 base    lib: log util stats run manifest registry json_out cpuidle
+#   0 base    lib: log util stats run manifest registry json_out cpuidle kver
 #             bpf_compat; bpf/*.h (kernel/user shared definitions)
 #   1 netns   netns/
 #   2 domain  the rest of lib/ (hooks, apps, gen_*, features*, counters,
 #             vm*, ...), results/
-#   3 upper   bench/ checks/ containers/ scenarios/
+#   3 upper   bench/ checks/ containers/ scenarios/ report/
 #   4 cmd     cmd/
 #   5 tests   tests/ (may include anything)
 # Includes of files not in the tree (skeletons, version.h, vmlinux.h) are
@@ -22,11 +22,11 @@ cd "$root" || exit 1
 layer_of() {
 	case $1 in
 	lib/log.[ch] | lib/util.[ch] | lib/stats.[ch] | lib/run.[ch] | lib/manifest.[ch] | \
-	lib/registry.[ch] | lib/json_out.[ch] | lib/cpuidle.[ch] | lib/bpf_compat.h | bpf/*)
+	lib/registry.[ch] | lib/json_out.[ch] | lib/cpuidle.[ch] | lib/kver.[ch] | lib/bpf_compat.h | bpf/*)
 		echo 0 ;;
 	netns/*) echo 1 ;;
 	lib/* | results/*) echo 2 ;;
-	bench/* | checks/* | containers/* | scenarios/*) echo 3 ;;
+	bench/* | checks/* | containers/* | scenarios/* | report/*) echo 3 ;;
 	cmd/*) echo 4 ;;
 	tests/*) echo 5 ;;
 	*) echo "layers.sh: $1 has no layer: add it to layer_of" >&2; echo 9 ;;
@@ -41,7 +41,7 @@ excepted() {
 # "file line target" for every include of a file in the tree.
 edges() {
 	local f line inc
-	find lib netns results bench checks containers scenarios cmd tests bpf \
+	find lib netns results bench checks containers scenarios report cmd tests bpf \
 		-type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | sort |
 	while read -r f; do
 		grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$f" |

@@ -11,7 +11,7 @@
 static const char *const contract_names[] = {
 	"xdp_native", "xdp_generic", "xdp_live_frames", "tc_clsact", "tcx", "netfilter_link",
 	"sk_skb_verdict", "sk_skb_parser", "sk_msg", "cgroup_skb", "fentry", "ringbuf",
-	"user_ringbuf", "mmapable_array", "bpf_loop", "spin_lock",
+	"user_ringbuf", "mmapable_array", "bpf_loop", "spin_lock", "arena",
 };
 
 static bool is_key_name(const char *s)
