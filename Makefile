@@ -15,9 +15,15 @@ DEB_PKGS := build-essential pkg-config clang llvm bpftool libbpf-dev libxdp-dev 
 	libnftables-dev nftables iptables conntrack libnetfilter-conntrack-dev \
 	libjansson-dev libxml2-dev libxml2-utils jq iproute2 ethtool runc busybox-static \
 	sockperf iperf3 valgrind libclang-rt-14-dev qemu-system-x86 kmod \
-	libhttp-parser-dev libnghttp2-dev gnuplot-nox chromium libpng-dev
+	libhttp-parser-dev libnghttp2-dev gnuplot-nox chromium libpng-dev libyaml-dev
+# The real apps and clients `scenario run` starts inside its namespaces; their
+# system services must not run on the host (deps-apps below).
+DEB_PKGS_APPS := memcached libmemcached-tools redis-server redis-tools nginx-light wrk \
+	nghttp2-client umoci
+APP_SERVICES := memcached redis-server nginx
 
-PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libcap jansson libxml-2.0 libnftables libmnl
+PKGS     := libbpf libxdp libnl-route-3.0 libnl-3.0 libcap jansson libxml-2.0 libnftables libmnl \
+	yaml-0.1
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
 # Reference parsers linked by the differential tests (tests/integ/parse_*.c)
 # only: libnghttp2 has a .pc; libhttp-parser-dev ships none, hence -lhttp_parser.
@@ -41,7 +47,8 @@ SKELS    := $(patsubst bpf/%.bpf.c,$(B)/skel/%.skel.h,$(BPF_SRCS))
 
 # Every user-space source except the CLI entry point goes into a library
 # shared by the binary and the tests.
-LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c bench/*.c report/*.c) \
+LIB_SRCS := $(wildcard lib/*.c netns/*.c containers/*.c checks/*.c results/*.c bench/*.c report/*.c \
+	scenarios/*.c) \
 	$(filter-out cmd/main.c,$(wildcard cmd/*.c))
 ASM_SRCS := $(wildcard results/*.S)
 LIB_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRCS)) $(patsubst %.S,$(B)/obj/%.o,$(ASM_SRCS))
@@ -56,7 +63,8 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 INTEG_SRCS := $(wildcard tests/integ/*.c)
 
 .SECONDARY:
-.PHONY: all deps deps-extra run screenshot test test-unit install clean-build check-root corpus FORCE
+.PHONY: all deps deps-apps deps-apps-install deps-extra run screenshot test test-unit install \
+	clean-build check-root corpus FORCE
 all: deps $(B)/offloadlab
 
 # Fast no-op when every package is present; installs the missing ones as root.
@@ -70,8 +78,29 @@ define apt_install
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 endef
-deps:
+deps: deps-apps
 	$(call apt_install,$(DEB_PKGS))
+
+# Only when one is missing: a policy-rc.d (unless one exists) keeps the
+# packages' services from starting on install; whatever runs anyway is stopped
+# and disabled afterwards (a host's own, already installed services are left alone).
+deps-apps:
+	@missing=0; for p in $(DEB_PKGS_APPS); do dpkg-query -W -f='$${db:Status-Abbrev}' $$p \
+		2>/dev/null | grep -q '^ii' || missing=1; done; [ $$missing = 1 ] || exit 0; \
+	own=0; if [ "$$(id -u)" = 0 ] && [ ! -e /usr/sbin/policy-rc.d ]; then \
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; \
+		chmod 0755 /usr/sbin/policy-rc.d; own=1; fi; \
+	$(MAKE) --no-print-directory deps-apps-install; rc=$$?; \
+	[ $$own = 1 ] && rm -f /usr/sbin/policy-rc.d; \
+	for s in $(APP_SERVICES); do \
+		if command -v systemctl >/dev/null && systemctl is-enabled --quiet $$s 2>/dev/null; then \
+			systemctl disable --now --quiet $$s 2>/dev/null; fi; \
+		if [ -x /etc/init.d/$$s ] && [ "$$(id -u)" = 0 ]; then \
+			/etc/init.d/$$s stop >/dev/null 2>&1; \
+			update-rc.d -f $$s disable >/dev/null 2>&1; fi; \
+	done; exit $$rc
+deps-apps-install:
+	$(call apt_install,$(DEB_PKGS_APPS))
 
 # Opt-in (not part of deps, test or run): the other Debian clang versions
 # `offloadlab verifier` compares with the default one.

@@ -90,6 +90,16 @@ static json_t *mounts(const struct bundle_params *p)
 				       "size=16m"));
 	json_array_append_new(m, MOUNT(p->share_dst, "bind", p->share_src, "rbind", "nosuid",
 				       "nodev", "rw"));
+	for (size_t i = 0; p->binds && i < json_array_size(p->binds); i++) {
+		json_t *b = json_array_get(p->binds, i);
+
+		json_array_append_new(m, MOUNT(json_string_value(json_object_get(b, "dst")), "bind",
+					       json_string_value(json_object_get(b, "src")), "bind",
+					       "ro", "nosuid", "nodev"));
+	}
+	for (size_t i = 0; p->tmpfs && i < json_array_size(p->tmpfs); i++)
+		json_array_append_new(m, MOUNT(json_string_value(json_array_get(p->tmpfs, i)), "tmpfs",
+					       "tmpfs", "nosuid", "nodev", "mode=1777", "size=16m"));
 	if (p->cgroup2_src && p->cgroup2_dst)
 		json_array_append_new(m, MOUNT(p->cgroup2_dst, "bind", p->cgroup2_src, "rbind",
 					       "nosuid", "noexec", "nodev", "ro"));

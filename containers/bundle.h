@@ -14,6 +14,8 @@ struct bundle_params {
 	const char *cgroup2_dst;
 	json_t *caps;              /* array of "CAP_*" (borrowed) */
 	json_t *argv;              /* array of strings (borrowed) */
+	json_t *binds;             /* NULL or [{"src", "dst"}]: read-only binds (borrowed) */
+	json_t *tmpfs;             /* NULL or ["/dir"]: writable tmpfs (borrowed) */
 };
 
 /* A new reference, or NULL on allocation failure. */

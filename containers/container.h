@@ -76,6 +76,11 @@ struct ctr_opts {
 	uint64_t caps;             /* capability mask (ctr_caps_parse) */
 	const char *const *argv;   /* NULL-terminated; argv[0] inside the container */
 	int pass_fd;               /* > 2: handed to the container as its fd 3 */
+	const char *rootfs;        /* NULL: the run's busybox rootfs; else this directory */
+	json_t *binds;             /* NULL, or [{"src", "dst"}]: files bound read-only */
+	json_t *tmpfs;             /* NULL, or ["/dir"]: writable tmpfs mounts */
+	bool pinned;               /* pin its process (and so its threads) to cpu */
+	int cpu;
 };
 
 struct ctr {
@@ -101,6 +106,20 @@ int containers_prepare(void);
  * one-line reason in ctr_last_error(); nothing is left behind on error.
  */
 int ctr_start(const struct ctr_opts *o, struct ctr **out);
+/*
+ * A rootfs for installed Debian packages: an empty tree under the run's
+ * container directory (RUN_STATE_DIR/<prefix>-ctr/<name>.rootfs, with
+ * /etc/passwd and /etc/group) and the bind mounts that put into it, read
+ * only, every regular file of the packages (`dpkg -L`, but docs and man
+ * pages) and the shared-library closure of their ELF files (ldd), at their
+ * own paths.  0 or -errno (ctr_last_error()); *binds: a new reference.
+ */
+int ctr_pkg_rootfs(const char *name, const char *const *pkgs, int npkgs, char *rootfs,
+		   size_t len, json_t **binds);
+/* A rootfs unpacked from an OCI image layout DIR[:TAG] with umoci
+ * (RUN_STATE_DIR/<prefix>-ctr/<name>.image/rootfs).  0 or -errno. */
+int ctr_image_rootfs(const char *name, const char *image, char *rootfs, size_t len);
+
 /* `runc state`: "created", "running", "stopped"... into buf; 0 or -errno. */
 int ctr_status(struct ctr *c, char *buf, size_t len);
 bool ctr_running(struct ctr *c);

@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/util.h"
+#include "netns/cpu.h"
 
 #define STATE_POLL_NS   (20 * 1000000ull)
 #define START_TIMEOUT_MS CTR_RUNC_TIMEOUT_MS
@@ -141,11 +142,15 @@ static int write_config(const struct ctr_opts *o, struct ctr *c, const char *run
 		.share_src = c->share, .share_dst = CTR_SHARE_DIR,
 		.cgroup2_src = c->cgroup2[0] && strcmp(c->ctr_cgroup2, CTR_CGROUPFS_DIR) ?
 			       c->cgroup2 : NULL,
-		.cgroup2_dst = c->ctr_cgroup2, .caps = caps, .argv = argv,
+		.cgroup2_dst = c->ctr_cgroup2, .caps = caps, .argv = argv, .binds = o->binds,
+		.tmpfs = o->tmpfs,
 	};
 	int err = -ENOMEM;
 
-	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", run_dir);
+	if (o->rootfs)
+		snprintf(rootfs, sizeof(rootfs), "%s", o->rootfs);
+	else
+		snprintf(rootfs, sizeof(rootfs), "%s/rootfs", run_dir);
 	snprintf(netns_path, sizeof(netns_path), NETNS_RUN_DIR "/%s", o->ns->name);
 	for (int i = 0; argv && o->argv[i] && i < 64; i++)
 		json_array_append_new(argv, json_string(o->argv[i]));
@@ -278,6 +283,11 @@ static int runc_create_start(const struct ctr_opts *o, struct ctr *c, const char
 	err = state_of(root, c->id, NULL, 0, &c->pid);
 	if (err) {
 		ctr_set_err("runc state %s failed after create", c->id);
+		return err;
+	}
+	/* Before its command runs: every thread it starts inherits the CPU. */
+	if (o->pinned && (err = pin_pid_cpu(c->pid, o->cpu))) {
+		ctr_set_err("cannot pin %s to CPU %d: %s", c->id, o->cpu, strerror(-err));
 		return err;
 	}
 	err = runc_simple(root, START_TIMEOUT_MS, msg, sizeof(msg), start);

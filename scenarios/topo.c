@@ -1,0 +1,318 @@
+/*
+ * A scenario's deployment: its hosts (the run's namespaces), veth links
+ * with their addresses, nft rulesets (libnftables, inside each host), and
+ * its containers (runc with a package/directory/image rootfs, or with
+ * --runtime netns the command itself in the host's namespace).  Everything
+ * is named with the run prefix and registered with the run's cleanup and
+ * manifest (netns/, containers/, netns/proc.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <unistd.h>
+#include <nftables/libnftables.h>
+#include "containers/container.h"
+#include "lib/log.h"
+#include "lib/run.h"
+#include "lib/util.h"
+#include "netns/cpu.h"
+#include "netns/link.h"
+#include "netns/proc.h"
+#include "scenarios/internal.h"
+
+static struct proc procs[SCN_MAX_CTRS];
+
+static int up_end(struct scenario *s, const struct scn_end *e)
+{
+	const struct netns *ns = &s->hosts[e->host].ns;
+	int err = link_set_up(ns, e->ifname);
+
+	for (int i = 0; !err && i < e->naddr; i++)
+		err = addr_add(ns, e->ifname, e->addr[i]);
+	if (!err && s->hosts[e->host].rx_cpu >= 0)
+		err = link_set_rps(ns, e->ifname, 1ull << s->hosts[e->host].rx_cpu);
+	if (err)
+		pr_warn("scenario: %s/%s: %s\n", s->hosts[e->host].name, e->ifname, strerror(-err));
+	return err;
+}
+
+static int start_net(struct scenario *s)
+{
+	for (int i = 0; i < s->nhosts; i++) {
+		int err = netns_create(s->hosts[i].name, &s->hosts[i].ns);
+
+		if (!err)
+			err = link_set_up(&s->hosts[i].ns, "lo");
+		if (err) {
+			pr_warn("scenario: host %s: %s\n", s->hosts[i].name, strerror(-err));
+			return err;
+		}
+	}
+	for (int i = 0; i < s->nlinks; i++) {
+		struct scn_link *l = &s->links[i];
+		int err = veth_create(&s->hosts[l->a.host].ns, l->a.ifname,
+				      &s->hosts[l->b.host].ns, l->b.ifname, 1500);
+
+		if (err) {
+			pr_warn("scenario: link %d: %s\n", i, strerror(-err));
+			return err;
+		}
+		if (up_end(s, &l->a) || up_end(s, &l->b))
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Run cmd (or the file) through libnftables in ns; JSON output into *out. */
+static int nft_in(const struct netns *ns, const char *cmd, const char *file, char **out,
+		  char *err, size_t len)
+{
+	struct nstoken *tok = netns_enter(ns);
+	struct nft_ctx *nft;
+	int rc;
+
+	if (!tok)
+		return -errno;
+	nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft) {
+		netns_leave(tok);
+		return -ENOMEM;
+	}
+	if (out)
+		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	rc = file ? nft_run_cmd_from_filename(nft, file) : nft_run_cmd_from_buffer(nft, cmd);
+	if (err && len)
+		snprintf(err, len, "%s", nft_ctx_get_error_buffer(nft) ?: "");
+	if (out)
+		*out = strdup(nft_ctx_get_output_buffer(nft) ?: "");
+	nft_ctx_free(nft);
+	netns_leave(tok);
+	return rc ? -EINVAL : 0;
+}
+
+static int start_nft(struct scenario *s)
+{
+	for (int i = 0; i < s->nnft; i++) {
+		char err[512];
+
+		if (nft_in(&s->hosts[s->nft[i].host].ns, NULL, s->nft[i].file, NULL, err,
+			   sizeof(err))) {
+			err[strcspn(err, "\n")] = '\0';
+			pr_warn("scenario: nft %s in %s: %s\n", s->nft[i].file,
+				s->hosts[s->nft[i].host].name, err);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void scn_nft_read(const struct scenario *s, json_t *obj)
+{
+	for (int i = 0; i < s->nnft; i++) {
+		char *out = NULL, key[200];
+		json_t *doc, *it;
+		size_t k;
+
+		if (nft_in(&s->hosts[s->nft[i].host].ns, "list counters", NULL, &out, NULL, 0)) {
+			free(out);
+			continue;
+		}
+		doc = json_loads(out, 0, NULL);
+		json_array_foreach(json_object_get(doc, "nftables"), k, it) {
+			json_t *c = json_object_get(it, "counter");
+
+			if (!c)
+				continue;
+			snprintf(key, sizeof(key), "nft.%s.%s.%s", s->hosts[s->nft[i].host].name,
+				 json_string_value(json_object_get(c, "table")) ?: "?",
+				 json_string_value(json_object_get(c, "name")) ?: "?");
+			json_object_set(obj, key, json_object_get(c, "packets"));
+		}
+		json_decref(doc);
+		free(out);
+	}
+}
+
+/* ---- containers ---- */
+
+/* argv[0] as an absolute host path (package files are at their own paths). */
+static const char *abs_cmd(const char *cmd, char *buf, size_t len)
+{
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+	if (strchr(cmd, '/'))
+		return cmd;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+
+		snprintf(buf, len, "%.*s/%s", (int)n, p, cmd);
+		if (!access(buf, X_OK))
+			return buf;
+		p += n + (p[n] == ':');
+	}
+	return cmd;
+}
+
+static int exec_server(void *arg)
+{
+	struct scn_container *c = arg;
+	int fd = open("/dev/null", O_RDWR);
+
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	execvp(c->argv[0], c->argv);
+	return 127;
+}
+
+static int start_ctr_runc(struct scenario *s, struct scn_container *c)
+{
+	char rootfs[SCN_PATH_LEN], cmd[PATH_MAX];
+	const char *argv[SCN_MAX_ARGS + 1];
+	json_t *binds = NULL, *tmpfs = json_array();
+	int err = 0;
+
+	if (c->npkgs)
+		err = ctr_pkg_rootfs(c->name, (const char *const *)c->pkgs, c->npkgs, rootfs,
+				     sizeof(rootfs), &binds);
+	else if (c->image[0])
+		err = ctr_image_rootfs(c->name, c->image, rootfs, sizeof(rootfs));
+	else
+		snprintf(rootfs, sizeof(rootfs), "%s", c->rootfs);
+	if (!err && !binds)
+		binds = json_array();
+	for (int i = 0; !err && i < c->nfiles; i++) {
+		const char *colon = strrchr(c->files[i], ':');
+
+		json_array_append_new(binds, json_pack("{s:s#, s:s}", "src", c->files[i],
+			(int)(colon - c->files[i]), "dst", colon + 1));
+	}
+	for (int i = 0; !err && i < c->nwritable; i++)
+		json_array_append_new(tmpfs, json_string(c->writable[i]));
+	if (!err) {
+		struct ctr_opts o = { .name = c->name, .ns = &s->hosts[c->host].ns,
+				      .caps = c->caps, .argv = argv, .rootfs = rootfs,
+				      .binds = binds, .tmpfs = tmpfs, .pinned = c->cpu >= 0,
+				      .cpu = c->cpu };
+
+		for (int i = 0; i <= SCN_MAX_ARGS; i++)
+			argv[i] = c->argv[i];
+		if (c->npkgs)
+			argv[0] = abs_cmd(c->argv[0], cmd, sizeof(cmd));
+		err = ctr_start(&o, &c->ctr);
+	}
+	json_decref(binds);
+	json_decref(tmpfs);
+	if (err)
+		pr_warn("scenario: container %s: %s\n", c->name, ctr_last_error());
+	return err;
+}
+
+static int start_ctr(struct scenario *s, struct scn_container *c, bool netns_runtime)
+{
+	struct proc *p = &procs[c - s->ctrs];
+	int err;
+
+	if (!netns_runtime)
+		return start_ctr_runc(s, c);
+	err = proc_spawn(p, &s->hosts[c->host].ns, c->cpu, exec_server, c);
+	if (err)
+		pr_warn("scenario: container %s (netns runtime): %s\n", c->name, strerror(-err));
+	c->pid = p->pid;
+	return err;
+}
+
+/* Is port listening (tcp) / bound (udp) in the calling thread's namespace? */
+static bool port_open(bool tcp, unsigned port)
+{
+	const char *files[2][2] = { { "/proc/thread-self/net/udp", "/proc/thread-self/net/udp6" },
+				    { "/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6" } };
+	char line[512];
+	bool found = false;
+
+	for (int i = 0; i < 2 && !found; i++) {
+		FILE *f = fopen(files[tcp][i], "re");
+
+		while (f && !found && fgets(line, sizeof(line), f)) {
+			unsigned lport, st;
+
+			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &lport, &st) == 2)
+				found = lport == port && (!tcp || st == 0x0A);
+		}
+		if (f)
+			fclose(f);
+	}
+	return found;
+}
+
+static bool ctr_alive(struct scn_container *c)
+{
+	return c->ctr ? ctr_running(c->ctr) : c->pid > 0 && !kill(c->pid, 0);
+}
+
+static int wait_ready(struct scenario *s, struct scn_container *c)
+{
+	const char *colon = strrchr(c->ready_addr, ':');
+	uint64_t end = now_ns() + (uint64_t)(c->ready_s * 1e9);
+	struct nstoken *tok;
+	bool ok = false;
+
+	if (c->ready == READY_NONE)
+		return 0;
+	if (c->ready == READY_DELAY)
+		return run_sleep_ns((uint64_t)(c->ready_s * 1e9)) ? 0 : -EINTR;
+	tok = netns_enter(&s->hosts[c->host].ns);
+	if (!tok)
+		return -errno;
+	while (!(ok = port_open(c->ready == READY_TCP, (unsigned)atoi(colon + 1))) &&
+	       now_ns() < end && !run_stopping() && ctr_alive(c))
+		sleep_ns(20 * 1000000ull);
+	netns_leave(tok);
+	if (!ok) {
+		char err[512] = "";
+
+		if (c->ctr)
+			ctr_read_output(c->ctr, "err", err, sizeof(err));
+		err[strcspn(err, "\n")] = '\0';
+		pr_warn("scenario: container %s not ready on %s %s%s%s\n", c->name,
+			c->ready == READY_TCP ? "tcp" : "udp", c->ready_addr, err[0] ? ": " : "",
+			err);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+int scn_topo_start(struct scenario *s, bool netns_runtime)
+{
+	int err = start_net(s);
+
+	if (!err)
+		err = start_nft(s);
+	for (int i = 0; !err && i < s->nctrs; i++)
+		err = start_ctr(s, &s->ctrs[i], netns_runtime);
+	for (int i = 0; !err && i < s->nctrs; i++)
+		err = wait_ready(s, &s->ctrs[i]);
+	return err;
+}
+
+void scn_topo_stop(struct scenario *s)
+{
+	for (int i = s->nctrs - 1; i >= 0; i--) {
+		ctr_destroy(s->ctrs[i].ctr);
+		s->ctrs[i].ctr = NULL;
+		if (procs[i].pid > 0)
+			proc_kill(&procs[i]);
+		s->ctrs[i].pid = 0;
+	}
+	for (int i = s->nhosts - 1; i >= 0; i--)
+		if (s->hosts[i].ns.name[0])
+			netns_destroy(&s->hosts[i].ns);
+}
