@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Where does a new hook, check or bench go?  In a scratch copy of the tree
-# this adds a dummy hook (one entry in the hook table), a dummy check (one
-# file) and a dummy bench (one file), builds, and shows that the command line
-# and the test table pick all three up with no other edit, and that the
+# Where does a new hook, check, bench or scenario go?  In a scratch copy of
+# the tree this adds a dummy hook (one entry in the hook table), a dummy check
+# (one file), a dummy bench (one file) and a dummy scenario (one YAML file),
+# builds, and shows that the command line and the test table pick all four
+# up with no other edit, and that the
 # README's "where things go" still names those places.
 #
 # Run by tests/run.sh (with tests/cli/*.sh) and alone: bash tests/extend.sh.
@@ -17,6 +18,8 @@ HOOK_FILE=lib/hooks.c
 CHECK_DIR=checks
 BENCH_DIR=bench
 BENCH_FILE=$BENCH_DIR/dummy_extend.c
+SCENARIO_DIR=scenarios
+SCENARIO_FILE=$SCENARIO_DIR/dummy-extend.yaml
 
 [ -x "$repo/build/offloadlab" ] && [ -x "$repo/build/test_unit" ] ||
 	skip "build/offloadlab and build/test_unit are not built"
@@ -86,15 +89,25 @@ DEFINE_BENCH(bench_dummy_extend);
 EOF
 }
 
+# (d) a scenario: one YAML file (the engine's example, renamed).
+add_dummy_scenario() {
+	sed -e 's/^name: memcached-count$/name: dummy-extend/' \
+	    -e 's/^description: .*/description: a scenario added as one file by tests\/extend.sh/' \
+		"$scratch/$SCENARIO_DIR/memcached-count.yaml" > "$scratch/$SCENARIO_FILE"
+	grep -q '^name: dummy-extend$' "$scratch/$SCENARIO_FILE" || fail "could not add the dummy scenario"
+}
+
 add_dummy_hook
 add_dummy_check
 add_dummy_bench
+add_dummy_scenario
 
 # Nothing else changed: exactly those three paths differ from the tree.
 changed=$(cd "$scratch" && diff -rq --exclude=build --exclude=.git "$repo" . |
 	sed -e "s|^Files $repo/\([^ ]*\) and .*|\1|" -e "s|^Only in \./*\([^:]*\): \(.*\)|\1/\2|" \
 	    -e 's|^/||' | sort | tr '\n' ' ')
-want=$(printf '%s\n' "$HOOK_FILE" "$CHECK_DIR/dummy_extend.c" "$BENCH_FILE" | sort | tr '\n' ' ')
+want=$(printf '%s\n' "$HOOK_FILE" "$CHECK_DIR/dummy_extend.c" "$BENCH_FILE" "$SCENARIO_FILE" |
+	sort | tr '\n' ' ')
 [ "$changed" = "$want" ] || fail "the copy differs in '$changed', want '$want'"
 
 make -C "$scratch" -j2 build/offloadlab build/test_unit >"$scratch/make.log" 2>&1 ||
@@ -128,14 +141,18 @@ if [ "$(id -u)" = 0 ]; then
 		[[64, [64, 128]], [128, [128, 256]]]' >/dev/null ||
 		fail "bench dummy-extend: cells or trials wrong: $(echo "$res" | jq -c '[.results[] | {hook, size, trials}]')"
 fi
+# The scenario: listed, and it validates (its nft file beside it).
+"$olab" scenario list 2>/dev/null | grep -q '^dummy-extend ' || fail "scenario list does not list dummy-extend"
+"$olab" scenario check "$scratch/$SCENARIO_FILE" >/dev/null 2>"$scratch/scen.err" ||
+	fail "scenario check dummy-extend: $(cat "$scratch/scen.err")"
 # The test table: the hook table test has a subtest for the new hook, and passes.
 out=$("$scratch/build/test_unit" hooks_table 2>/dev/null) || fail "test_unit hooks_table: $out"
 echo "$out" | grep -q '^  PASS hooks_table/tc-dummy$' ||
 	fail "test_unit hooks_table has no passing subtest for tc-dummy: $out"
 
 # The README still says where each goes.
-for where in "$HOOK_FILE" "$CHECK_DIR/" "$BENCH_DIR/"; do
-	grep -A12 -i '^## Layout: where things go' "$repo/README.md" | grep -qF "\`$where" ||
+for where in "$HOOK_FILE" "$CHECK_DIR/" "$BENCH_DIR/" "$SCENARIO_DIR/"; do
+	grep -A14 -i '^## Layout: where things go' "$repo/README.md" | grep -qF "\`$where" ||
 		fail "README's 'where things go' does not name $where"
 done
-echo "ok: a hook (one entry), a check and a bench (one file each) were picked up"
+echo "ok: a hook (one entry), a check, a bench and a scenario (one file each) were picked up"
