@@ -71,7 +71,9 @@ static size_t bar_blocks(FILE *f, json_t *s, bool clients, json_t *ticks)
 
 			arm_values(json_object_get(fig, "none"), a);
 			arm_values(json_object_get(fig, "offload"), b);
-			scale = fmax(a[0], b[0]) > 0 ? fmax(a[0], b[0]) : 1;
+			/* the larger median; when both are 0, the larger CI end */
+			scale = fmax(a[0], b[0]) > 0 ? fmax(a[0], b[0]) :
+				fmax(a[2], b[2]) > 0 ? fmax(a[2], b[2]) : 1;
 			fprintf(f, "%zu %.9g %.9g %.9g %.9g %.9g %.9g\n", n, a[0] / scale,
 				a[1] / scale, a[2] / scale, b[0] / scale, b[1] / scale, b[2] / scale);
 			top = fmax(isnan(a[2]) ? 0 : a[2], isnan(b[2]) ? 0 : b[2]) / scale;
@@ -113,8 +115,8 @@ static int scenario_bars(struct report_doc *d, size_t r, json_t *s)
 	}
 	bar_blocks(gp.f, s, json_array_size(json_object_get(s, "clients")) > 1, ticks);
 	fputs("set style data histograms\nset style histogram errorbars gap 1 lw 1.5\n"
-	      "set style fill solid 0.75 border -1\nset yrange [0:1.45]\nset bmargin 6\n"
-	      "set key inside top center horizontal\n"
+	      "set style fill solid 0.75 border -1\nset yrange [0:*]\nset offsets 0, 0, graph 0.18, 0\n"
+	      "set bmargin 6\nset key outside top center horizontal\n"
 	      "set ylabel \"median / larger arm's median\"\nset xtics (", gp.f);
 	json_array_foreach(ticks, i, t) {
 		fputs(i ? ", " : "", gp.f);
