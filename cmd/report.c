@@ -86,7 +86,7 @@ static int load_runs(struct report_cfg *c, int argc, char **argv, struct report_
 	if (!argc) {
 		if (report_latest_run("results", latest, sizeof(latest)))
 			return cli_usage_error("report", "no RUN_DIR given and no results/run-* "
-					       "with a results.json here");
+					       "with a results.json or matrix*.json here");
 		dirs[k++] = latest;
 	}
 	for (*n = 0; *n < k; (*n)++) {

@@ -11,7 +11,7 @@ int report_build(struct report_doc *d, const struct report_run *runs, size_t n,
 {
 	int (*const steps[])(struct report_doc *) = {
 		compare_runs, plots_benches, plots_echo, plots_ratios, plots_checks, plots_verifier,
-		plots_matrix,
+		plots_matrix, plots_scenario,
 	};
 	int err = 0;
 

@@ -211,6 +211,24 @@ void report_run_free(struct report_run *r)
 	r->results = r->checks = r->verifier = r->matrices = NULL;
 }
 
+/* A folder the report can read with no argument: results.json (bench,
+ * scenario run) or matrix*.json (offloadlab matrix). */
+static bool has_run_doc(const char *dir)
+{
+	struct dirent **names = NULL;
+	char path[800];
+	int n;
+
+	snprintf(path, sizeof(path), "%s/results.json", dir);
+	if (!access(path, R_OK))
+		return true;
+	n = scandir(dir, &names, is_matrix_json, NULL);
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return n > 0;
+}
+
 int report_latest_run(const char *root, char *out, size_t len)
 {
 	DIR *d = opendir(root);
@@ -222,8 +240,8 @@ int report_latest_run(const char *root, char *out, size_t len)
 	while ((e = readdir(d))) {
 		if (strncmp(e->d_name, "run-", 4) || strcmp(e->d_name, best) <= 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/results.json", root, e->d_name);
-		if (!access(path, R_OK))
+		snprintf(path, sizeof(path), "%s/%s", root, e->d_name);
+		if (has_run_doc(path))
 			snprintf(best, sizeof(best), "%s", e->d_name);
 	}
 	closedir(d);

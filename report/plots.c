@@ -688,6 +688,9 @@ int plots_benches(struct report_doc *d)
 		json_array_foreach(json_object_get(d->runs[r].results, "results"), i, fig) {
 			const char *metric = jstr(fig, "metric") ?: "";
 
+			if (!strcmp(jstr(fig, "bench") ?: "", "scenario") &&
+			    json_is_object(json_object_get(d->runs[r].results, "scenario")))
+				continue;   /* drawn by plots_scenario, arms side by side */
 			if (NOT_MEASURED(metric) || isnan(fig_median(fig))) {
 				not_measured(d, &skipped, r, fig);
 				continue;

@@ -69,7 +69,8 @@ struct report_doc {
 /* A run folder into r: 0, or -errno with why. */
 int report_run_load(const char *dir, struct report_run *r, char *why, size_t len);
 void report_run_free(struct report_run *r);
-/* The newest results/run-* under root holding a results.json: 0 or -ENOENT. */
+/* The newest results/run-* under root holding a results.json (bench or
+ * scenario run) or matrix*.json: 0 or -ENOENT. */
 int report_latest_run(const char *root, char *out, size_t len);
 
 /* Build every plot and table of the runs: 0, or -errno with d->why. */

@@ -56,6 +56,7 @@ int plots_ratios(struct report_doc *d);           /* plots_status.c */
 int plots_checks(struct report_doc *d);
 int plots_verifier(struct report_doc *d);
 int plots_matrix(struct report_doc *d);           /* plots_matrix.c */
+int plots_scenario(struct report_doc *d);         /* plots_scenario.c */
 /* A grid of coloured cells (plots_status.c): cells [[x, y, status, label,
  * tip]], x and y indexes into cols and rows (names); status picks the colour
  * (pass, fail, skip, xfail, yes, no, measured, emulated, n/a...). */

@@ -3,6 +3,8 @@
 # figures imply (counted in the SVGs), text is escaped, nothing is fetched;
 # the matrices (offloadlab matrix) as grids: a cell per row x kernel, the
 # reasons on hover, the checks' colours, emulated figures marked, no ratios;
+# a scenario run's arms side by side with their ratios, its expectations as
+# a grid; no RUN_DIR: the newest run or matrix folder;
 # two runs side by side; --baseline exits 1 on a planted regression and 0 on
 # a copy or a change within noise; headless Chromium loads the page with no
 # console error (a planted one is caught) and its screenshot is not blank.
@@ -40,7 +42,9 @@ matrix 20 checks: pass / fail / skip / xfail (hover: expected, observed)
 matrix 10 verifier: which parser builds load (hover: insns, reason)
 matrix 15 matrix bench: kernel x figure, median [95 % CI]; emulated: not comparable
 matrix 16 matrix check: kernel x check: pass / fail / skip / xfail (hover: reason)
-matrix 27 matrix env: kernel x feature: supported (hover: why not)'
+matrix 27 matrix env: kernel x feature: supported (hover: why not)
+scenario 3 scenario memcached-count: none | offload per client figure, median, 95 % CI (larger arm = 1); label: offload/none [95 % CI]
+matrix 10 scenario expectations: pass / fail (hover: value, reason)'
 got=$(jq -r '.plots[] | "\(.kind) \(.series) \(.title)"' "$out/s.json")
 [ "$got" = "$want" ] || fail "plots differ:$(diff <(echo "$want") <(echo "$got"))"
 
@@ -73,7 +77,7 @@ while read -r kind series; do
 			fail "$svg: not 8 cells with expected/observed on hover" ;;
 	esac
 done < <(jq -r '.plots[] | "\(.kind) \(.series)"' "$out/s.json")
-[ "$i" = 20 ] || fail "$i SVGs"
+[ "$i" = 22 ] || fail "$i SVGs"
 xmllint --noout "$out"/md/r-plot-*.svg || fail "an SVG is not well-formed XML"
 grep -q '^!\[drop: pps (packets/s)\](r-plot-1.svg)$' "$out/md/r.md" || fail "md: no link to the SVG"
 grep -qF '| tc |  | ns\_per\_run\_test\_run | BPF\_PROG\_TEST\_RUN: \<not for this hook> |' "$out/md/r.md" ||
@@ -119,14 +123,62 @@ grep -qxF '| figure | 6.1 (emulated) | host |' "$out/md/r.md" &&
 	grep -qxF '| tcx | no: EINVAL: Invalid argument (BPF\_LINK\_CREATE at BPF\_TCX\_INGRESS) | n/a: boot: no \<login> within 120 s | yes |' "$out/md/r.md" ||
 	fail "md: matrix tables (kernel columns, CI, emulated, reasons) missing"
 
+# The scenario run (plot 21, its expectations plot 22): per client figure a
+# none and an offload bar (none drawn when the median is 0) with a CI whisker,
+# the paired ratio and its CI above each pair ("n/a": no ratio); the
+# expectations as coloured cells, the reason on hover; Markdown verdict rows.
+s=$out/md/r-plot-21.svg v=$out/md/r-plot-22.svg
+sg() { echo "//*[local-name()='g'][@id='plot-21-gnuplot_plot_$1']"; }
+[ "$(jq '[.scenario.clients[].figures[]] | length' "$fx/results.json")" = 4 ] || fail "fixture: not 2 clients, 4 figures"
+for a in 1 2; do  # none, offload: 3 bars (the 4th figure is 0) + the key
+	[ "$(x "$s" "count($(sg $a)//*[local-name()='polygon'])")" = 4 ] || fail "scenario: series $a: not 3 bars + key"
+	# whiskers: a vertical segment (M x,lo L x,hi) per bar with a CI
+	[ "$(x "$s" "string(($(sg $a)//*[local-name()='path'])[last()]/@d)" | grep -oE 'M([0-9.]+),[0-9.]+ L\1,' | wc -l)" = 3 ] ||
+		fail "scenario: series $a: not 3 whiskers"
+done
+[ "$(x "$s" "count($(sg 1)//*[local-name()='polygon'][@fill='rgb( 31, 119, 180)'])")" = 4 ] &&
+	[ "$(x "$s" "count($(sg 2)//*[local-name()='polygon'][@fill='rgb(255, 127,  14)'])")" = 4 ] ||
+	fail "scenario: none / offload bars not in their colours"
+for l in '1.52x' '[1.47, 1.56]' '0.657x' '[0.63, 0.68]' '0.98x' '[0.95, 1.01]' 'n/a'; do
+	[ "$(x "$s" "count($(sg 3)//*[local-name()='text'][.='$l'])")" = 1 ] || fail "scenario: no ratio label $l"
+done
+[ "$(x "$s" "count($(sg 3)//*[local-name()='text'])")" = 8 ] || fail "scenario: not 7 ratio label lines + key"
+[ "$(x "$s" "count(//*[local-name()='text'][.='memcaslap-tcp'])")" = 1 ] || fail "scenario: no tick for the 2nd client"
+vc="//*[local-name()='g'][starts-with(@id, 'plot-22-gnuplot_plot_')][contains(*[local-name()='title'], ', line ')]"
+vfill() { x "$v" "count($vc[contains(*[local-name()='title'], '$1')]//*[local-name()='polygon'][@fill=\"rgb($2)\"])"; }
+[ "$(x "$v" "count($vc)")" = 4 ] || fail "expectations: not 4 cells"
+[ "$(vfill ']: pass' ' 44, 160,  44')" = 2 ] && [ "$(vfill ']: fail' '214,  39,  40')" = 2 ] ||
+	fail "expectations: cells not coloured pass 2, fail 2"
+[ "$(vfill 'counter.count.nope.offload > 0 [memcached-count, line 55]: fail
+value: n/a
+reason: no such counter' '214,  39,  40')" = 1 ] || fail "expectations: no reason on hover"
+[ "$(x "$v" "count(//*[local-name()='text'][.='0.98'])")" = 1 ] || fail "expectations: no value in the cell"
+grep -qxF '| memcached-count | pass | client.memcaslap-udp.ops\_per\_s.ratio > 1 | 1.52 |  |' "$out/md/r.md" &&
+	grep -qxF '| memcached-count | pass | counter.count.rx\_udp\_port.none == 0 | 0 |  |' "$out/md/r.md" &&
+	grep -qxF '| memcached-count | fail | client.memcaslap-tcp.ops\_per\_s.ratio > 1.1 | 0.98 |  |' "$out/md/r.md" &&
+	grep -qxF '| memcached-count | fail | counter.count.nope.offload > 0 | n/a | no such counter: counter.count.nope |' "$out/md/r.md" ||
+	fail "md: expectation verdicts missing"
+grep -qxF '| memcaslap-udp | ops\_per\_s | 41.6k [40.9k, 42.3k] | 63.2k [61.8k, 64.5k] | 1.52x [1.47, 1.56] | 0 |' "$out/md/r.md" &&
+	grep -qxF '| nft.server.filter.memcached\_in | 208000 | 316000 |' "$out/md/r.md" ||
+	fail "md: scenario figures or counters missing"
+
 # The page: one figure per plot, escaped text, no script, nothing fetched.
 h="$out/r.html"
-[ "$(grep -c '^<figure id="plot-[0-9]*" data-kind=' "$h")" = 20 ] || fail "html: not 20 figures"
+[ "$(grep -c '^<figure id="plot-[0-9]*" data-kind=' "$h")" = 22 ] || fail "html: not 22 figures"
 grep -q '&lt;fixture &amp; co&gt;' "$h" || fail "html: command line not escaped"
 grep -q '<fixture' "$h" && fail "html: raw <fixture"
 grep -q 'the &lt;hook&gt; sees 100 packets &amp; &quot;drops&quot; them' "$h" || fail "html: check not escaped"
 [ "$(grep -io '<script\|src=\|<link' "$h" | wc -l)" = 0 ] || fail "html: a script, src= or link"
 [ "$(grep -o 'https\?://[^"'"'"' ]*' "$h" | grep -vc '^http://www.w3.org/')" = 0 ] || fail "html: external URL"
+
+# No RUN_DIR: the newest results/run-* with a results.json or a matrix*.json.
+mkdir -p "$out/cwd/results/run-20261203-100000-1" "$out/cwd/results/run-20261203-110000-2" \
+	"$out/cwd/results/run-20261203-120000-3"
+cp "$fx/results.json" "$out/cwd/results/run-20261203-100000-1/"
+cp "$fx/matrix-env.json" "$out/cwd/results/run-20261203-110000-2/"
+(cd "$out/cwd" && "$OLAB" report >/dev/null 2>&1) || fail "no RUN_DIR: exit $?"
+[ -f "$out/cwd/results/run-20261203-110000-2/report.html" ] &&
+	[ ! -e "$out/cwd/results/run-20261203-100000-1/report.html" ] || fail "no RUN_DIR: not the newest matrix run"
 
 # Two runs side by side; the regression check.
 cp -r "$fx" "$out/same"
@@ -134,6 +186,8 @@ cp -r "$fx" "$out/same"
 [ "$(jq -r '.plots[0].series' "$out/two.json")" = 5 ] || fail "two runs: drop bars not 4 series + changes"
 jq -e '(.changes | length) > 40 and all(.changes[]; .within_noise and .change_pct == 0)' "$out/two.json" \
 	>/dev/null || fail "two copies: changes not all 0 within noise"
+jq -e '[.changes[].figure | select(startswith("scenario|memcached-count|"))] | length == 8' "$out/two.json" \
+	>/dev/null || fail "two copies: not the 8 scenario figures compared"
 "$OLAB" report --baseline "$fx" "$out/same" --html "$out/b.html" >/dev/null 2>&1 || fail "copy: exit $?"
 jq '(.results[] | select(.bench == "drop" and .hook == "tc" and .variant == "app-own-cpu")) |=
 	(.median *= 1.02 | .ci95 |= map(. * 1.02))' "$fx/results.json" > "$out/same/results.json"

@@ -3,7 +3,7 @@
 # results.json with every kind of figure the report draws (bars by hook and
 # layout, overhead methods with their agreement, echo histograms in both
 # cpu-idle modes, a size x pct heatmap, batch and maps curves, share
-# channels, ratios, a skipped hook), checks.json and verifier.json.  Values
+# channels, ratios, a skipped hook, a scenario run), checks.json and verifier.json.  Values
 # are made up (shaped like real runs); built with jq, not by hand.
 set -eu
 out=${1:-"$(dirname "$0")/fixture-run"}
@@ -61,6 +61,37 @@ def hist($s; $o): [range(10 + $o; 16 + $o) as $k | {le_ns: pow(2; $k), count: ((
    {name: "sk_skb verdict overhead / XDP overhead", seed: 28.6, here: null,
     note: "measured in different states of the machine (fixture)"}
  ]}' > "$out/results.json"
+# A scenario run (offloadlab scenario run, shaped like memcached-count's):
+# "scenario" with two clients (one figure 0 in both arms: no ratio), counters
+# per arm, 2 expectations passed and 2 failed (one unevaluable); and each
+# client figure per arm in "results" (bench "scenario"), as the run saves them.
+jq '
+def arm($m; $lo; $hi): {median: $m, ci95: [$lo, $hi], ci_coverage: 0.94, n: 5};
+def figs: {"memcaslap-udp": {ops_per_s: {none: arm(41600; 40900; 42300), offload: arm(63200; 61800; 64500),
+      ratio: arm(1.52; 1.47; 1.56)},
+    get_misses: {none: arm(0; 0; 0), offload: arm(0; 0; 0), ratio: null},
+    latency_avg_us: {none: arm(385; 372; 399), offload: arm(253; 244; 262), ratio: arm(0.657; 0.63; 0.68)}},
+  "memcaslap-tcp": {ops_per_s: {none: arm(30100; 29500; 30800), offload: arm(29500; 28800; 30200),
+      ratio: arm(0.98; 0.95; 1.01)}}};
+def expect($e; $l; $v; $ok; $why): {expect: $e, line: $l, value: $v, verdict: (if $ok then "pass" else "fail" end),
+  reason: $why};
+.scenario = {name: "memcached-count", description: "fixture: memcached with a counting offload", pairs: 5,
+  clients: [figs | to_entries[] | {name: .key, parser: "memcaslap", figures: .value, failed_trials: 0, may_fail: false}],
+  counters: {"counter.count.rx_udp_port": {none: 0, offload: 316000}, "program.count.count_rx.runs": {none: 0, offload: 316020},
+    "nft.server.filter.memcached_in": {none: 208000, offload: 316000}},
+  cpu_ns_per_trial: {cpu0: {none_user_ns: 9e8, none_system_ns: 3e8, none_softirq_ns: 1e8,
+    offload_user_ns: 9.5e8, offload_system_ns: 4e8, offload_softirq_ns: 3e8}},
+  expectations: [expect("client.memcaslap-udp.ops_per_s.ratio > 1"; 51; 1.52; true; null),
+    expect("counter.count.rx_udp_port.none == 0"; 53; 0; true; null),
+    expect("client.memcaslap-tcp.ops_per_s.ratio > 1.1"; 54; 0.98; false; null),
+    expect("counter.count.nope.offload > 0"; 55; null; false; "no such counter: counter.count.nope")],
+  trials: []}
+| .results += [figs | to_entries[] | .key as $c | .value | to_entries[] | .key as $m |
+    .value | to_entries[] | select(.key != "ratio") |
+    {bench: "scenario", hook: "memcached-count", variant: "\($c)/\(.key)", metric: $m, unit: "",
+     method: "the client'"'"'s own output, per trial", median: .value.median, ci95: .value.ci95,
+     trials: [.value.ci95[0], .value.median, .value.ci95[1]]}]
+' "$out/results.json" > "$out/results.json.tmp" && mv "$out/results.json.tmp" "$out/results.json"
 jq -n '{kernel: "6.18.0-fixture",
  checks: [[["xdp-bypasses-tc", "pass"], ["tcx-order", "fail"], ["xdp-offload-attach", "skip"], ["cgroup-multi", "xfail"]][] as $c |
    ["netns", "runc"][] as $r |
