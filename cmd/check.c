@@ -97,34 +97,6 @@ static int list_checks(const struct check **sel, size_t n)
 
 static const struct olab_cmd cmd_check;
 
-/* Options may also follow the names (`check 'xdp-*' --json`): parse each
- * run of them in place and keep only the names in argv.  New argc, or -1
- * after a usage error, -2 after --help. */
-static int gather_names(struct check_cfg *cfg, int argc, char **argv)
-{
-	char *sub[64];
-	int names = 0;
-
-	for (int i = 0; i < argc;) {
-		int k, used;
-
-		/* "-" alone is a name (which no check has), never an option. */
-		if (argv[i][0] != '-' || !argv[i][1]) {
-			argv[names++] = argv[i++];
-			continue;
-		}
-		sub[0] = "check";
-		for (k = 1; i + k - 1 < argc && k < (int)ARRAY_SIZE(sub) - 1; k++)
-			sub[k] = argv[i + k - 1];
-		sub[k] = NULL;
-		used = cli_parse(&cmd_check, "check", cfg, k, sub);
-		if (used < 0)
-			return used;
-		i += used - 1;
-	}
-	return names;
-}
-
 static int check_cmd_run(void *c, int argc, char **argv)
 {
 	struct check_cfg *cfg = c;
@@ -136,7 +108,7 @@ static int check_cmd_run(void *c, int argc, char **argv)
 	int ret = EXIT_OK;
 	char why[256];
 
-	argc = gather_names(cfg, argc, argv);
+	argc = cli_parse_interleaved(&cmd_check, "check", cfg, argc, argv);
 	if (argc < 0)
 		return argc == -2 ? EXIT_OK : EXIT_USAGE;
 	ro = (struct check_run_opts){ .runtime = cfg->runtime, .cpu_idle = cfg->cpu_idle };

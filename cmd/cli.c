@@ -185,6 +185,32 @@ static int set_opt(const struct opt_desc *o, const char *path, void *cfg, const 
 	return EXIT_USAGE;
 }
 
+int cli_parse_interleaved(const struct olab_cmd *cmd, const char *path, void *cfg, int argc,
+			  char **argv)
+{
+	char *sub[64];
+	int kept = 0;
+
+	for (int i = 0; i < argc;) {
+		int k, used;
+
+		/* "-" alone is positional, never an option. */
+		if (argv[i][0] != '-' || !argv[i][1]) {
+			argv[kept++] = argv[i++];
+			continue;
+		}
+		sub[0] = (char *)path;
+		for (k = 1; i + k - 1 < argc && k < (int)ARRAY_SIZE(sub) - 1; k++)
+			sub[k] = argv[i + k - 1];
+		sub[k] = NULL;
+		used = cli_parse(cmd, path, cfg, k, sub);
+		if (used < 0)
+			return used;
+		i += used - 1;
+	}
+	return kept;
+}
+
 int cli_parse(const struct olab_cmd *cmd, const char *path, void *cfg, int argc, char **argv)
 {
 	struct option lopts[64];

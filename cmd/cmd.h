@@ -81,6 +81,11 @@ struct olab_cmd {
  * the first positional argument, or -1 after printing one line (usage error),
  * or -2 when --help was printed. */
 int cli_parse(const struct olab_cmd *cmd, const char *path, void *cfg, int argc, char **argv);
+/* Options may also follow the positional arguments (`check 'xdp-*' --json`):
+ * parse each run of them in place and keep only the positional ones in argv.
+ * New argc, or -1 after a usage error, -2 after --help. */
+int cli_parse_interleaved(const struct olab_cmd *cmd, const char *path, void *cfg, int argc,
+			  char **argv);
 void cli_usage(const struct olab_cmd *cmd, const char *path, FILE *f);
 /* Run a command (resolving subcommands); returns the exit status. */
 int cli_dispatch(const struct olab_cmd *const *table, size_t n, const char *path,

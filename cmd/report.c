@@ -29,33 +29,6 @@ static const struct opt_desc report_opts[] = {
 
 static const struct olab_cmd report_cmd;
 
-/* Options may also follow the run folders (`report RUN --md x.md`), as in
- * `check`: each run of them parsed in place, only the folders kept.  New
- * argc, or -1 after a usage error, -2 after --help. */
-static int gather_dirs(struct report_cfg *cfg, int argc, char **argv)
-{
-	char *sub[32];
-	int dirs = 0;
-
-	for (int i = 0; i < argc;) {
-		int k, used;
-
-		if (argv[i][0] != '-' || !argv[i][1]) {
-			argv[dirs++] = argv[i++];
-			continue;
-		}
-		sub[0] = "report";
-		for (k = 1; i + k - 1 < argc && k < (int)ARRAY_SIZE(sub) - 1; k++)
-			sub[k] = argv[i + k - 1];
-		sub[k] = NULL;
-		used = cli_parse(&report_cmd, "report", cfg, k, sub);
-		if (used < 0)
-			return used;
-		i += used - 1;
-	}
-	return dirs;
-}
-
 /* This command's own line, for the page: the process's argv. */
 static void own_cmdline(char *buf, size_t len)
 {
@@ -165,7 +138,7 @@ static int report_run(void *cfg, int argc, char **argv)
 	int ret;
 
 	own_cmdline(line, sizeof(line));
-	argc = gather_dirs(c, argc, argv);
+	argc = cli_parse_interleaved(&report_cmd, "report", c, argc, argv);
 	if (argc < 0)
 		return argc == -2 ? EXIT_OK : EXIT_USAGE;
 	if ((ret = check_args(c, argc, &o)))

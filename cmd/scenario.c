@@ -120,31 +120,6 @@ static int check_run(void *c, int argc, char **argv)
 
 static const struct olab_cmd cmd_scenario_run;
 
-/* Options may follow FILE: parse each run of them; the rest is positional. */
-static int gather(struct scn_cfg *cfg, int argc, char **argv)
-{
-	char *sub[16];
-	int names = 0;
-
-	for (int i = 0; i < argc;) {
-		int k, used;
-
-		if (argv[i][0] != '-' || !argv[i][1]) {
-			argv[names++] = argv[i++];
-			continue;
-		}
-		sub[0] = "run";
-		for (k = 1; i + k - 1 < argc && k < 15; k++)
-			sub[k] = argv[i + k - 1];
-		sub[k] = NULL;
-		used = cli_parse(&cmd_scenario_run, "scenario run", cfg, k, sub);
-		if (used < 0)
-			return used;
-		i += used - 1;
-	}
-	return names;
-}
-
 static int run_run(void *c, int argc, char **argv)
 {
 	struct scn_cfg *cfg = c;
@@ -153,7 +128,7 @@ static int run_run(void *c, int argc, char **argv)
 	struct scenario *s;
 	int ret;
 
-	argc = gather(cfg, argc, argv);
+	argc = cli_parse_interleaved(&cmd_scenario_run, "scenario run", cfg, argc, argv);
 	if (argc < 0)
 		return argc == -2 ? EXIT_OK : EXIT_USAGE;
 	if (argc != 1)
