@@ -196,9 +196,15 @@ static int prepare_ctr_runc(struct scn_container *c)
 		c->binds = json_array();
 	for (int i = 0; !err && i < c->nfiles; i++) {
 		const char *colon = strrchr(c->files[i], ':');
+		char src[PATH_MAX], abs[PATH_MAX];
 
-		json_array_append_new(c->binds, json_pack("{s:s#, s:s}", "src", c->files[i],
-			(int)(colon - c->files[i]), "dst", colon + 1));
+		/* absolute: runc resolves a relative source in the bundle */
+		snprintf(src, sizeof(src), "%.*s", (int)(colon - c->files[i]), c->files[i]);
+		if (!realpath(src, abs))
+			err = -errno;
+		else
+			json_array_append_new(c->binds, json_pack("{s:s, s:s}", "src", abs,
+								  "dst", colon + 1));
 	}
 	return err;
 }
