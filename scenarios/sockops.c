@@ -319,8 +319,11 @@ int scn_cgroups_setup(struct scenario *s)
 	}
 	for (int i = 0; !err && s->netns_runtime && i < s->nctrs; i++) {
 		struct scn_container *c = &s->ctrs[i];
+		const char *parent = s->hosts[c->host].cg;
+		char path[SCN_PATH_LEN];
 
-		snprintf(c->cg, sizeof(c->cg), "%.400s/%s", s->hosts[c->host].cg, c->name);
+		snprintf(path, sizeof(path), "%.400s/%s", parent, c->name);
+		memcpy(c->cg, path, sizeof(path));
 		err = make_cgroup(c->cg);
 	}
 	return err;
