@@ -5,8 +5,10 @@
 #    sk-msg, a cgroup target naming no container / host, an sk-msg map that is
 #    not a sockmap/sockhash, `restart: once` with sockops;
 #  - a real run (runc): sockets added and messages redirected only in the
-#    offload arm, the loopback hop's data packets counted by nft only without
-#    it, every expectation passed;
+#    offload arm; the loopback hop's data packets counted by nft without it,
+#    and with it no more than the messages that missed their peer (the first
+#    request on a new connection can race the backend's PASSIVE_ESTABLISHED),
+#    fewer than 1 %; every expectation passed;
 #  - --runtime netns, SIGKILL mid-trial, then `clean`: no cgroup of the run left.
 . "$(dirname "$0")/../lib.sh"
 for t in runc nginx wrk jq; do command -v $t >/dev/null || skip "$t not installed"; done
@@ -15,7 +17,9 @@ cg=$(findmnt -rn -t cgroup2 -o TARGET | head -n 1)
 src=$(cd "$(dirname "$0")/../scenarios" && pwd)
 scn=$(cd "$src/../../scenarios" && pwd)
 tmp=$(mktemp -d /tmp/olab-sockops-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+pid=
+# a failure mid-run: that run goes too (SIGKILL, then clean)
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null && wait $pid 2>/dev/null && "$OLAB" clean >/dev/null; rm -rf "$tmp"' EXIT
 # absolute paths, so that copies in $tmp work
 sed "s|\.\./\.\./scenarios/|$scn/|" "$src/sockops.yaml" > "$tmp/base.yaml"
 before=$(root_snapshot)
@@ -53,10 +57,11 @@ j=$("$OLAB" scenario run "$tmp/base.yaml" --quick --json --wait --out "$tmp") ||
 c=$(echo "$j" | jq -c '.scenario.counters')
 echo "$c" | jq -e '."counter.sidecar.socks_added".offload > 0 and ."counter.sidecar.socks_added".none == 0
 	and ."counter.sidecar.msgs_redirected".offload > 0 and ."counter.sidecar.msgs_redirected".none == 0
-	and ."counter.sidecar.msg_misses".offload == 0
 	and ."program.sidecar.sidecar_msg.runs".offload == ."counter.sidecar.msg_runs".offload
 	and ."nft.pod.sidecar.lo_out_data".none > 0 and ."nft.pod.sidecar.lo_in_data".none > 0
-	and ."nft.pod.sidecar.lo_out_data".offload == 0 and ."nft.pod.sidecar.lo_in_data".offload == 0' \
+	and ."nft.pod.sidecar.lo_out_data".offload <= ."counter.sidecar.msg_misses".offload
+	and ."nft.pod.sidecar.lo_in_data".offload <= ."counter.sidecar.msg_misses".offload
+	and ."counter.sidecar.msg_misses".offload * 100 < ."counter.sidecar.msgs_redirected".offload' \
 	>/dev/null || fail "redirect / nft counters wrong: $c"
 echo "$j" | jq -e '(.scenario.expectations | length) == 11 and
 	([.scenario.expectations[] | .value != null and .verdict == "pass"] | all)' >/dev/null ||
@@ -76,9 +81,9 @@ wait_until 300 sh -c "ip netns pids olab$pid-client 2>/dev/null | grep -q ." ||
 [ -d "$cg/olab$pid-scn-pod/proxy" ] || fail "no cgroup $cg/olab$pid-scn-pod/proxy during the trial"
 for p in $(ip netns pids olab$pid-pod); do cat /proc/$p/cgroup; done | grep -q "olab$pid-scn-pod/proxy$" ||
 	fail "the proxy is not in the run's cgroup: $(for p in $(ip netns pids olab$pid-pod); do cat /proc/$p/cgroup; done)"
-kill -9 $pid; wait $pid 2>/dev/null
+kill -9 $pid; wait $pid 2>/dev/null; killed=$pid; pid=
 "$OLAB" clean >/dev/null || fail "clean exit $?"
-left=$(ls "$cg" /run/netns /run/offloadlab 2>/dev/null | grep "^olab$pid[-.]")
+left=$(ls "$cg" /run/netns /run/offloadlab 2>/dev/null | grep "^olab$killed[-.]")
 [ -z "$left" ] || fail "left after SIGKILL + clean: $left"
 rm -rf /tmp/olab-sidecar-backend* /tmp/olab-sidecar-proxy*   # nginx's own, --runtime netns
 [ "$before" = "$(root_snapshot)" ] || fail "root namespace changed"
