@@ -10,6 +10,7 @@
  *   expect.c    expectation syntax and evaluation
  *   topo.c      hosts, links, nft rulesets, containers (runc or netns)
  *   offload.c   objects: load, attach/detach per arm, maps, counters
+ *   sockops.c   sockops on cgroups, sk-msg on sockmaps, the run's cgroups
  *   clients.c   clients and their parsers
  *   run.c       trials, statistics, report, results/run-ID
  */
