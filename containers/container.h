@@ -70,6 +70,8 @@ json_t *ctr_caps_oci(uint64_t mask);
 
 /* ---- containers ------------------------------------------------------ */
 
+struct ctr;
+
 struct ctr_opts {
 	const char *name;          /* [a-z0-9-], unique in the run, <= CTR_NAME_MAX */
 	const struct netns *ns;    /* join this network namespace (required) */
@@ -81,6 +83,10 @@ struct ctr_opts {
 	json_t *tmpfs;             /* NULL, or ["/dir"]: writable tmpfs mounts */
 	bool pinned;               /* pin its process (and so its threads) to cpu */
 	int cpu;
+	/* NULL, or called after `runc create`, before `runc start`: its cgroups
+	 * exist, its command has not run yet.  Non-zero fails the start. */
+	int (*created)(const struct ctr *c, void *arg);
+	void *created_arg;
 };
 
 struct ctr {

@@ -290,6 +290,10 @@ static int runc_create_start(const struct ctr_opts *o, struct ctr *c, const char
 		ctr_set_err("cannot pin %s to CPU %d: %s", c->id, o->cpu, strerror(-err));
 		return err;
 	}
+	if (o->created && (err = o->created(c, o->created_arg))) {
+		ctr_set_err("%s: the caller's step before start failed: %s", c->id, strerror(-err));
+		return err;
+	}
 	err = runc_simple(root, START_TIMEOUT_MS, msg, sizeof(msg), start);
 	if (err) {
 		ctr_set_err("runc start %s failed: %s", c->id, msg[0] ? msg : "no message");

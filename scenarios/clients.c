@@ -108,8 +108,19 @@ static void parse_wrk(const char *out, json_t *f)
 	}
 	if (after_us(out, "Latency", &v) || after_us(out, "Latency ", &v))
 		put(f, "latency_avg_us", v);
-	if (after(out, "Non-2xx or 3xx responses:", &v))
-		put(f, "errors", v);
+	/* wrk prints these lines only when not zero: non-2xx responses and
+	 * socket errors (connect, read, write, timeout) */
+	p = strstr(out, "Socket errors:");
+	{
+		double errs = after(out, "Non-2xx or 3xx responses:", &v) ? v : 0;
+		double c = 0, r = 0, w = 0, t = 0;
+
+		if (p && sscanf(p, "Socket errors: connect %lf, read %lf, write %lf, timeout %lf",
+				&c, &r, &w, &t) == 4)
+			errs += c + r + w + t;
+		if (strstr(out, "Requests/sec:"))
+			put(f, "errors", errs);
+	}
 }
 
 /* h2load: "finished in 1.00s, 123.00 req/s", "requests: N total, N started,

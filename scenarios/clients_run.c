@@ -124,6 +124,7 @@ int scn_parse_clients(struct ykit *y, yaml_node_t *seq)
 struct client_exec {
 	char *argv[SCN_MAX_ARGS + 1];     /* malloc'd, freed by unexpand() */
 	int out_fd;
+	const char *cg;                   /* its host's cgroup (sockops), "" none */
 };
 
 /* {duration}: whole seconds (at least 1); {duration_ms}. */
@@ -166,6 +167,11 @@ static int client_exec(void *arg)
 {
 	struct client_exec *x = arg;
 	int null = open("/dev/null", O_RDONLY);
+	char procs[SCN_PATH_LEN + 16];
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", x->cg);
+	if (x->cg[0] && write_file(procs, "0"))
+		return 126;
 
 	dup2(null, 0);
 	dup2(x->out_fd, 1);
@@ -227,6 +233,7 @@ int scn_clients_run(struct scenario *s, double duration, const char *scratch, js
 		snprintf(path[i], sizeof(path[i]), "%s/trial%d-%s.out", scratch, trial_no,
 			 s->clients[i].name);
 		expand(&s->clients[i], duration, &x[i]);
+		x[i].cg = s->hosts[s->clients[i].host].cg;
 		x[i].out_fd = open(path[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		st[i] = x[i].out_fd < 0 ? -errno :
 			proc_spawn(&p[i], &s->hosts[s->clients[i].host].ns, -1, client_exec, &x[i]);

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <jansson.h>
 #include "scenarios/scenario.h"
+#include "scenarios/yaml_kit.h"
 
 /* A hook a scenario names: one of lib/hooks.h's table, or an egress hook
  * the engine attaches itself (the table's tc and tcx are ingress only). */
@@ -14,6 +15,7 @@ struct scn_hook {
 	const char *table;            /* lib/hooks.h name, NULL: engine's own */
 	enum bpf_prog_type type;
 	bool egress_tc, egress_tcx;
+	bool sockops, sk_msg;         /* cgroup / sockmap targets (sockops.c) */
 };
 const struct scn_hook *scn_hook_by_name(const char *name);
 const char *scn_hook_names(void);    /* "xdp-native, ..." for errors */
@@ -56,9 +58,32 @@ void scn_ref_value_key(const struct scn_ref *r, char *buf, size_t len);
 /* Run argv; stdout into out; exit status or -errno. */
 int scn_capture(const char *const *argv, char *out, size_t len);
 
+/* ---- sockops.c: sockops on cgroups, sk-msg on sockmaps ---- */
+/* Target {cgroup: CONTAINER | "host:NAME"} or {map: NAME} of p; one line error. */
+int scn_sock_target(struct ykit *y, yaml_node_t *t, const char *f, struct scn_prog *p);
+/* Does the scenario have a sockops / sk-msg program? */
+bool scn_has_sock_progs(const struct scenario *s);
+/* The map of an sk-msg program is a sockmap/sockhash of its object; one line error. */
+int scn_sock_check(struct scenario *s, struct scn_offload *o, struct scn_prog *p, int i);
+/* Arm on/off for one sockops / sk-msg program (sk-msg: the map emptied on off). */
+int scn_sock_prog_set(struct scenario *s, struct scn_prog *p, bool on);
+/* The cgroups the run needs (host targets; every container under --runtime netns). */
+int scn_cgroups_setup(struct scenario *s);
+/* Kill what is left in them and remove them, children first. */
+void scn_cgroups_remove(void);
+/* A container's cgroup exists (runc: created, not started): attach the
+ * sockops programs of the offload arm that target it (runc: or its host). */
+int scn_sock_ctr_started(struct scenario *s, int ci, const char *cgroup);
+/* The container stops: its own links go; netns runtime: kill its cgroup. */
+void scn_sock_ctr_stopping(struct scenario *s, int ci);
+
 /* ---- topo.c ---- */
+/* Hosts, links, nft, cgroups; the containers too unless s->restart. */
 int scn_topo_start(struct scenario *s, bool netns_runtime);
 void scn_topo_stop(struct scenario *s);
+/* s->restart: start every container (and wait until ready) / stop them all. */
+int scn_ctrs_start(struct scenario *s);
+void scn_ctrs_stop(struct scenario *s);
 /* Named nft counters of every host with a ruleset: "nft.H.T.C" -> packets. */
 void scn_nft_read(const struct scenario *s, json_t *obj);
 

@@ -24,6 +24,8 @@ static const struct scn_hook hooks[] = {
 	{ "tcx", "tcx", BPF_PROG_TYPE_SCHED_CLS },
 	{ "tc-clsact-egress", NULL, BPF_PROG_TYPE_SCHED_CLS, .egress_tc = true },
 	{ "tcx-egress", NULL, BPF_PROG_TYPE_SCHED_CLS, .egress_tcx = true },
+	{ "sockops", NULL, BPF_PROG_TYPE_SOCK_OPS, .sockops = true },
+	{ "sk-msg", NULL, BPF_PROG_TYPE_SK_MSG, .sk_msg = true },
 };
 
 const struct scn_hook *scn_hook_by_name(const char *name)
@@ -52,10 +54,28 @@ int scn_offload_by_name(const struct scenario *s, const char *name)
 	return -1;
 }
 
+static int parse_if_target(struct ykit *y, yaml_node_t *t, const char *ft, struct scn_prog *p)
+{
+	static const char *const tkeys[] = { "host", "ifname", NULL };
+	yaml_node_t *h;
+	char fh[192];
+
+	if (yk_keys(y, t, ft, tkeys) ||
+	    yk_req_str(y, t, "ifname", ft, p->ifname, sizeof(p->ifname)))
+		return -EINVAL;
+	h = yk_get(y, t, "host");
+	snprintf(fh, sizeof(fh), "%s.host", ft);
+	if (!h)
+		return scn_error(y->s, yk_line(t), fh, "missing");
+	p->host = yk_str(h) ? scn_host_by_name(y->s, yk_str(h)) : -1;
+	if (p->host < 0)
+		return scn_error(y->s, yk_line(h), fh, "no host named '%s'", yk_str(h) ?: "");
+	return 0;
+}
+
 static int parse_prog(struct ykit *y, yaml_node_t *m, const char *f, struct scn_prog *p)
 {
 	static const char *const keys[] = { "name", "hook", "target", NULL };
-	static const char *const tkeys[] = { "host", "ifname", NULL };
 	char hook[64], ft[160];
 	yaml_node_t *t;
 
@@ -65,7 +85,7 @@ static int parse_prog(struct ykit *y, yaml_node_t *m, const char *f, struct scn_
 	p->hook = scn_hook_by_name(hook);
 	if (!p->hook) {
 		snprintf(ft, sizeof(ft), "%s.hook", f);
-		if (!strncmp(hook, "sk-", 3))
+		if (!strncmp(hook, "sk-skb", 6))
 			return scn_error(y->s, yk_line(yk_get(y, m, "hook")), ft,
 					 "%s: stream hooks are not supported in scenarios yet", hook);
 		return scn_error(y->s, yk_line(yk_get(y, m, "hook")), ft,
@@ -75,20 +95,14 @@ static int parse_prog(struct ykit *y, yaml_node_t *m, const char *f, struct scn_
 	t = yk_get(y, m, "target");
 	if (!t)
 		return scn_error(y->s, yk_line(m), ft, "missing");
-	if (yk_keys(y, t, ft, tkeys) ||
-	    yk_req_str(y, t, "ifname", ft, p->ifname, sizeof(p->ifname)))
+	p->host = p->cg_ctr = p->cg_host = -1;
+	if (yk_need_map(y, t, ft))
 		return -EINVAL;
-	p->host = -1;
-	{
-		yaml_node_t *h = yk_get(y, t, "host");
-		char fh[192];
-
-		snprintf(fh, sizeof(fh), "%s.host", ft);
-		if (!h)
-			return scn_error(y->s, yk_line(t), fh, "missing");
-		p->host = yk_str(h) ? scn_host_by_name(y->s, yk_str(h)) : -1;
-		if (p->host < 0)
-			return scn_error(y->s, yk_line(h), fh, "no host named '%s'", yk_str(h) ?: "");
+	if (p->hook->sockops || p->hook->sk_msg) {
+		if (scn_sock_target(y, t, ft, p))
+			return -EINVAL;
+	} else if (parse_if_target(y, t, ft, p)) {
+		return -EINVAL;
 	}
 	p->line = yk_line(m);
 	return 0;
@@ -306,7 +320,7 @@ static int check_prog(struct scenario *s, struct scn_offload *o, struct scn_prog
 		return scn_error(s, p->line, f, "program '%s' is %s, hook %s needs %s", p->name,
 				 libbpf_bpf_prog_type_str(t) ?: "?", p->hook->name,
 				 libbpf_bpf_prog_type_str(p->hook->type));
-	return 0;
+	return p->hook->sk_msg ? scn_sock_check(s, o, p, i) : 0;
 }
 
 static int check_offload(struct scenario *s, struct scn_offload *o)

@@ -63,13 +63,15 @@ static int tc_egress_set(const struct scenario *s, struct scn_prog *p, bool on)
 	return err;
 }
 
-static int prog_set(const struct scenario *s, struct scn_prog *p, bool on)
+static int prog_set(struct scenario *s, struct scn_prog *p, bool on)
 {
 	int err;
 
 	if (p->attached == on)
 		return 0;
-	if (p->hook->table)
+	if (p->hook->sockops || p->hook->sk_msg)
+		err = scn_sock_prog_set(s, p, on);
+	else if (p->hook->table)
 		err = hook_set_attached(p->hi, on);
 	else
 		err = tc_egress_set(s, p, on);
@@ -126,6 +128,8 @@ static int attach_prog(const struct scenario *s, struct scn_offload *o, struct s
 	struct hook_prog hp = { .prog = p->prog, .sockmap_fd = -1 };
 	int err;
 
+	if (p->hook->sockops || p->hook->sk_msg)
+		return 0;       /* attached per arm only (sockops.c) */
 	if (!p->hook->table) {
 		err = tc_egress_set(s, p, true);
 	} else {
@@ -175,19 +179,25 @@ int scn_offloads_start(struct scenario *s)
 	return scn_offloads_set(s, false);
 }
 
+/* sk-msg before sockops when attaching, sockops first when detaching. */
 int scn_offloads_set(struct scenario *s, bool on)
 {
-	for (int i = 0; i < s->noffl; i++)
-		for (int k = 0; k < s->offl[i].nprogs; k++) {
-			struct scn_prog *p = &s->offl[i].progs[k];
-			int err = prog_set(s, p, on);
+	s->sock_on = on;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < s->noffl; i++)
+			for (int k = 0; k < s->offl[i].nprogs; k++) {
+				struct scn_prog *p = &s->offl[i].progs[k];
+				int err;
 
-			if (err) {
-				pr_warn("scenario: %s: cannot %s %s: %s\n", s->offl[i].name,
-					on ? "attach" : "detach", p->name, strerror(-err));
-				return err;
+				if (p->hook->sockops != (pass == on))
+					continue;
+				err = prog_set(s, p, on);
+				if (err) {
+					pr_warn("scenario: %s: cannot %s %s: %s\n", s->offl[i].name,
+						on ? "attach" : "detach", p->name, strerror(-err));
+					return err;
+				}
 			}
-		}
 	return 0;
 }
 

@@ -12,7 +12,7 @@
 #include <bpf/libbpf.h>
 #include "lib/util.h"
 #include "containers/container.h"
-#include "scenarios/scenario.h"
+#include "scenarios/internal.h"
 #include "scenarios/yaml_kit.h"
 
 static bool reported;
@@ -332,11 +332,29 @@ static int parse_quick(struct ykit *y, yaml_node_t *m)
 	       yk_num(y, m, "duration", "quick", 0.2, 600, &y->s->quick_duration) ? -EINVAL : 0;
 }
 
+/* restart: per-trial | once (default: per-trial with sockops / sk-msg, else once). */
+static int parse_restart(struct ykit *y, yaml_node_t *root)
+{
+	struct scenario *s = y->s;
+	char v[32] = "";
+
+	if (yk_opt_str(y, root, "restart", "(top)", v, sizeof(v)))
+		return -EINVAL;
+	s->restart_line = v[0] ? yk_line(yk_get(y, root, "restart")) : 0;
+	if (v[0] && strcmp(v, "per-trial") && strcmp(v, "once"))
+		return scn_error(s, s->restart_line, "restart", "'%s': want per-trial or once", v);
+	if (!strcmp(v, "once") && scn_has_sock_progs(s))
+		return scn_error(s, s->restart_line, "restart", "once: sockops / sk-msg need "
+				 "per-trial (sock_ops sees only connections made while attached)");
+	s->restart = !strcmp(v, "per-trial") || scn_has_sock_progs(s);
+	return 0;
+}
+
 /* The sections, in the order their names are needed (hosts first). */
 static int parse_top(struct ykit *y, yaml_node_t *root)
 {
 	static const char *const keys[] = { "name", "description", "trials", "duration", "quick",
-		"hosts", "links", "containers", "offloads", "netfilter", "clients", "expect", NULL };
+		"restart", "hosts", "links", "containers", "offloads", "netfilter", "clients", "expect", NULL };
 	static const struct { const char *key; int (*fn)(struct ykit *, yaml_node_t *); } sec[] = {
 		{ "hosts", parse_hosts }, { "links", parse_links },
 		{ "containers", parse_containers }, { "offloads", scn_parse_offloads },
@@ -368,7 +386,7 @@ static int parse_top(struct ykit *y, yaml_node_t *root)
 		return scn_error(s, yk_line(root), "hosts", "missing: a scenario needs a host");
 	if (!s->nclients)
 		return scn_error(s, yk_line(root), "clients", "missing: a scenario needs a client");
-	return 0;
+	return parse_restart(y, root);
 }
 
 static int load_doc(struct scenario *s, FILE *f)

@@ -88,9 +88,15 @@ static int one_trial(struct scenario *s, bool offload, int no, double duration,
 	struct cpu_times c0, c1;
 	int err = scn_offloads_set(s, offload);
 
-	if (err) {
+	if (err)
 		snprintf(why, len, "cannot %s the offloads: %s", offload ? "attach" : "detach",
 			 strerror(-err));
+	/* restart: the apps start with the arm's programs, stop at its end */
+	if (!err && s->restart && (err = scn_ctrs_start(s)))
+		snprintf(why, len, "cannot start the containers (see above): %s", strerror(-err));
+	if (err) {
+		if (s->restart)
+			scn_ctrs_stop(s);
 		json_decref(t);
 		return err;
 	}
@@ -99,6 +105,8 @@ static int one_trial(struct scenario *s, bool offload, int no, double duration,
 	err = scn_clients_run(s, duration, scratch, t, why, len);
 	cpu_times_read(0, &c1);
 	after = snapshot(s);
+	if (s->restart)
+		scn_ctrs_stop(s);
 	json_object_set_new(t, "values", delta(before, after));
 	json_object_set_new(t, "cpu", cpu_delta(&c0, &c1));
 	json_decref(before);

@@ -10,6 +10,7 @@
  *   expect.c    expectation syntax and evaluation
  *   topo.c      hosts, links, nft rulesets, containers (runc or netns)
  *   offload.c   objects: load, attach/detach per arm, maps, counters
+ *   sockops.c   sockops on cgroups, sk-msg on sockmaps, the run's cgroups
  *   clients.c   clients and their parsers
  *   run.c       trials, statistics, report, results/run-ID
  */
@@ -48,6 +49,7 @@ struct scn_host {
 	int rx_cpu;                   /* -1: not set */
 	int line;
 	struct netns ns;
+	char cg[SCN_PATH_LEN];        /* run time: its cgroup v2 directory, "" none */
 };
 
 struct scn_end {
@@ -84,6 +86,9 @@ struct scn_container {
 	struct ctr *ctr;
 	pid_t pid;                    /* netns runtime: the process */
 	int cleanup;
+	char cg[SCN_PATH_LEN];        /* netns runtime: the engine's cgroup for it, "" none */
+	char rootfs_dir[SCN_PATH_LEN]; /* runc: the rootfs, made once */
+	json_t *binds;                /* runc: its bind mounts, made once */
 };
 
 struct scn_hook;                      /* offload.c */
@@ -93,7 +98,10 @@ struct scn_prog {
 	const struct scn_hook *hook;
 	int host, line;
 	char ifname[16];
+	int cg_ctr, cg_host;          /* sockops target: a container or a host, -1 */
+	char map[64];                 /* sk-msg target: a sockmap/sockhash */
 	/* run time */
+	struct bpf_link *cg_links[SCN_MAX_CTRS + 1]; /* sockops: per container, [SCN_MAX_CTRS] host */
 	struct bpf_program *prog;
 	struct hook_inst *hi;         /* hooks from lib/hooks.h */
 	int link_fd;                  /* tcx egress link */
@@ -187,6 +195,10 @@ struct scenario {
 	struct scn_client clients[SCN_MAX_CLIENTS];
 	struct scn_expect expect[SCN_MAX_EXPECT];
 	int nhosts, nlinks, nctrs, noffl, nnft, nclients, nexpect;
+	bool restart;                 /* containers started and stopped in every trial */
+	int restart_line;             /* the `restart:` key, 0 absent */
+	/* run time */
+	bool netns_runtime, sock_on;  /* sockops attached (the offload arm) */
 };
 
 /* ---- parse.c / validate.c ---- */

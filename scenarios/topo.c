@@ -165,7 +165,12 @@ static int exec_server(void *arg)
 {
 	struct scn_container *c = arg;
 	int fd = open("/dev/null", O_RDWR);
+	char procs[SCN_PATH_LEN + 16];
 
+	/* Its own cgroup before exec: a socket's cgroup is its creator's. */
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", c->cg);
+	if (c->cg[0] && write_file(procs, "0"))
+		return 126;
 	dup2(fd, 0);
 	dup2(fd, 1);
 	dup2(fd, 2);
@@ -173,35 +178,64 @@ static int exec_server(void *arg)
 	return 127;
 }
 
-static int start_ctr_runc(struct scenario *s, struct scn_container *c)
+/* The rootfs and bind mounts, once per run (restarts reuse them). */
+static int prepare_ctr_runc(struct scn_container *c)
 {
-	char rootfs[SCN_PATH_LEN], cmd[PATH_MAX];
-	const char *argv[SCN_MAX_ARGS + 1];
-	json_t *binds = NULL, *tmpfs = json_array();
 	int err = 0;
 
+	if (c->binds)
+		return 0;
 	if (c->npkgs)
-		err = ctr_pkg_rootfs(c->name, (const char *const *)c->pkgs, c->npkgs, rootfs,
-				     sizeof(rootfs), &binds);
+		err = ctr_pkg_rootfs(c->name, (const char *const *)c->pkgs, c->npkgs, c->rootfs_dir,
+				     sizeof(c->rootfs_dir), &c->binds);
 	else if (c->image[0])
-		err = ctr_image_rootfs(c->name, c->image, rootfs, sizeof(rootfs));
+		err = ctr_image_rootfs(c->name, c->image, c->rootfs_dir, sizeof(c->rootfs_dir));
 	else
-		snprintf(rootfs, sizeof(rootfs), "%s", c->rootfs);
-	if (!err && !binds)
-		binds = json_array();
+		snprintf(c->rootfs_dir, sizeof(c->rootfs_dir), "%s", c->rootfs);
+	if (!err && !c->binds)
+		c->binds = json_array();
 	for (int i = 0; !err && i < c->nfiles; i++) {
 		const char *colon = strrchr(c->files[i], ':');
+		char src[PATH_MAX], abs[PATH_MAX];
 
-		json_array_append_new(binds, json_pack("{s:s#, s:s}", "src", c->files[i],
-			(int)(colon - c->files[i]), "dst", colon + 1));
+		/* absolute: runc resolves a relative source in the bundle */
+		snprintf(src, sizeof(src), "%.*s", (int)(colon - c->files[i]), c->files[i]);
+		if (!realpath(src, abs))
+			err = -errno;
+		else
+			json_array_append_new(c->binds, json_pack("{s:s, s:s}", "src", abs,
+								  "dst", colon + 1));
 	}
+	return err;
+}
+
+struct created_arg {
+	struct scenario *s;
+	int ci;
+};
+
+static int ctr_created(const struct ctr *ctr, void *arg)
+{
+	struct created_arg *a = arg;
+
+	return scn_sock_ctr_started(a->s, a->ci, ctr->cgroup2);
+}
+
+static int start_ctr_runc(struct scenario *s, struct scn_container *c)
+{
+	char cmd[PATH_MAX];
+	const char *argv[SCN_MAX_ARGS + 1];
+	json_t *tmpfs = json_array();
+	struct created_arg ca = { s, (int)(c - s->ctrs) };
+	int err = prepare_ctr_runc(c);
+
 	for (int i = 0; !err && i < c->nwritable; i++)
 		json_array_append_new(tmpfs, json_string(c->writable[i]));
 	if (!err) {
 		struct ctr_opts o = { .name = c->name, .ns = &s->hosts[c->host].ns,
-				      .caps = c->caps, .argv = argv, .rootfs = rootfs,
-				      .binds = binds, .tmpfs = tmpfs, .pinned = c->cpu >= 0,
-				      .cpu = c->cpu };
+				      .caps = c->caps, .argv = argv, .rootfs = c->rootfs_dir,
+				      .binds = c->binds, .tmpfs = tmpfs, .pinned = c->cpu >= 0,
+				      .cpu = c->cpu, .created = ctr_created, .created_arg = &ca };
 
 		for (int i = 0; i <= SCN_MAX_ARGS; i++)
 			argv[i] = c->argv[i];
@@ -209,19 +243,18 @@ static int start_ctr_runc(struct scenario *s, struct scn_container *c)
 			argv[0] = abs_cmd(c->argv[0], cmd, sizeof(cmd));
 		err = ctr_start(&o, &c->ctr);
 	}
-	json_decref(binds);
 	json_decref(tmpfs);
 	if (err)
 		pr_warn("scenario: container %s: %s\n", c->name, ctr_last_error());
 	return err;
 }
 
-static int start_ctr(struct scenario *s, struct scn_container *c, bool netns_runtime)
+static int start_ctr(struct scenario *s, struct scn_container *c)
 {
 	struct proc *p = &procs[c - s->ctrs];
 	int err;
 
-	if (!netns_runtime)
+	if (!s->netns_runtime)
 		return start_ctr_runc(s, c);
 	err = proc_spawn(p, &s->hosts[c->host].ns, c->cpu, exec_server, c);
 	if (err)
@@ -290,27 +323,52 @@ static int wait_ready(struct scenario *s, struct scn_container *c)
 	return 0;
 }
 
-int scn_topo_start(struct scenario *s, bool netns_runtime)
+int scn_ctrs_start(struct scenario *s)
 {
-	int err = start_net(s);
+	int err = 0;
 
-	if (!err)
-		err = start_nft(s);
 	for (int i = 0; !err && i < s->nctrs; i++)
-		err = start_ctr(s, &s->ctrs[i], netns_runtime);
+		err = start_ctr(s, &s->ctrs[i]);
 	for (int i = 0; !err && i < s->nctrs; i++)
 		err = wait_ready(s, &s->ctrs[i]);
 	return err;
 }
 
-void scn_topo_stop(struct scenario *s)
+void scn_ctrs_stop(struct scenario *s)
 {
 	for (int i = s->nctrs - 1; i >= 0; i--) {
+		scn_sock_ctr_stopping(s, i);
 		ctr_destroy(s->ctrs[i].ctr);
 		s->ctrs[i].ctr = NULL;
 		if (procs[i].pid > 0)
 			proc_kill(&procs[i]);
+		procs[i].pid = 0;
 		s->ctrs[i].pid = 0;
+	}
+}
+
+int scn_topo_start(struct scenario *s, bool netns_runtime)
+{
+	int err;
+
+	s->netns_runtime = netns_runtime;
+	err = start_net(s);
+	if (!err)
+		err = start_nft(s);
+	if (!err)
+		err = scn_cgroups_setup(s);
+	if (!err && !s->restart)
+		err = scn_ctrs_start(s);
+	return err;
+}
+
+void scn_topo_stop(struct scenario *s)
+{
+	scn_ctrs_stop(s);
+	scn_cgroups_remove();
+	for (int i = 0; i < s->nctrs; i++) {
+		json_decref(s->ctrs[i].binds);
+		s->ctrs[i].binds = NULL;
 	}
 	for (int i = s->nhosts - 1; i >= 0; i--)
 		if (s->hosts[i].ns.name[0])

@@ -230,10 +230,10 @@ static int check_targets(struct scenario *s)
 	for (int o = 0; o < s->noffl; o++)
 		for (int p = 0; p < s->offl[o].nprogs; p++) {
 			const struct scn_prog *pr = &s->offl[o].progs[p];
-			bool found = false;
+			bool found = pr->hook->sockops || pr->hook->sk_msg;   /* no interface */
 			char f[256];
 
-			for (int i = 0; i < s->nlinks; i++)
+			for (int i = 0; !found && i < s->nlinks; i++)
 				found |= (s->links[i].a.host == pr->host &&
 					  !strcmp(s->links[i].a.ifname, pr->ifname)) ||
 					 (s->links[i].b.host == pr->host &&

@@ -69,6 +69,12 @@ OLAB_TEST(scenario_client_parsers)
 	ASSERT_DBL_NEAR(fig(f, "requests_per_s"), 12345.67, 1e-9, "wrk rps");
 	ASSERT_DBL_NEAR(fig(f, "requests"), 12345, 0, "wrk requests");
 	ASSERT_DBL_NEAR(fig(f, "latency_avg_us"), 1500, 1e-9, "wrk latency in us");
+	ASSERT_TRUE(json_is_number(json_object_get(f, "errors")), "wrk errors 0 when not printed");
+	ASSERT_DBL_NEAR(fig(f, "errors"), 0, 0, "wrk errors");
+	json_decref(f);
+	f = scn_client_figures(&c, "  Socket errors: connect 1, read 2, write 3, timeout 4\n"
+			       "  Non-2xx or 3xx responses: 5\nRequests/sec:  10.00\n");
+	ASSERT_DBL_NEAR(fig(f, "errors"), 15, 0, "wrk errors: socket errors + non-2xx");
 	json_decref(f);
 	c.parser = scn_parser_by_name("h2load");
 	f = scn_client_figures(&c, h2);
