@@ -71,7 +71,7 @@ static int bench_cmd_run(void *cfg, int argc, char **argv)
 	bench_plan_free(plan);
 	if (run_stopping())
 		fprintf(stderr, "offloadlab %s: interrupted\n", path);
-	else
+	else if (!err) /* a failed write already said its one line */
 		report_hint(path, o->out);
 	return err;
 }
