@@ -24,6 +24,7 @@ const char *scn_hook_names(void);    /* "xdp-native, ..." for errors */
  * "client_exit": {c: status}}. */
 struct scn_results {
 	json_t *trials;               /* array, in run order */
+	json_t *retried;              /* trials measured again: a client failed once */
 };
 
 /* ---- offload.c ---- */

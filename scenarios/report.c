@@ -158,10 +158,11 @@ json_t *scn_report(const struct scenario *s, const struct scn_results *r,
 
 	for (int i = 0; i < s->nclients; i++)
 		json_array_append_new(clients, client_json(&s->clients[i], r));
-	return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:O}", "name", s->name,
+	return json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:O, s:O}", "name", s->name,
 			 "description", s->description, "pairs", (int)json_array_size(r->trials) / 2,
 			 "clients", clients, "counters", counters_json(r), "cpu_ns_per_trial",
-			 cpu_json(r), "expectations", expect_json(s, r, failed), "trials", r->trials);
+			 cpu_json(r), "expectations", expect_json(s, r, failed), "trials", r->trials,
+			 "retried_trials", r->retried);
 }
 
 /* Each client figure per arm as a results figure (bench "scenario"). */

@@ -115,6 +115,26 @@ static int one_trial(struct scenario *s, bool offload, int no, double duration,
 	return err;
 }
 
+/* A client that fails (a crash: memcaslap aborts now and then over UDP) costs
+ * the trial, measured again once, as the bench framework does; the failed
+ * one is kept in `retried` with its reason.  A second failure ends the run. */
+static int trial_or_retry(struct scenario *s, bool offload, int no, double duration,
+			  const char *scratch, struct scn_results *r, char *why, size_t len)
+{
+	int err = one_trial(s, offload, no, duration, scratch, r->trials, why, len);
+	size_t last = json_array_size(r->trials);
+
+	if (err != -ECHILD || run_stopping() || !last)
+		return err;
+	json_t *failed = json_incref(json_array_get(r->trials, last - 1));
+
+	json_array_remove(r->trials, last - 1);
+	json_object_set_new(failed, "failure", json_string(why));
+	json_array_append_new(r->retried, failed);
+	pr_warn("scenario %s: trial %d: %s: measured again\n", s->name, no, why);
+	return one_trial(s, offload, no, duration, scratch, r->trials, why, len);
+}
+
 static int run_trials(struct scenario *s, const struct scn_run_opts *o, const char *scratch,
 		      struct scn_results *r, char *why, size_t len)
 {
@@ -127,8 +147,8 @@ static int run_trials(struct scenario *s, const struct scn_run_opts *o, const ch
 		if (!o->json)
 			fprintf(stderr, "\r\033[Kpair %d/%d", p + 1, pairs);
 		for (int k = 0; k < 2 && !err && !run_stopping(); k++)
-			err = one_trial(s, off_first ? !k : k, 2 * p + k, duration, scratch,
-					r->trials, why, len);
+			err = trial_or_retry(s, off_first ? !k : k, 2 * p + k, duration, scratch,
+					     r, why, len);
 	}
 	if (!o->json)
 		fputs("\r\033[K", stderr);
@@ -169,7 +189,7 @@ static int deploy_and_run(struct scenario *s, const struct scn_run_opts *o,
 
 int scenario_run(struct scenario *s, const struct scn_run_opts *o)
 {
-	struct scn_results r = { .trials = json_array() };
+	struct scn_results r = { .trials = json_array(), .retried = json_array() };
 	struct results res;
 	json_t *report, *cfg = results_base_config();
 	char why[512] = "";
@@ -179,6 +199,7 @@ int scenario_run(struct scenario *s, const struct scn_run_opts *o)
 		"file", s->path, "quick", o->quick, "runtime", o->netns_runtime ? "netns" : "runc"));
 	if (results_open(&res, o->out, cfg)) {
 		json_decref(r.trials);
+		json_decref(r.retried);
 		return EXIT_FAIL;
 	}
 	err = deploy_and_run(s, o, &r, why, sizeof(why));
@@ -197,5 +218,6 @@ int scenario_run(struct scenario *s, const struct scn_run_opts *o)
 	results_close(&res);
 	json_decref(report);
 	json_decref(r.trials);
+	json_decref(r.retried);
 	return err || failed ? EXIT_FAIL : EXIT_OK;
 }

@@ -85,15 +85,27 @@ for f in redis nginx; do
 		>/dev/null || fail "$f: expectations: $(echo "$j" | jq -c .scenario.expectations)"
 done
 
-# -- a failing expectation, --runtime netns: exit 1, that one fails with its value
-sed 's/"counter.count.rx_udp_port.none == 0"/"counter.count.rx_udp_port.offload == 0"/' \
+# -- a failing expectation, --runtime netns: exit 1, that one fails with its value;
+# a client that crashes once (SIGABRT, as memcaslap now and then over UDP): its
+# trial is measured again once, the failed one kept with its reason
+sed -e 's/"counter.count.rx_udp_port.none == 0"/"counter.count.rx_udp_port.offload == 0"/' \
+    -e "/^expect:/i\\
+  - name: flaky\\
+    host: client\\
+    command: [sh, -c, 'if [ -e $tmp/flaky.mark ]; then echo got 1; else touch $tmp/flaky.mark; kill -ABRT \\$\\$; fi']\\
+    figures: [{name: got, regex: 'got ([0-9]+)'}]" \
 	"$src/tiny.yaml" > "$tmp/failing.yaml"
+grep -q 'name: flaky' "$tmp/failing.yaml" || fail "could not add the flaky client"
 j=$("$OLAB" scenario run "$tmp/failing.yaml" --quick --json --wait --runtime netns --out "$tmp")
 rc=$?
 [ $rc -eq 1 ] || fail "failing expectation: exit $rc, want 1"
 echo "$j" | jq -e '[.scenario.expectations[] | select(.verdict == "fail")] |
 	length == 1 and .[0].expect == "counter.count.rx_udp_port.offload == 0" and .[0].value > 0' \
 	>/dev/null || fail "want exactly the changed expectation to fail: $(echo "$j" | jq -c .scenario.expectations)"
+echo "$j" | jq -e '(.scenario.retried_trials | length) == 1 and
+	(.scenario.retried_trials[0].failure | test("client flaky exited with 134")) and
+	(.scenario.trials | length) == 2 and ([.scenario.trials[].trial] | sort) == [0, 1]' >/dev/null ||
+	fail "the crashed trial was not measured again once: $(echo "$j" | jq -c '{retried: .scenario.retried_trials | map(.failure), trials: [.scenario.trials[].trial]}')"
 
 # -- SIGKILL while the deployment is up, then clean: nothing of the run left
 "$OLAB" scenario run "$src/tiny.yaml" --quick --wait --out "$tmp" >/dev/null 2>&1 &
