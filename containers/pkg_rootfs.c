@@ -28,40 +28,6 @@ static const char *const skip_prefixes[] = {
 };
 static const char *const dirs[] = { "proc", "sys", "dev", "tmp", "etc", "olab", "run", "var/run" };
 
-/* Run argv, its stdout into out (NUL-terminated); exit status or -errno. */
-static int capture(const char *const *argv, char *out, size_t len)
-{
-	int pfd[2], st = 0;
-	size_t used = 0;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (!pid) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(pfd[1], 1);
-		dup2(null, 2);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (ssize_t n; used < len - 1 && (n = read(pfd[0], out + used, len - 1 - used)) > 0;)
-		used += (size_t)n;
-	out[used] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
-}
-
 static bool skipped(const char *path)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(skip_prefixes); i++)
@@ -109,7 +75,7 @@ static void add_closure(json_t *binds, const char *elf, char *buf, size_t len)
 	const char *argv[] = { "ldd", elf, NULL };
 	char *save = NULL;
 
-	if (capture(argv, buf, len))
+	if (capture_stdout(argv, buf, len))
 		return;
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *arrow = strstr(l, "=> "), *p = arrow ? arrow + 3 : l;
@@ -129,7 +95,7 @@ static int add_package(json_t *binds, const char *pkg, char *list, char *tmp)
 	char *save = NULL;
 	size_t first = json_array_size(binds);
 
-	if (capture(argv, list, LIST_MAX)) {
+	if (capture_stdout(argv, list, LIST_MAX)) {
 		ctr_set_err("package '%s' is not installed (dpkg-query -L failed)", pkg);
 		return -ENOENT;
 	}
@@ -208,7 +174,7 @@ int ctr_image_rootfs(const char *name, const char *image, char *rootfs, size_t l
 		return err;
 	snprintf(bundle, sizeof(bundle), "%s/%s.image", dir, name);
 	argv[3] = "--keep-dirlinks";
-	rc = capture(argv, out, sizeof(out));
+	rc = capture_stdout(argv, out, sizeof(out));
 	if (rc) {
 		ctr_set_err("umoci raw unpack %s failed (exit %d)", image, rc);
 		return -EIO;

@@ -54,5 +54,8 @@ int mount_point_of(const char *fstype, char *buf, size_t len);
 /* Kernel release string (uname -r) and online CPU count. */
 const char *kernel_release(void);
 int cpu_count(void);
+/* Run argv (stdin and stderr /dev/null), its stdout into out, NUL-terminated
+ * and cut at len - 1 bytes; its exit status (255 after a signal) or -errno. */
+int capture_stdout(const char *const *argv, char *out, size_t len);
 
 #endif

@@ -55,10 +55,6 @@ int scn_paired_ratios(const struct scn_results *res, const struct scn_ref *r, do
 		      int max);
 void scn_ref_value_key(const struct scn_ref *r, char *buf, size_t len);
 
-/* ---- validate.c ---- */
-/* Run argv; stdout into out; exit status or -errno. */
-int scn_capture(const char *const *argv, char *out, size_t len);
-
 /* ---- sockops.c: sockops on cgroups, sk-msg on sockmaps ---- */
 /* Target {cgroup: CONTAINER | "host:NAME"} or {map: NAME} of p; one line error. */
 int scn_sock_target(struct ykit *y, yaml_node_t *t, const char *f, struct scn_prog *p);

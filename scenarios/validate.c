@@ -16,43 +16,6 @@
 #include "lib/util.h"
 #include "scenarios/internal.h"
 
-int scn_capture(const char *const *argv, char *out, size_t len)
-{
-	int pfd[2], st;
-	size_t used = 0;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (!pid) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(pfd[1], 1);
-		dup2(null, 2);
-		dup2(null, 0);
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (;;) {
-		ssize_t n = read(pfd[0], out + used, len - 1 - used);
-
-		if (n <= 0 || (used += (size_t)n) >= len - 1)
-			break;
-	}
-	out[used] = '\0';
-	close(pfd[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
-}
-
 int scn_resolve(const struct scenario *s, const char *name, bool bpf_dir, char *out, size_t len)
 {
 	char self[PATH_MAX], *slash;
@@ -114,7 +77,7 @@ static int check_packages(struct scenario *s)
 			const char *argv[] = { "dpkg-query", "-W", "-f=${db:Status-Abbrev}",
 					       s->ctrs[i].pkgs[k], NULL };
 			char out[64] = "", f[256];
-			int rc = scn_capture(argv, out, sizeof(out));
+			int rc = capture_stdout(argv, out, sizeof(out));
 
 			snprintf(f, sizeof(f), "containers[%d].packages", i);
 			if (rc || strncmp(out, "ii", 2))
