@@ -59,6 +59,17 @@ const char *test_build_dir(void);
 #define ASSERT_LE(a, b, what) ASSERT_CMP(a, <=, b, what)
 #define ASSERT_LT(a, b, what) ASSERT_CMP(a, <, b, what)
 
+/* Fractions and shares: ASSERT_CMP compares as long long (0.99 > 0.9 is 0 > 0). */
+#define ASSERT_DBL_CMP(a, op, b, what) ({					\
+	double ___a = (a), ___b = (b);						\
+	bool ___ok = ___a op ___b;						\
+	if (!___ok)								\
+		test_fail(__FILE__, __LINE__, "%s: expected %s %s %s, got %g vs %g", \
+			  what, #a, #op, #b, ___a, ___b);				\
+	___ok; })
+#define ASSERT_DBL_GT(a, b, what) ASSERT_DBL_CMP(a, >, b, what)
+#define ASSERT_DBL_LT(a, b, what) ASSERT_DBL_CMP(a, <, b, what)
+
 #define ASSERT_DBL_NEAR(a, b, tol, what) ({					\
 	double ___a = (a), ___b = (b);						\
 	bool ___ok = ___a - ___b <= (tol) && ___b - ___a <= (tol);		\

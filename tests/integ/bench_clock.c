@@ -30,9 +30,9 @@ static void check_trials(const struct bench_cell *c, const struct bench_series *
 		ASSERT_EQ(detail_num(deltas, "n"), live ? 63 : 999, "deltas of one run (reads - 1)");
 		ASSERT_EQ(detail_num(deltas, "backwards"), 0, "the clock never went backwards");
 		if (!strcmp(c->bench->ops[c->op], "ktime"))
-			ASSERT_LT(detail_num(deltas, "zero_share"), 1, "ktime moved within a run");
+			ASSERT_DBL_LT(detail_num(deltas, "zero_share"), 1, "ktime moved within a run");
 		else
-			ASSERT_GT(detail_num(deltas, "zero_share"), 0.9, "jiffies mostly still within a run");
+			ASSERT_DBL_GT(detail_num(deltas, "zero_share"), 0.9, "jiffies mostly still within a run");
 	}
 }
 
