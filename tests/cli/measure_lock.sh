@@ -6,8 +6,8 @@ out=$(mktemp -d /tmp/olab-lock-test.XXXXXX)
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$out"' EXIT
 
-# A measuring run that holds the lock for a while (bounded: 20 s).
-"$OLAB" gen --mode udp --duration 20 >/dev/null 2>&1 & holder=$!; pids="$holder"
+# A measuring run that holds the lock for a while (bounded: 10 s).
+"$OLAB" gen --mode udp --duration 10 >/dev/null 2>&1 & holder=$!; pids="$holder"
 wait_until 100 grep -qsx "$holder" /run/offloadlab/measure.lock || fail "the holder did not take the lock"
 
 msg=$("$OLAB" bench drop --hook udp-socket --trials 1 --duration 100ms --warmup 0 --out "$out" 2>&1 >/dev/null); rc=$?
@@ -18,11 +18,11 @@ echo "$msg" | grep -q "pid $holder" || fail "does not name the holder: $msg"
 msg=$("$OLAB" check cgroup-multi 2>&1 >/dev/null); rc=$?
 [ $rc -eq 1 ] && echo "$msg" | grep -q "is measuring" || fail "check did not refuse: $rc $msg"
 
-# These never wait (bounded: well above their own run time, well below the holder's 20 s).
-timeout 10 "$OLAB" env >/dev/null 2>&1 || fail "env waited or failed while another run measured"
-timeout 10 "$OLAB" clean >/dev/null 2>&1 || fail "clean waited or failed"
-timeout 10 "$OLAB" bench drop --help >/dev/null || fail "--help waited"
-timeout 10 "$OLAB" check --list >/dev/null || fail "check --list waited"
+# These never wait (bounded: well above their own run time, well below the holder's 10 s).
+timeout 5 "$OLAB" env >/dev/null 2>&1 || fail "env waited or failed while another run measured"
+timeout 5 "$OLAB" clean >/dev/null 2>&1 || fail "clean waited or failed"
+timeout 5 "$OLAB" bench drop --help >/dev/null || fail "--help waited"
+timeout 5 "$OLAB" check --list >/dev/null || fail "check --list waited"
 "$OLAB" env --wait >/dev/null 2>&1; [ $? -eq 2 ] || fail "env accepts --wait"
 
 # --wait: queues behind the holder, then measures, and records it waited for it.
