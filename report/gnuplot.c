@@ -71,7 +71,7 @@ void gp_abort(struct gp *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static void xml_text(FILE *f, const char *s)
+void report_xml_text(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -107,13 +107,13 @@ static int rewrite_svg(FILE *f, const char *svg, const char *pid, const char *ti
 			p += strlen(refs[k]);
 		} else if (!strncmp(p, "<title>Gnuplot</title>", 22)) {
 			fputs("<title>", f);
-			xml_text(f, title);
+			report_xml_text(f, title);
 			fputs("</title>", f);
 			p += 22;
 		} else if (sscanf(p, "<title>gnuplot_plot_%d</title>%zn", &num, &n) == 1 && n > 0 &&
 			   json_is_string(json_array_get(tips, num - 1))) {
 			fputs("<title>", f);
-			xml_text(f, json_string_value(json_array_get(tips, num - 1)));
+			report_xml_text(f, json_string_value(json_array_get(tips, num - 1)));
 			fputs("</title>", f);
 			p += n;
 		} else {

@@ -26,6 +26,8 @@ void gp_clause(struct gp *g, const char *tip);
 /* Run gnuplot on the script and add the plot to d: 0 or -errno (d->why). */
 int gp_finish(struct report_doc *d, struct gp *g, const char *kind, const char *title);
 void gp_abort(struct gp *g);
+/* s escaped for XML and HTML text and attributes (&amp; &lt; &gt; &quot; &#39;). */
+void report_xml_text(FILE *f, const char *s);
 /* Colours of the series, in order. */
 const char *gp_colour(int i);
 

@@ -9,20 +9,6 @@
 #include "lib/util.h"
 #include "report/report_internal.h"
 
-static void html_text(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
-
 static void html_table(FILE *f, const char *title, json_t *head, json_t *rows)
 {
 	size_t i, k;
@@ -31,13 +17,13 @@ static void html_table(FILE *f, const char *title, json_t *head, json_t *rows)
 	fputs("<table>\n", f);
 	if (title) {
 		fputs("<caption>", f);
-		html_text(f, title);
+		report_xml_text(f, title);
 		fputs("</caption>\n", f);
 	}
 	fputs("<tr>", f);
 	json_array_foreach(head, i, c) {
 		fputs("<th>", f);
-		html_text(f, json_string_value(c));
+		report_xml_text(f, json_string_value(c));
 		fputs("</th>", f);
 	}
 	fputs("</tr>\n", f);
@@ -45,7 +31,7 @@ static void html_table(FILE *f, const char *title, json_t *head, json_t *rows)
 		fputs("<tr>", f);
 		json_array_foreach(row, k, c) {
 			fputs("<td>", f);
-			html_text(f, json_string_value(c));
+			report_xml_text(f, json_string_value(c));
 			fputs("</td>", f);
 		}
 		fputs("</tr>\n", f);
@@ -69,7 +55,7 @@ static void html_head(FILE *f, const struct report_doc *d)
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		"<title>offloadlab report</title>\n<style>%s</style>\n</head>\n<body>\n"
 		"<h1>offloadlab report</h1>\n<p>", css);
-	html_text(f, d->opts->cmdline);
+	report_xml_text(f, d->opts->cmdline);
 	fputs("</p>\n", f);
 	for (size_t r = 0; r < d->nruns; r++) {
 		json_t *rows = run_provenance(&d->runs[r]);
@@ -92,7 +78,7 @@ static void html_head(FILE *f, const struct report_doc *d)
 			d->opts->threshold_pct, json_array_size(d->regressions));
 		json_array_foreach(d->regressions, i, c) {
 			fputs("<li>", f);
-			html_text(f, jstr(c, "figure"));
+			report_xml_text(f, jstr(c, "figure"));
 			fprintf(f, ": %+.1f %%</li>\n",
 				json_number_value(json_object_get(c, "change_pct")));
 		}
@@ -113,7 +99,7 @@ int report_write_html(const struct report_doc *d, const char *path)
 	fputs("<h2>Figures</h2>\n<ul class=\"toc\">\n", f);
 	for (i = 0; i < d->nplots; i++) {
 		fprintf(f, "<li><a href=\"#%s\">", d->plots[i].id);
-		html_text(f, d->plots[i].title);
+		report_xml_text(f, d->plots[i].title);
 		fputs("</a></li>\n", f);
 	}
 	fputs("</ul>\n", f);
@@ -122,7 +108,7 @@ int report_write_html(const struct report_doc *d, const char *path)
 
 		fprintf(f, "<figure id=\"%s\" data-kind=\"%s\" data-series=\"%d\">\n<figcaption>",
 			p->id, p->kind, p->series);
-		html_text(f, p->title);
+		report_xml_text(f, p->title);
 		fprintf(f, "</figcaption>\n%s\n", p->svg);
 		if (p->table) {
 			const struct report_table *t = &d->tables[p->table - 1];
